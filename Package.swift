@@ -1,0 +1,93 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// One set of settings for every target: Swift 6 language mode (strict
+/// concurrency) plus the upcoming features Hummingbird enables.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    
+]
+
+let package = Package(
+    name: "Vial",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Vial", targets: ["Vial"]),
+        .library(name: "VialMiddleware", targets: ["VialMiddleware"]),
+        .library(name: "VialBlueprints", targets: ["VialBlueprints"]),
+        .executable(name: "App", targets: ["VialApp"]),
+        .executable(name: "Examples", targets: ["VialExamples"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        .target(
+            name: "Vial",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Vial",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "VialMiddleware",
+            dependencies: ["Vial"],
+            path: "Sources/Middleware",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "VialBlueprints",
+            dependencies: ["Vial", "VialMiddleware"],
+            path: "Sources/Blueprints",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "VialApp",
+            dependencies: [
+                "Vial", "VialMiddleware", "VialBlueprints",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/App",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "VialExamples",
+            dependencies: [
+                "Vial",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/Examples",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VialTests",
+            dependencies: ["Vial"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VialMiddlewareTests",
+            dependencies: ["VialMiddleware"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VialBlueprintsTests",
+            dependencies: ["VialBlueprints"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AppTests",
+            dependencies: ["VialApp", "VialExamples", "Vial"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

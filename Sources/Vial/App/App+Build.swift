@@ -1,0 +1,130 @@
+/// A route with everything resolved: full rule, endpoint, and the layers around it.
+struct FlatRoute: Sendable {
+    var info: RouteInfo
+    var pattern: RulePattern
+    var definition: RouteDefinition
+    /// App layer first, then each enclosing blueprint, outermost to innermost.
+    var layers: [Layer]
+}
+
+/// A URL prefix owned by a blueprint: its error handlers also answer 404/405 under it.
+struct FlatPrefix: Sendable {
+    var prefix: String
+    var layers: [Layer]
+}
+
+extension App {
+    /// The route table as rows, in registration order (`flask routes --sort match`).
+    public func routes() throws -> [RouteInfo] {
+        try flatten().routes.map(\.info)
+    }
+
+    /// Builds the immutable responder the server and the test client share.
+    /// Throws `RoutingError` for bad rules, clashing routes, and duplicate endpoint or blueprint names.
+    public func build() throws -> AppResponder {
+        let (routes, prefixes) = try flatten()
+        var table = RouteTable<Int>()
+        for (index, route) in routes.enumerated() {
+            try table.insert(route.pattern, methods: route.definition.methods, value: index)
+        }
+        let appLayers = [root.snapshot.layer]
+        let compiled = routes.map { route in
+            AppResponder.CompiledRoute(
+                endpoint: route.info.endpoint, blueprint: route.info.blueprint,
+                responder: compose(
+                    route.definition.handler, layers: route.layers, routeMiddleware: route.definition.middleware,
+                    errorLayers: route.layers, logger: logger))
+        }
+        let fallbacks = prefixes.sorted { $0.prefix.count > $1.prefix.count }.map { prefix in
+            AppResponder.Fallback(
+                prefix: prefix.prefix,
+                responder: compose(
+                    AppResponder.routingOutcomeHandler, layers: appLayers, routeMiddleware: [],
+                    errorLayers: prefix.layers, logger: logger))
+        }
+        let urlMap = Dictionary(routes.map { ($0.info.endpoint, $0.pattern) }, uniquingKeysWith: { first, _ in first })
+        let context = RequestContext(
+            urlMap: urlMap, trustedProxies: config.trustedProxies, serverName: config.serverName)
+        return AppResponder(
+            table: table, routes: compiled, fallbacks: fallbacks, context: context, logger: logger,
+            accessLog: config.accessLog)
+    }
+
+    func flatten() throws -> (routes: [FlatRoute], prefixes: [FlatPrefix]) {
+        let state = snapshot
+        let rootState = root.snapshot
+        var routes: [FlatRoute] = []
+        var prefixes = [FlatPrefix(prefix: "", layers: [rootState.layer])]
+        var endpoints: [String: String] = [:]
+        var blueprintNames = Set<String>()
+
+        func add(_ definition: RouteDefinition, rule: String, endpoint: String, blueprint: String?, layers: [Layer])
+            throws
+        {
+            if let existing = endpoints[endpoint] {
+                throw RoutingError.duplicateName("endpoint '\(endpoint)' is used by both '\(existing)' and '\(rule)'")
+            }
+            endpoints[endpoint] = rule
+            let pattern = try RulePattern(rule, converters: state.converters)
+            let info = RouteInfo(
+                endpoint: endpoint, methods: definition.methods.map(\.rawValue).sorted(), rule: rule,
+                middleware: (layers.flatMap(\.middleware) + definition.middleware).map(\.name),
+                blueprint: blueprint, summary: definition.summary)
+            routes.append(FlatRoute(info: info, pattern: pattern, definition: definition, layers: layers))
+        }
+
+        func visit(_ registration: Blueprint.Registration, parentPrefix: String, parentNames: [String], layers: [Layer])
+            throws
+        {
+            let blueprint = registration.blueprint.snapshot
+            let names = parentNames + [registration.name ?? blueprint.name]
+            let fullName = names.joined(separator: ".")
+            guard names.count <= 32 else { throw RoutingError.invalidRule("blueprints nested too deep at '\(fullName)'") }
+            guard blueprintNames.insert(fullName).inserted else {
+                throw RoutingError.duplicateName(
+                    "blueprint '\(fullName)' is registered twice; pass a different name: to mount it again")
+            }
+            let prefix = joinPrefix(parentPrefix, registration.urlPrefix ?? blueprint.urlPrefix ?? "")
+            let chain = layers + [blueprint.layer]
+            if !prefix.isEmpty { prefixes.append(FlatPrefix(prefix: prefix, layers: chain)) }
+            for definition in blueprint.routes {
+                try add(
+                    definition, rule: joinRule(prefix, definition.rule), endpoint: "\(fullName).\(definition.name)",
+                    blueprint: fullName, layers: chain)
+            }
+            for child in blueprint.children {
+                try visit(child, parentPrefix: prefix, parentNames: names, layers: chain)
+            }
+        }
+
+        for definition in rootState.routes {
+            try add(definition, rule: definition.rule, endpoint: definition.name, blueprint: nil, layers: [rootState.layer])
+        }
+        for registration in state.registrations {
+            try visit(registration, parentPrefix: "", parentNames: [], layers: [rootState.layer])
+        }
+        return (routes, prefixes)
+    }
+}
+
+/// Flask's prefix join: `"/api/" + "/tasks"` → `"/api/tasks"`; an empty rule is the prefix itself.
+func joinRule(_ prefix: String, _ rule: String) -> String {
+    guard !prefix.isEmpty else { return rule }
+    guard !rule.isEmpty else { return prefix }
+    return String(prefix.trimmingSuffix("/")) + "/" + rule.drop(while: { $0 == "/" })
+}
+
+/// Joins a parent's prefix with a child's, without doubled or trailing slashes.
+func joinPrefix(_ parent: String, _ child: String) -> String {
+    let trimmedChild = child.trimmingSuffix("/").drop(while: { $0 == "/" })
+    if trimmedChild.isEmpty { return String(parent.trimmingSuffix("/")) }
+    return String(parent.trimmingSuffix("/")) + "/" + trimmedChild
+}
+
+extension String {
+    func trimmingSuffix(_ character: Character) -> Substring {
+        var text = self[...]
+        while text.last == character { text = text.dropLast() }
+        return text
+    }
+}

@@ -1,0 +1,72 @@
+import Logging
+import NIOConcurrencyHelpers
+
+/// A Vial application: routes, blueprints, middleware, hooks and error handlers,
+/// collected here and turned into an immutable responder by `build()`.
+///
+/// ```swift
+/// let app = App("hello")
+/// app.get("/") { _ in "Hello, World! This is my first Flask API." }
+/// app.get("/api/hello") { _ in
+///     ["message": "Hello from the API!", "version": "1.0", "status": "success"] as JSON
+/// }
+/// try await app.run()          // * Running on http://127.0.0.1:5000
+/// ```
+public final class App: RouteRegistering {
+    struct State: Sendable {
+        var converters: [String: ConverterFactory] = BuiltinConverters.all
+        var registrations: [Blueprint.Registration] = []
+    }
+
+    /// The app's name, shown at start-up.
+    public let name: String
+    /// The settings the app was made with.
+    public let config: AppConfig
+    /// The logger for access lines, 500s and start-up.
+    public let logger: Logger
+    /// App-level routes and layer; endpoints here have no blueprint prefix.
+    let root: Blueprint
+    private let state = NIOLockedValueBox(State())
+
+    /// An app named `name` with `config`.
+    public init(_ name: String = "app", config: AppConfig = AppConfig(), logger: Logger? = nil) {
+        self.name = name
+        self.config = config
+        self.logger = logger ?? Logger(label: "vial.\(name)")
+        self.root = Blueprint(name)
+    }
+
+    /// Registers a blueprint, optionally under another prefix or name (to mount it twice).
+    public func register(_ blueprint: Blueprint, urlPrefix: String? = nil, name: String? = nil) {
+        state.withLockedValue {
+            $0.registrations.append(Blueprint.Registration(blueprint: blueprint, urlPrefix: urlPrefix, name: name))
+        }
+    }
+
+    /// Adds a path converter usable as `<name:…>` or `<name(args):…>` in rules.
+    public func addConverter(_ name: String, _ factory: @escaping ConverterFactory) {
+        state.withLockedValue { $0.converters[name] = factory }
+    }
+
+    var snapshot: State { state.withLockedValue { $0 } }
+
+    public func addRoute(
+        _ rule: String, methods: [HTTPMethod], name: String?, summary: String?, middleware: [any Middleware],
+        handler: @escaping Handler
+    ) {
+        root.addRoute(rule, methods: methods, name: name, summary: summary, middleware: middleware, handler: handler)
+    }
+
+    public func use(_ middleware: [any Middleware]) { root.use(middleware) }
+    public func before(_ hook: @escaping BeforeHook) { root.before(hook) }
+    public func after(_ hook: @escaping AfterHook) { root.after(hook) }
+    public func teardown(_ hook: @escaping TeardownHook) { root.teardown(hook) }
+    public func errorHandler(_ status: HTTPResponseStatus, _ handler: @escaping ErrorHandler) {
+        root.errorHandler(status, handler)
+    }
+    public func errorHandler<E: Error>(
+        for type: E.Type, _ handler: @escaping @Sendable (Request, E) async throws -> Response
+    ) {
+        root.errorHandler(for: type, handler)
+    }
+}

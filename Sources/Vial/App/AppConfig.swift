@@ -1,0 +1,89 @@
+/// Settings the framework itself reads. Apps add their own on top (see `values`).
+public struct AppConfig: Sendable {
+    /// `APP_ENV`.
+    public enum Environment: String, Sendable, CaseIterable {
+        case development, testing, production
+    }
+
+    /// The environment; production hides error internals and turns on stricter defaults.
+    public var environment: Environment = .development
+    /// Interface to listen on (`HOST`).
+    public var host = "127.0.0.1"
+    /// Port to listen on (`PORT`); 0 picks a free one.
+    public var port = 5000
+    /// Largest request body accepted, in bytes (`MAX_CONTENT_LENGTH`); larger gets 413.
+    public var maxContentLength = 1 << 20
+    /// Proxy addresses whose `X-Forwarded-*` headers are believed (`TRUSTED_PROXIES`).
+    public var trustedProxies: Set<String> = []
+    /// Seconds an idle keep-alive connection stays open.
+    public var idleTimeout = 60
+    /// Seconds a client has to send a whole request once it has started (slow-header defence).
+    public var requestReadTimeout = 30
+    /// Seconds in-flight requests get to finish on shutdown.
+    public var shutdownTimeout = 30
+    /// Whether each request is logged at `info`.
+    public var accessLog = true
+    /// Event-loop threads; `nil` means one per core.
+    public var eventLoopThreads: Int?
+    /// Host (and port) for external URLs built outside a request (`SERVER_NAME`).
+    public var serverName: String?
+    /// Everything else, by variable name, for the app's own settings.
+    public var values: [String: String] = [:]
+
+    /// The defaults for `environment`.
+    public init(environment: Environment = .development) {
+        self.environment = environment
+    }
+}
+
+/// A configuration value that cannot be used, named by its variable.
+public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    /// The variable, e.g. `PORT`.
+    public var variable: String
+    /// What is wrong with it.
+    public var reason: String
+
+    public init(variable: String, reason: String) {
+        self.variable = variable
+        self.reason = reason
+    }
+
+    public var description: String { "Invalid configuration: \(variable) \(reason)" }
+}
+
+extension AppConfig {
+    /// Reads the framework's variables (`APP_ENV`, `HOST`, `PORT`, `MAX_CONTENT_LENGTH`,
+    /// `TRUSTED_PROXIES`, `SERVER_NAME`) from `environment`; every other variable lands in `values`.
+    public static func load(from environment: [String: String]) throws -> AppConfig {
+        let envName = environment["APP_ENV"] ?? "development"
+        guard let env = Environment(rawValue: envName.lowercased()) else {
+            throw ConfigError(variable: "APP_ENV", reason: "must be one of development, testing, production (got '\(envName)')")
+        }
+        var config = AppConfig(environment: env)
+        config.values = environment
+        if let host = environment["HOST"] {
+            guard !host.isEmpty else { throw ConfigError(variable: "HOST", reason: "must not be empty") }
+            config.host = host
+        }
+        if let port = environment["PORT"] {
+            guard let value = Int(port), (0...65535).contains(value) else {
+                throw ConfigError(variable: "PORT", reason: "must be an integer from 0 to 65535 (got '\(port)')")
+            }
+            config.port = value
+        }
+        if let size = environment["MAX_CONTENT_LENGTH"] {
+            guard let value = Int(size), value > 0 else {
+                throw ConfigError(variable: "MAX_CONTENT_LENGTH", reason: "must be a positive number of bytes (got '\(size)')")
+            }
+            config.maxContentLength = value
+        }
+        if let proxies = environment["TRUSTED_PROXIES"] {
+            config.trustedProxies = Set(
+                proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        }
+        config.serverName = environment["SERVER_NAME"]
+        return config
+    }
+}
+
+import Foundation

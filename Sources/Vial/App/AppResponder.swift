@@ -1,0 +1,128 @@
+import Logging
+
+/// The built, immutable app: the one front door both the server and the test client call.
+public struct AppResponder: Sendable {
+    struct CompiledRoute: Sendable {
+        var endpoint: String
+        var blueprint: String?
+        var responder: Handler
+    }
+
+    struct Fallback: Sendable {
+        var prefix: String
+        var responder: Handler
+    }
+
+    /// Why no route ran, for the fallback responder.
+    enum RoutingOutcome: Sendable {
+        case notFound
+        case methodNotAllowed([HTTPMethod])
+        case options([HTTPMethod])
+        case badPath
+    }
+
+    enum RoutingOutcomeKey: StorageKey { typealias Value = RoutingOutcome }
+
+    let table: RouteTable<Int>
+    let routes: [CompiledRoute]
+    /// Longest prefix first; the app's own (`""`) last.
+    let fallbacks: [Fallback]
+    let context: RequestContext
+    let logger: Logger
+    let accessLog: Bool
+
+    /// Routes `request`, runs its responder, and never throws: an error that escapes
+    /// every handler becomes a logged 500. Adds `X-Request-ID` and writes the access log.
+    public func respond(to request: Request) async -> Response {
+        let start = ContinuousClock.now
+        var request = request
+        request.id = RequestID.accept(request.headers.first(name: "x-request-id")) ?? RequestID.generate()
+        request.context = context
+        let responder: Handler
+        switch table.match(method: request.method, path: request.path) {
+        case .found(let index, let parameters):
+            request.parameters = parameters
+            request.endpoint = routes[index].endpoint
+            request.blueprint = routes[index].blueprint
+            responder = routes[index].responder
+        case .notFound:
+            request.storage[RoutingOutcomeKey.self] = .notFound
+            responder = fallback(for: request.path)
+        case .methodNotAllowed(let allow):
+            request.storage[RoutingOutcomeKey.self] = .methodNotAllowed(allow)
+            responder = fallback(for: request.path)
+        case .options(let allow):
+            request.storage[RoutingOutcomeKey.self] = .options(allow)
+            responder = fallback(for: request.path)
+        case .badPath:
+            request.storage[RoutingOutcomeKey.self] = .badPath
+            responder = fallback(for: request.path)
+        }
+        var response: Response
+        do {
+            response = try await responder(request)
+        } catch {
+            response = ErrorRenderer.internalError(error, request: request, logger: logger)
+        }
+        response.headers.replaceOrAdd(name: "X-Request-ID", value: request.id)
+        if accessLog { log(request, response, since: start) }
+        return response
+    }
+
+    private func fallback(for path: Substring) -> Handler {
+        for fallback in fallbacks {
+            let prefix = fallback.prefix
+            if prefix.isEmpty || path == prefix || (path.hasPrefix(prefix) && path.dropFirst(prefix.count).first == "/") {
+                return fallback.responder
+            }
+        }
+        return fallbacks[fallbacks.count - 1].responder
+    }
+
+    /// The handler behind 404, 405, automatic `OPTIONS` and malformed paths; composed
+    /// with app middleware and the owning blueprint's error handlers like any route.
+    static let routingOutcomeHandler: Handler = { request in
+        switch request.storage[RoutingOutcomeKey.self] ?? .notFound {
+        case .notFound:
+            throw HTTPError(.notFound, "The requested URL was not found on the server.")
+        case .methodNotAllowed(let allow):
+            throw HTTPError.methodNotAllowed(allow: allow)
+        case .options(let allow):
+            return Response(status: .ok, headers: ["Allow": allow.map(\.rawValue).joined(separator: ", ")])
+        case .badPath:
+            throw HTTPError(.badRequest, "Malformed percent-encoding in the URL path", code: "bad_path")
+        }
+    }
+
+    private func log(_ request: Request, _ response: Response, since start: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - start
+        let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+        logger.info(
+            "\(request.remoteAddress ?? "-") \"\(request.method.rawValue) \(request.uri) HTTP/\(request.version.major).\(request.version.minor)\" \(response.status.code) \(response.body.readableBytes) \(Double(micros) / 1000)ms",
+            metadata: ["request_id": .string(request.id)])
+    }
+}
+
+/// `X-Request-ID`: echo a sane client value, else make one.
+enum RequestID {
+    /// The client's id if it is 1–200 visible ASCII characters (no header injection, no log spam).
+    static func accept(_ value: String?) -> String? {
+        guard let value, !value.isEmpty, value.utf8.count <= 200,
+            value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+        else { return nil }
+        return value
+    }
+
+    /// 32 random hex digits.
+    static func generate() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let high = generator.next() as UInt64
+        let low = generator.next() as UInt64
+        return hex(high) + hex(low)
+    }
+
+    private static func hex(_ value: UInt64) -> String {
+        let text = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - text.count) + text
+    }
+}

@@ -1,0 +1,86 @@
+/// What a request needs from its app after routing: the URL map for `urlFor` and proxy trust.
+final class RequestContext: Sendable {
+    let urlMap: [String: RulePattern]
+    let trustedProxies: Set<String>
+    let serverName: String?
+
+    init(urlMap: [String: RulePattern], trustedProxies: Set<String>, serverName: String?) {
+        self.urlMap = urlMap
+        self.trustedProxies = trustedProxies
+        self.serverName = serverName
+    }
+
+    /// Builds the path of `endpoint`; unused parameters become the query string (as Flask's `url_for`).
+    func path(for endpoint: String, _ parameters: [String: String]) throws -> String {
+        guard let pattern = urlMap[endpoint] else { throw RoutingError.unknownEndpoint(endpoint) }
+        var path = ""
+        var unused = parameters
+        for segment in pattern.segments {
+            path += "/"
+            switch segment {
+            case .literal(let text):
+                path += PercentDecoding.encodeSegment(text)
+            case .parameter(let name, let converterName, let converter):
+                guard let value = parameters[name] else {
+                    throw RoutingError.urlBuild("endpoint '\(endpoint)' needs parameter '\(name)'")
+                }
+                guard converter.matches(value) else {
+                    throw RoutingError.urlBuild(
+                        "value '\(value)' for '\(name)' does not fit <\(converterName)> in endpoint '\(endpoint)'")
+                }
+                unused[name] = nil
+                path += PercentDecoding.encodeSegment(value, keepSlashes: converter.matchesSlashes)
+            }
+        }
+        if path.isEmpty { path = "/" }
+        if !unused.isEmpty {
+            path += "?" + unused.sorted { $0.key < $1.key }.map {
+                PercentDecoding.encodeQueryComponent($0.key) + "=" + PercentDecoding.encodeQueryComponent($0.value)
+            }.joined(separator: "&")
+        }
+        return path
+    }
+}
+
+extension Request {
+    /// Builds the URL of `endpoint` (`"tasks.get_task"`, or `".get_task"` for the current blueprint).
+    /// Throws `RoutingError` for an unknown endpoint, a missing parameter or a value the converter rejects.
+    ///
+    /// With `external`, the URL is absolute: scheme and host from the request, honouring
+    /// `X-Forwarded-Proto`/`X-Forwarded-Host` only when the peer is a trusted proxy.
+    public func urlFor(
+        _ endpoint: String, _ parameters: [String: any CustomStringConvertible & Sendable] = [:],
+        external: Bool = false
+    ) throws -> String {
+        guard let context else { throw RoutingError.unknownEndpoint(endpoint) }
+        var name = endpoint
+        if endpoint.hasPrefix(".") { name = (blueprint ?? "") + endpoint }
+        if name.hasPrefix(".") { name.removeFirst() }
+        let path = try context.path(for: name, parameters.mapValues { $0.description })
+        return external ? externalBase + path : path
+    }
+
+    /// `scheme://host` as the client sees this server.
+    public var externalBase: String {
+        let trusted = remoteAddress.map { context?.trustedProxies.contains($0) ?? false } ?? false
+        func forwarded(_ name: String) -> String? {
+            guard trusted, let value = headers.first(name: name) else { return nil }
+            let first = value.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) }
+            return first?.isEmpty == false ? first : nil
+        }
+        let scheme = forwarded("X-Forwarded-Proto").flatMap { ["http", "https"].contains($0) ? $0 : nil } ?? "http"
+        let host = forwarded("X-Forwarded-Host") ?? headers.first(name: "host") ?? context?.serverName ?? "localhost"
+        return "\(scheme)://\(host)"
+    }
+
+    /// The client's address: the first `X-Forwarded-For` hop when the peer is a trusted proxy, else the peer.
+    public var clientAddress: String? {
+        guard let remoteAddress, context?.trustedProxies.contains(remoteAddress) == true,
+            let forwardedFor = headers.first(name: "X-Forwarded-For")
+        else { return remoteAddress }
+        let first = forwardedFor.split(separator: ",").first?.trimmingCharacters(in: .whitespaces)
+        return (first?.isEmpty == false) ? first : remoteAddress
+    }
+}
+
+import Foundation

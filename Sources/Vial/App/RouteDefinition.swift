@@ -1,0 +1,21 @@
+/// A route as declared, before prefixes and blueprint names are applied.
+struct RouteDefinition: Sendable {
+    var rule: String
+    var methods: [HTTPMethod]
+    var name: String
+    var middleware: [any Middleware]
+    var handler: Handler
+    /// One line of documentation for listings and generated docs.
+    var summary: String?
+}
+
+/// The default endpoint name when none is given: `get_api_greet_name` for `GET /api/greet/<name>`.
+func defaultEndpointName(methods: [HTTPMethod], rule: String) -> String {
+    let words = RulePattern.splitRule(rule.dropFirst()).compactMap { piece -> String? in
+        if piece.isEmpty { return nil }
+        if piece.hasPrefix("<") { return String(piece.dropLast().split(separator: ":").last ?? piece) }
+        return String(piece.map { $0.isLetter || $0.isNumber ? $0 : "_" })
+    }
+    let method = methods.first?.rawValue.lowercased() ?? "route"
+    return ([method] + (words.isEmpty ? ["index"] : words)).joined(separator: "_")
+}

@@ -1,0 +1,103 @@
+/// What the app and blueprints share: registering routes, middleware, hooks and error handlers.
+public protocol RouteRegistering: AnyObject, Sendable {
+    /// Adds a route answering `methods` on `rule`; the name defaults from method and rule.
+    func addRoute(
+        _ rule: String, methods: [HTTPMethod], name: String?, summary: String?, middleware: [any Middleware],
+        handler: @escaping Handler)
+    /// Adds middleware wrapping every route registered here (and in nested blueprints).
+    func use(_ middleware: [any Middleware])
+    /// Adds a before-request hook.
+    func before(_ hook: @escaping BeforeHook)
+    /// Adds an after-request hook.
+    func after(_ hook: @escaping AfterHook)
+    /// Adds a teardown hook.
+    func teardown(_ hook: @escaping TeardownHook)
+    /// Handles errors whose status is `status` (an unknown error counts as 500).
+    func errorHandler(_ status: HTTPResponseStatus, _ handler: @escaping ErrorHandler)
+    /// Handles errors of type `type`.
+    func errorHandler<E: Error>(for type: E.Type, _ handler: @escaping @Sendable (Request, E) async throws -> Response)
+}
+
+extension RouteRegistering {
+    /// Adds middleware: `app.use(RequestTimer(), Cors())`.
+    public func use(_ middleware: any Middleware...) { use(middleware) }
+
+    /// Adds middleware as a before-step, the spelling of SPEC's `tasks.before(jwtRequired())`.
+    public func before(_ middleware: any Middleware...) { use(middleware) }
+
+    /// A route for `methods` whose handler returns a `Response`.
+    public func route(
+        _ rule: String, methods: [HTTPMethod] = [.GET], name: String? = nil, summary: String? = nil,
+        _ middleware: any Middleware..., handler: @escaping Handler
+    ) {
+        addRoute(rule, methods: methods, name: name, summary: summary, middleware: middleware, handler: handler)
+    }
+
+    /// A route for `methods` whose handler returns any `ResponseConvertible` (text, `JSON` …).
+    public func route<R: ResponseConvertible>(
+        _ rule: String, methods: [HTTPMethod] = [.GET], name: String? = nil, summary: String? = nil,
+        _ middleware: any Middleware..., handler: @escaping @Sendable (Request) async throws -> R
+    ) {
+        addRoute(rule, methods: methods, name: name, summary: summary, middleware: middleware) { request in
+            try await handler(request).response()
+        }
+    }
+
+    /// `GET` (and so `HEAD`) on `rule`.
+    public func get(
+        _ rule: String, name: String? = nil, summary: String? = nil, _ middleware: any Middleware...,
+        handler: @escaping Handler
+    ) {
+        addRoute(rule, methods: [.GET], name: name, summary: summary, middleware: middleware, handler: handler)
+    }
+
+    /// `GET` on `rule`, handler returning any `ResponseConvertible`.
+    public func get<R: ResponseConvertible>(
+        _ rule: String, name: String? = nil, summary: String? = nil, _ middleware: any Middleware...,
+        handler: @escaping @Sendable (Request) async throws -> R
+    ) {
+        addRoute(rule, methods: [.GET], name: name, summary: summary, middleware: middleware) { request in
+            try await handler(request).response()
+        }
+    }
+
+    /// `POST` on `rule`.
+    public func post(
+        _ rule: String, name: String? = nil, summary: String? = nil, _ middleware: any Middleware...,
+        handler: @escaping Handler
+    ) {
+        addRoute(rule, methods: [.POST], name: name, summary: summary, middleware: middleware, handler: handler)
+    }
+
+    /// `PUT` on `rule`.
+    public func put(
+        _ rule: String, name: String? = nil, summary: String? = nil, _ middleware: any Middleware...,
+        handler: @escaping Handler
+    ) {
+        addRoute(rule, methods: [.PUT], name: name, summary: summary, middleware: middleware, handler: handler)
+    }
+
+    /// `PATCH` on `rule`.
+    public func patch(
+        _ rule: String, name: String? = nil, summary: String? = nil, _ middleware: any Middleware...,
+        handler: @escaping Handler
+    ) {
+        addRoute(rule, methods: [.PATCH], name: name, summary: summary, middleware: middleware, handler: handler)
+    }
+
+    /// `DELETE` on `rule`.
+    public func delete(
+        _ rule: String, name: String? = nil, summary: String? = nil, _ middleware: any Middleware...,
+        handler: @escaping Handler
+    ) {
+        addRoute(rule, methods: [.DELETE], name: name, summary: summary, middleware: middleware, handler: handler)
+    }
+
+    /// A before-hook that never answers in the handler's place.
+    public func before(_ hook: @escaping @Sendable (inout Request) async throws -> Void) {
+        before { (request: inout Request) -> Response? in
+            try await hook(&request)
+            return nil
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import NIOCore
+
+extension Request {
+    /// The body as bytes.
+    public var bodyBytes: [UInt8] { Array(body.readableBytesView) }
+
+    /// The body as UTF-8 text (invalid sequences repaired).
+    public var bodyText: String { String(decoding: body.readableBytesView, as: UTF8.self) }
+
+    /// Decodes a JSON body into `T`.
+    ///
+    /// - 415 `unsupported_media_type` when the content type is not JSON,
+    /// - 400 `invalid_json` when the body is empty or not well-formed JSON,
+    /// - 422 `validation_error` with per-field `details` when the JSON does not fit `T`.
+    public func decode<T: Decodable>(_ type: T.Type = T.self) throws -> T {
+        try requireJSONContentType()
+        let data = Data(body.readableBytesView)
+        guard !data.isEmpty else { throw HTTPError(.badRequest, "Request body is empty", code: "invalid_json") }
+        do {
+            return try JSONCoding.decoder.decode(T.self, from: data)
+        } catch let error as DecodingError {
+            throw HTTPError(decoding: error)
+        }
+    }
+
+    /// The body parsed as a `JSON` value (415 when not JSON, 400 when malformed).
+    public func json() throws -> JSON {
+        try decode(JSON.self)
+    }
+
+    /// The body parsed as `application/x-www-form-urlencoded` fields (415 for other content types).
+    public func form() throws -> MultiDict {
+        guard contentType == "application/x-www-form-urlencoded" else {
+            throw HTTPError(
+                .unsupportedMediaType, "Request must be application/x-www-form-urlencoded",
+                code: "unsupported_media_type")
+        }
+        return MultiDict(urlEncoded: Substring(bodyText))
+    }
+
+    private func requireJSONContentType() throws {
+        guard isJSON else {
+            throw HTTPError(.unsupportedMediaType, "Request must be JSON", code: "unsupported_media_type")
+        }
+    }
+}
+
+extension HTTPError {
+    /// Maps a `DecodingError` to 400 (malformed JSON) or 422 (well-formed, wrong shape) with field details.
+    init(decoding error: DecodingError) {
+        func field(_ path: [any CodingKey], _ key: (any CodingKey)? = nil) -> String {
+            let keys = path + (key.map { [$0] } ?? [])
+            let names = keys.map { $0.intValue.map(String.init) ?? $0.stringValue }
+            return names.isEmpty ? "_body" : names.joined(separator: ".")
+        }
+        switch error {
+        case .dataCorrupted(let context) where context.codingPath.isEmpty:
+            self.init(.badRequest, "Malformed JSON in request body", code: "invalid_json")
+        case .dataCorrupted(let context):
+            self.init(
+                .unprocessableEntity, "Validation failed", code: "validation_error",
+                details: [field(context.codingPath): [.string(context.debugDescription)]])
+        case .keyNotFound(let key, let context):
+            self.init(
+                .unprocessableEntity, "Validation failed", code: "validation_error",
+                details: [field(context.codingPath, key): ["Missing data for required field."]])
+        case .typeMismatch(let type, let context):
+            self.init(
+                .unprocessableEntity, "Validation failed", code: "validation_error",
+                details: [field(context.codingPath): [.string("Expected a value of type \(type).")]])
+        case .valueNotFound(let type, let context):
+            self.init(
+                .unprocessableEntity, "Validation failed", code: "validation_error",
+                details: [field(context.codingPath): [.string("Expected a \(type), found null.")]])
+        @unknown default:
+            self.init(.badRequest, "Malformed JSON in request body", code: "invalid_json")
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import NIOCore
+import NIOHTTP1
+
+/// An HTTP response: status, headers and a body.
+///
+/// ```swift
+/// return Response.created(task, location: try req.urlFor("tasks.get_task", ["task_id": "\(task.id)"], external: true))
+/// ```
+public struct Response: Sendable {
+    /// The status.
+    public var status: HTTPResponseStatus
+    /// The headers; `Content-Length` is set by the server.
+    public var headers: HTTPHeaders
+    /// The body bytes.
+    public var body: ByteBuffer
+
+    /// A response with the given parts.
+    public init(status: HTTPResponseStatus = .ok, headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer()) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A JSON response from a `JSON` value (keys sorted).
+    public static func json(_ value: JSON, status: HTTPResponseStatus = .ok, headers: HTTPHeaders = [:]) -> Response {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(128)
+        value.write(into: &bytes)
+        bytes.append(UInt8(ascii: "\n"))
+        return jsonBytes(bytes, status: status, headers: headers)
+    }
+
+    /// A JSON response from any `Encodable` (through `JSONEncoder`, keys sorted).
+    public static func json(
+        _ value: some Encodable & Sendable, status: HTTPResponseStatus = .ok, headers: HTTPHeaders = [:]
+    ) throws -> Response {
+        if let json = value as? JSON { return .json(json, status: status, headers: headers) }
+        var bytes = Array(try JSONCoding.encoder.encode(value))
+        bytes.append(UInt8(ascii: "\n"))
+        return jsonBytes(bytes, status: status, headers: headers)
+    }
+
+    private static func jsonBytes(_ bytes: [UInt8], status: HTTPResponseStatus, headers: HTTPHeaders) -> Response {
+        var headers = headers
+        headers.replaceOrAdd(name: "Content-Type", value: "application/json")
+        return Response(status: status, headers: headers, body: ByteBuffer(bytes: bytes))
+    }
+
+    /// A `text/plain; charset=utf-8` response.
+    public static func text(_ text: String, status: HTTPResponseStatus = .ok, headers: HTTPHeaders = [:]) -> Response {
+        var headers = headers
+        headers.replaceOrAdd(name: "Content-Type", value: "text/plain; charset=utf-8")
+        return Response(status: status, headers: headers, body: ByteBuffer(string: text))
+    }
+
+    /// A `text/html; charset=utf-8` response.
+    public static func html(_ html: String, status: HTTPResponseStatus = .ok, headers: HTTPHeaders = [:]) -> Response {
+        var headers = headers
+        headers.replaceOrAdd(name: "Content-Type", value: "text/html; charset=utf-8")
+        return Response(status: status, headers: headers, body: ByteBuffer(string: html))
+    }
+
+    /// 204 No Content with an empty body.
+    public static var noContent: Response { Response(status: .noContent) }
+
+    /// The body as UTF-8 text.
+    public var bodyText: String { String(decoding: body.readableBytesView, as: UTF8.self) }
+}

@@ -1,0 +1,26 @@
+/// Mistakes in route declarations and URL building, reported loudly at registration or build time.
+public enum RoutingError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A rule string that cannot be parsed.
+    case invalidRule(String)
+    /// A placeholder names a converter nobody registered.
+    case unknownConverter(String, rule: String)
+    /// Two routes would answer the same method on the same rule.
+    case conflict(String)
+    /// Two routes, or two blueprints, share a name.
+    case duplicateName(String)
+    /// `urlFor` was asked for an endpoint that does not exist.
+    case unknownEndpoint(String)
+    /// `urlFor` is missing a parameter or was given a value the converter rejects.
+    case urlBuild(String)
+
+    public var description: String {
+        switch self {
+        case .invalidRule(let message): return "Invalid rule: \(message)"
+        case .unknownConverter(let name, let rule): return "Unknown converter '\(name)' in rule '\(rule)'"
+        case .conflict(let message): return "Route conflict: \(message)"
+        case .duplicateName(let message): return "Duplicate name: \(message)"
+        case .unknownEndpoint(let endpoint): return "Could not build URL for unknown endpoint '\(endpoint)'"
+        case .urlBuild(let message): return "Could not build URL: \(message)"
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+
+/// The HTTP/1.1 server on SwiftNIO: one event loop per core, keep-alive and
+/// pipelining, body cap, timeouts, and graceful shutdown.
+///
+/// As a swift-service-lifecycle `Service`, `run()` serves until graceful shutdown is
+/// requested (SIGINT/SIGTERM under `App.run`), then stops accepting, lets in-flight
+/// requests finish (up to `shutdownTimeout`), and returns.
+public final class HTTPServer: Service, Sendable {
+    private struct State {
+        var channel: (any Channel)?
+        var connections: [ObjectIdentifier: any Channel] = [:]
+        var stopped = false
+    }
+
+    private let responder: AppResponder
+    private let config: AppConfig
+    private let logger: Logger
+    private let group: any EventLoopGroup
+    private let ownsGroup: Bool
+    private let state = NIOLockedValueBox(State())
+
+    /// A server for `responder`; pass `group` to share event loops, else it makes one thread per core.
+    public init(responder: AppResponder, config: AppConfig, logger: Logger, group: (any EventLoopGroup)? = nil) {
+        self.responder = responder
+        self.config = config
+        self.logger = logger
+        if let group {
+            self.group = group
+            self.ownsGroup = false
+        } else {
+            self.group = MultiThreadedEventLoopGroup(numberOfThreads: config.eventLoopThreads ?? System.coreCount)
+            self.ownsGroup = true
+        }
+    }
+
+    /// Binds `host:port` and starts accepting; returns the bound port (useful with port 0).
+    @discardableResult
+    public func start(host: String? = nil, port: Int? = nil) async throws -> Int {
+        let responder = self.responder
+        let config = self.config
+        let state = self.state
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let id = ObjectIdentifier(channel)
+                    state.withLockedValue { $0.connections[id] = channel }
+                    channel.closeFuture.whenComplete { _ in
+                        _ = state.withLockedValue { $0.connections.removeValue(forKey: id) }
+                    }
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(
+                        ConnectionTimeoutHandler(
+                            idleTimeout: .seconds(Int64(config.idleTimeout)),
+                            readTimeout: .seconds(Int64(config.requestReadTimeout))))
+                    try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
+                    try pipeline.addHandler(
+                        HTTPChannelHandler(
+                            responder: responder, maxContentLength: config.maxContentLength,
+                            executor: EventLoopTaskExecutor(channel.eventLoop)))
+                }
+            }
+        let channel = try await bootstrap.bind(host: host ?? config.host, port: port ?? config.port).get()
+        state.withLockedValue { $0.channel = channel }
+        return channel.localAddress?.port ?? port ?? config.port
+    }
+
+    /// Stops accepting, asks open connections to finish their current request and close,
+    /// waits up to `shutdownTimeout` seconds, then closes whatever is left.
+    public func shutdown() async {
+        let (listener, alreadyStopped) = state.withLockedValue { state in
+            defer { state.stopped = true }
+            return (state.channel, state.stopped)
+        }
+        guard !alreadyStopped else { return }
+        try? await listener?.close()
+        for connection in state.withLockedValue({ Array($0.connections.values) }) {
+            connection.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
+        let deadline = ContinuousClock.now + .seconds(config.shutdownTimeout)
+        while !state.withLockedValue({ $0.connections.isEmpty }), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        for connection in state.withLockedValue({ Array($0.connections.values) }) {
+            try? await connection.close()
+        }
+        if ownsGroup { try? await group.shutdownGracefully() }
+    }
+
+    /// Serves until graceful shutdown or cancellation, then shuts down cleanly.
+    public func run() async throws {
+        if state.withLockedValue({ $0.channel == nil }) { try await start() }
+        try? await gracefulShutdown()
+        await shutdown()
+    }
+}

@@ -1,0 +1,132 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// Talks to a real server over loopback — for end-to-end tests of the socket path.
+///
+/// ```swift
+/// try await app.withLiveServer { client in
+///     let response = try await client.get("/api/hello")
+///     #expect(response.status == .ok)
+/// }
+/// ```
+public struct LiveTestClient: TestClientProtocol {
+    /// The server's port on 127.0.0.1.
+    public let port: Int
+    let group: any EventLoopGroup
+
+    public func execute(_ method: HTTPMethod, _ uri: String, headers: HTTPHeaders, body: ByteBuffer?) async throws
+        -> TestResponse
+    {
+        var headers = headers
+        if !headers.contains(name: "host") { headers.add(name: "Host", value: "127.0.0.1:\(port)") }
+        headers.replaceOrAdd(name: "Connection", value: "close")
+        if let body { headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes)) }
+        let promise = group.next().makePromise(of: TestResponse.self)
+        let channel = try await ClientBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(ResponseCollector(promise: promise))
+                }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        let head = HTTPRequestHead(version: .http1_1, method: method, uri: uri, headers: headers)
+        channel.write(HTTPClientRequestPart.head(head), promise: nil)
+        if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
+        try await channel.writeAndFlush(HTTPClientRequestPart.end(nil)).get()
+        defer { channel.close(promise: nil) }
+        return try await promise.futureResult.get()
+    }
+
+    /// Sends raw bytes on a fresh connection and returns everything the server sends
+    /// until it closes the connection or `timeout` passes — for malformed requests,
+    /// pipelining and limits.
+    public func sendRaw(_ bytes: String, timeout: Duration = .seconds(5)) async throws -> String {
+        let box = NIOLockedValueBox(ByteBuffer())
+        let closed = group.next().makePromise(of: Void.self)
+        let channel = try await ClientBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(RawCollector(box: box, closed: closed))
+                }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        try await channel.writeAndFlush(ByteBuffer(string: bytes)).get()
+        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds * 1_000_000_000))) {
+            channel.close(promise: nil)
+        }
+        try? await closed.futureResult.get()
+        timer.cancel()
+        return box.withLockedValue { String(decoding: $0.readableBytesView, as: UTF8.self) }
+    }
+}
+
+private final class ResponseCollector: ChannelInboundHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    private let promise: EventLoopPromise<TestResponse>
+    private var head: HTTPResponseHead?
+    private var body = ByteBuffer()
+
+    init(promise: EventLoopPromise<TestResponse>) { self.promise = promise }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head): self.head = head
+        case .body(var chunk): body.writeBuffer(&chunk)
+        case .end:
+            if let head { promise.succeed(TestResponse(status: head.status, headers: head.headers, body: body)) }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        promise.fail(ChannelError.eof)  // no-op if already succeeded
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        promise.fail(error)
+        context.close(promise: nil)
+    }
+}
+
+private final class RawCollector: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    private let box: NIOLockedValueBox<ByteBuffer>
+    private let closed: EventLoopPromise<Void>
+
+    init(box: NIOLockedValueBox<ByteBuffer>, closed: EventLoopPromise<Void>) {
+        self.box = box
+        self.closed = closed
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var chunk = unwrapInboundIn(data)
+        box.withLockedValue { buffer in _ = buffer.writeBuffer(&chunk) }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) { closed.succeed() }
+    func errorCaught(context: ChannelHandlerContext, error: any Error) { context.close(promise: nil) }
+}
+
+extension App {
+    /// Starts the real server on 127.0.0.1 and an ephemeral port, runs `body` with a
+    /// client for it, then shuts the server down.
+    public func withLiveServer<T: Sendable>(
+        _ body: @Sendable (LiveTestClient) async throws -> T
+    ) async throws -> T {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let server = HTTPServer(responder: try build(), config: config, logger: logger, group: group)
+        do {
+            let port = try await server.start(host: "127.0.0.1", port: 0)
+            let result = try await body(LiveTestClient(port: port, group: group))
+            await server.shutdown()
+            try await group.shutdownGracefully()
+            return result
+        } catch {
+            await server.shutdown()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+    }
+}
