@@ -13,7 +13,7 @@ struct RouteDefinition: Sendable {
 func defaultEndpointName(methods: [HTTPMethod], rule: String) -> String {
     let words = RulePattern.splitRule(rule.dropFirst()).compactMap { piece -> String? in
         if piece.isEmpty { return nil }
-        if piece.hasPrefix("<") { return String(piece.dropLast().split(separator: ":").last ?? piece) }
+        if piece.hasPrefix("<") { return String(piece.dropFirst().dropLast().split(separator: ":").last ?? piece) }
         return String(piece.map { $0.isLetter || $0.isNumber ? $0 : "_" })
     }
     let method = methods.first?.rawValue.lowercased() ?? "route"

@@ -43,7 +43,7 @@ extension RouteRegistering {
         }
     }
 
-    /// `GET` (and so `HEAD`) on `rule`.
+    /// `GET` (and so `HEAD`) on `rule`, handler returning a `Response` (`.ok(…)`, `.created(…)`, `.noContent`).
     public func get(
         _ rule: String, name: String? = nil, summary: String? = nil, _ middleware: any Middleware...,
         handler: @escaping Handler
@@ -51,7 +51,7 @@ extension RouteRegistering {
         addRoute(rule, methods: [.GET], name: name, summary: summary, middleware: middleware, handler: handler)
     }
 
-    /// `GET` on `rule`, handler returning any `ResponseConvertible`.
+    /// `GET` (and so `HEAD`) on `rule`, handler returning any `ResponseConvertible` (text, `JSON` …).
     public func get<R: ResponseConvertible>(
         _ rule: String, name: String? = nil, summary: String? = nil, _ middleware: any Middleware...,
         handler: @escaping @Sendable (Request) async throws -> R
@@ -61,7 +61,7 @@ extension RouteRegistering {
         }
     }
 
-    /// `POST` on `rule`.
+    /// `POST` on `rule`, handler returning a `Response` (`.ok(…)`, `.created(…)`, `.noContent`).
     public func post(
         _ rule: String, name: String? = nil, summary: String? = nil, _ middleware: any Middleware...,
         handler: @escaping Handler
@@ -69,7 +69,17 @@ extension RouteRegistering {
         addRoute(rule, methods: [.POST], name: name, summary: summary, middleware: middleware, handler: handler)
     }
 
-    /// `PUT` on `rule`.
+    /// `POST` on `rule`, handler returning any `ResponseConvertible` (text, `JSON` …).
+    public func post<R: ResponseConvertible>(
+        _ rule: String, name: String? = nil, summary: String? = nil, _ middleware: any Middleware...,
+        handler: @escaping @Sendable (Request) async throws -> R
+    ) {
+        addRoute(rule, methods: [.POST], name: name, summary: summary, middleware: middleware) { request in
+            try await handler(request).response()
+        }
+    }
+
+    /// `PUT` on `rule`, handler returning a `Response` (`.ok(…)`, `.created(…)`, `.noContent`).
     public func put(
         _ rule: String, name: String? = nil, summary: String? = nil, _ middleware: any Middleware...,
         handler: @escaping Handler
@@ -77,7 +87,17 @@ extension RouteRegistering {
         addRoute(rule, methods: [.PUT], name: name, summary: summary, middleware: middleware, handler: handler)
     }
 
-    /// `PATCH` on `rule`.
+    /// `PUT` on `rule`, handler returning any `ResponseConvertible` (text, `JSON` …).
+    public func put<R: ResponseConvertible>(
+        _ rule: String, name: String? = nil, summary: String? = nil, _ middleware: any Middleware...,
+        handler: @escaping @Sendable (Request) async throws -> R
+    ) {
+        addRoute(rule, methods: [.PUT], name: name, summary: summary, middleware: middleware) { request in
+            try await handler(request).response()
+        }
+    }
+
+    /// `PATCH` on `rule`, handler returning a `Response` (`.ok(…)`, `.created(…)`, `.noContent`).
     public func patch(
         _ rule: String, name: String? = nil, summary: String? = nil, _ middleware: any Middleware...,
         handler: @escaping Handler
@@ -85,12 +105,32 @@ extension RouteRegistering {
         addRoute(rule, methods: [.PATCH], name: name, summary: summary, middleware: middleware, handler: handler)
     }
 
-    /// `DELETE` on `rule`.
+    /// `PATCH` on `rule`, handler returning any `ResponseConvertible` (text, `JSON` …).
+    public func patch<R: ResponseConvertible>(
+        _ rule: String, name: String? = nil, summary: String? = nil, _ middleware: any Middleware...,
+        handler: @escaping @Sendable (Request) async throws -> R
+    ) {
+        addRoute(rule, methods: [.PATCH], name: name, summary: summary, middleware: middleware) { request in
+            try await handler(request).response()
+        }
+    }
+
+    /// `DELETE` on `rule`, handler returning a `Response` (`.ok(…)`, `.created(…)`, `.noContent`).
     public func delete(
         _ rule: String, name: String? = nil, summary: String? = nil, _ middleware: any Middleware...,
         handler: @escaping Handler
     ) {
         addRoute(rule, methods: [.DELETE], name: name, summary: summary, middleware: middleware, handler: handler)
+    }
+
+    /// `DELETE` on `rule`, handler returning any `ResponseConvertible` (text, `JSON` …).
+    public func delete<R: ResponseConvertible>(
+        _ rule: String, name: String? = nil, summary: String? = nil, _ middleware: any Middleware...,
+        handler: @escaping @Sendable (Request) async throws -> R
+    ) {
+        addRoute(rule, methods: [.DELETE], name: name, summary: summary, middleware: middleware) { request in
+            try await handler(request).response()
+        }
     }
 
     /// A before-hook that never answers in the handler's place.

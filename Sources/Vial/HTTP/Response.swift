@@ -31,6 +31,8 @@ public struct Response: Sendable {
     }
 
     /// A JSON response from any `Encodable` (through `JSONEncoder`, keys sorted).
+    /// Disfavoured so that a literal (`.json(["error": "…"])`) builds a `JSON` value and cannot throw.
+    @_disfavoredOverload
     public static func json(
         _ value: some Encodable & Sendable, status: HTTPResponseStatus = .ok, headers: HTTPHeaders = [:]
     ) throws -> Response {

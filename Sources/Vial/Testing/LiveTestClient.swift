@@ -24,14 +24,20 @@ public struct LiveTestClient: TestClientProtocol {
         headers.replaceOrAdd(name: "Connection", value: "close")
         if let body { headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes)) }
         let promise = group.next().makePromise(of: TestResponse.self)
-        let channel = try await ClientBootstrap(group: group)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(ResponseCollector(promise: promise))
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: group)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        try channel.pipeline.syncOperations.addHandler(ResponseCollector(promise: promise))
+                    }
                 }
-            }
-            .connect(host: "127.0.0.1", port: port).get()
+                .connect(host: "127.0.0.1", port: port).get()
+        } catch {
+            promise.fail(error)
+            throw error
+        }
         let head = HTTPRequestHead(version: .http1_1, method: method, uri: uri, headers: headers)
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
         if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
@@ -46,15 +52,22 @@ public struct LiveTestClient: TestClientProtocol {
     public func sendRaw(_ bytes: String, timeout: Duration = .seconds(5)) async throws -> String {
         let box = NIOLockedValueBox(ByteBuffer())
         let closed = group.next().makePromise(of: Void.self)
-        let channel = try await ClientBootstrap(group: group)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(RawCollector(box: box, closed: closed))
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: group)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(RawCollector(box: box, closed: closed))
+                    }
                 }
-            }
-            .connect(host: "127.0.0.1", port: port).get()
+                .connect(host: "127.0.0.1", port: port).get()
+        } catch {
+            closed.fail(error)
+            throw error
+        }
         try await channel.writeAndFlush(ByteBuffer(string: bytes)).get()
-        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds * 1_000_000_000))) {
+        let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) {
             channel.close(promise: nil)
         }
         try? await closed.futureResult.get()

@@ -1,0 +1,176 @@
+import Testing
+@testable import Vial
+
+@Suite struct RequestTests {
+    @Test func queryArgsHaveTypedAccessAndDefaults() {
+        let request = Request(method: .GET, uri: "/s?q=flask&limit=abc&n=5&tag=a&tag=b&name=Jane+Doe%21")
+        #expect(request.query("q") == "flask")
+        #expect(request.query("limit", as: Int.self, default: 20) == 20)
+        #expect(request.query("n", as: Int.self, default: 20) == 5)
+        #expect(request.query("missing", as: Int.self, default: 7) == 7)
+        #expect(request.args.all("tag") == ["a", "b"])
+        #expect(request.query("name") == "Jane Doe!")
+    }
+
+    @Test func strictQueryAccessRejectsBadValuesWith400() throws {
+        enum Status: String, ParameterConvertible { case pending, completed }
+        let good = Request(method: .GET, uri: "/t?status=pending")
+        #expect(try good.query("status", as: Status?.self) == .pending)
+        let absent = Request(method: .GET, uri: "/t")
+        #expect(try absent.query("status", as: Status?.self) == nil)
+        let bad = Request(method: .GET, uri: "/t?status=done")
+        #expect(throws: HTTPError.self) { try bad.query("status", as: Status?.self) }
+    }
+
+    @Test func headersAreCaseInsensitive() {
+        let request = Request(method: .GET, uri: "/", headers: ["X-Custom-Header": "MyValue"])
+        #expect(request.header("x-custom-header") == "MyValue")
+        #expect(request.header("X-CUSTOM-HEADER") == "MyValue")
+    }
+
+    struct Item: Codable, Equatable {
+        var name: String
+        var price: Double
+    }
+
+    func jsonRequest(_ body: String, contentType: String? = "application/json") -> Request {
+        var headers = HTTPHeaders()
+        if let contentType { headers.add(name: "Content-Type", value: contentType) }
+        return Request(method: .POST, uri: "/", headers: headers, body: ByteBuffer(string: body))
+    }
+
+    @Test func decodeReadsJSON() throws {
+        let item = try jsonRequest(#"{"name":"Laptop","price":1200.5}"#).decode(Item.self)
+        #expect(item == Item(name: "Laptop", price: 1200.5))
+        #expect(try jsonRequest("{}", contentType: "application/merge-patch+json").json() == [:])
+        #expect(try jsonRequest("{}", contentType: "application/json; charset=utf-8").json() == [:])
+    }
+
+    @Test func decodeWithoutJSONContentTypeIs415() {
+        #expect(throws: HTTPError(.unsupportedMediaType, "Request must be JSON", code: "unsupported_media_type")) {
+            _ = try jsonRequest("title=x", contentType: "application/x-www-form-urlencoded").json()
+        }
+        #expect(throws: HTTPError.self) { _ = try jsonRequest("{}", contentType: nil).json() }
+    }
+
+    @Test func malformedJSONIs400() {
+        #expect(throws: HTTPError(.badRequest, "Malformed JSON in request body", code: "invalid_json")) {
+            _ = try jsonRequest(#"{"name": "#).json()
+        }
+        #expect(throws: HTTPError(.badRequest, "Request body is empty", code: "invalid_json")) {
+            _ = try jsonRequest("").json()
+        }
+    }
+
+    @Test func wrongShapeIs422WithFieldDetails() throws {
+        do {
+            _ = try jsonRequest(#"{"name": 5}"#).decode(Item.self)
+            Issue.record("expected an error")
+        } catch let error as HTTPError {
+            #expect(error.status == .unprocessableEntity)
+            #expect(error.details?["name"] != nil)
+        }
+        do {
+            _ = try jsonRequest(#"{"name": "x"}"#).decode(Item.self)
+            Issue.record("expected an error")
+        } catch let error as HTTPError {
+            #expect(error.details == ["price": ["Missing data for required field."]])
+        }
+    }
+
+    @Test func formDecodes() throws {
+        let request = jsonRequest("title=Learn+More&tag=a%26b", contentType: "application/x-www-form-urlencoded")
+        let form = try request.form()
+        #expect(form["title"] == "Learn More")
+        #expect(form["tag"] == "a&b")
+        #expect(throws: HTTPError.self) { _ = try jsonRequest("{}").form() }
+    }
+
+    @Test func typedPathParams() async throws {
+        let app = App()
+        app.get("/u/<int:id>/<name>") { req in
+            let id: Int = try req.param("id")
+            let name = try req.param("name", as: String.self)
+            return "\(id + 1) \(name)"
+        }
+        #expect(try await app.testClient().get("/u/41/bob").text == "42 bob")
+    }
+
+    @Test func remoteAddressAndRequestID() async throws {
+        let app = App()
+        app.get("/who") { req in "\(req.remoteAddress ?? "-") \(req.id)" }
+        let client = try app.testClient()
+        let echoed = try await client.get("/who", headers: ["X-Request-ID": "abc-123"])
+        #expect(echoed.text == "127.0.0.1 abc-123")
+        #expect(echoed.header("X-Request-ID") == "abc-123")
+        let generated = try await client.get("/who", headers: ["X-Request-ID": "bad id with spaces"])
+        #expect(generated.header("X-Request-ID")?.count == 32)
+    }
+}
+
+@Suite struct URLForTests {
+    func app(trusting proxies: Set<String> = []) -> App {
+        var config = AppConfig()
+        config.trustedProxies = proxies
+        let app = App(config: config)
+        let tasks = Blueprint("tasks", urlPrefix: "/api/tasks")
+        tasks.get("/<int:task_id>", name: "get_task") { _ in "t" }
+        tasks.get("/", name: "list") { _ in "l" }
+        app.register(tasks)
+        app.get("/files/<path:p>", name: "file") { _ in "f" }
+        app.get("/build") { req in
+            let endpoint = req.query("endpoint") ?? ""
+            var params: [String: any CustomStringConvertible & Sendable] = [:]
+            for key in req.args.keys where key != "endpoint" && key != "external" { params[key] = req.args[key] }
+            return try req.urlFor(endpoint, params, external: req.query("external") != nil)
+        }
+        return app
+    }
+
+    func build(_ query: String, headers: HTTPHeaders = [:], from address: String = "127.0.0.1", trusting: Set<String> = [])
+        async throws -> TestResponse
+    {
+        var client = try app(trusting: trusting).testClient()
+        client.remoteAddress = address
+        return try await client.get("/build?" + query, headers: headers)
+    }
+
+    @Test func buildsPathsWithParameters() async throws {
+        #expect(try await build("endpoint=tasks.get_task&task_id=4").text == "/api/tasks/4")
+        #expect(try await build("endpoint=tasks.list").text == "/api/tasks/")
+        #expect(try await build("endpoint=file&p=a/b%20c").text == "/files/a/b%20c")
+    }
+
+    @Test func extraParametersBecomeTheQueryString() async throws {
+        #expect(try await build("endpoint=tasks.list&page=2").text == "/api/tasks/?page=2")
+    }
+
+    @Test func unknownEndpointFailsLoudly() async throws {
+        #expect(try await build("endpoint=tasks.nope").status == .internalServerError)
+        let app = app()
+        let responder = try app.build()
+        var request = Request(method: .GET, uri: "/")
+        request.context = responder.context
+        #expect(throws: RoutingError.unknownEndpoint("nope")) { try request.urlFor("nope") }
+        #expect(throws: RoutingError.self) { try request.urlFor("tasks.get_task") }
+        #expect(throws: RoutingError.self) { try request.urlFor("tasks.get_task", ["task_id": "abc"]) }
+    }
+
+    @Test func externalURLUsesTheHostHeader() async throws {
+        let response = try await build("endpoint=tasks.get_task&task_id=4&external=1", headers: ["Host": "api.test:5000"])
+        #expect(response.text == "http://api.test:5000/api/tasks/4")
+    }
+
+    @Test func forwardedHeadersAreIgnoredFromUntrustedPeers() async throws {
+        let headers: HTTPHeaders = ["Host": "inner:5000", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"]
+        let response = try await build("endpoint=tasks.list&external=1", headers: headers, from: "10.9.9.9")
+        #expect(response.text == "http://inner:5000/api/tasks/")
+    }
+
+    @Test func forwardedHeadersAreHonouredFromTrustedProxies() async throws {
+        let headers: HTTPHeaders = ["Host": "inner:5000", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "api.example"]
+        let response = try await build(
+            "endpoint=tasks.list&external=1", headers: headers, from: "10.0.0.1", trusting: ["10.0.0.1"])
+        #expect(response.text == "https://api.example/api/tasks/")
+    }
+}

@@ -1,0 +1,174 @@
+import Testing
+@testable import Vial
+
+/// The route table alone, no HTTP: register integers, assert which one a path selects.
+@Suite struct RouteTableTests {
+    func table(_ rules: [(String, [HTTPMethod])]) throws -> RouteTable<Int> {
+        var table = RouteTable<Int>()
+        for (index, (rule, methods)) in rules.enumerated() {
+            try table.insert(RulePattern(rule, converters: BuiltinConverters.all), methods: methods, value: index)
+        }
+        return table
+    }
+
+    func selected(_ table: RouteTable<Int>, _ path: String, _ method: HTTPMethod = .GET) -> (Int, [String: String])? {
+        if case .found(let value, let parameters) = table.match(method: method, path: path[...]) { return (value, parameters) }
+        return nil
+    }
+
+    @Test func staticSegmentsMatchExactly() throws {
+        let table = try table([("/", [.GET]), ("/api/hello", [.GET]), ("/api/welcome", [.GET])])
+        #expect(selected(table, "/")?.0 == 0)
+        #expect(selected(table, "/api/hello")?.0 == 1)
+        #expect(selected(table, "/api/welcome")?.0 == 2)
+        #expect(selected(table, "/api") == nil)
+        #expect(selected(table, "/api/hello/extra") == nil)
+    }
+
+    @Test func defaultPlaceholderCapturesOneSegment() throws {
+        let table = try table([("/api/greet/<name>", [.GET])])
+        #expect(selected(table, "/api/greet/Alice")?.1 == ["name": "Alice"])
+        #expect(selected(table, "/api/greet/a/b") == nil)
+        #expect(selected(table, "/api/greet/") == nil)
+    }
+
+    @Test func pathSegmentsArePercentDecoded() throws {
+        let table = try table([("/api/greet/<name>", [.GET])])
+        #expect(selected(table, "/api/greet/Jane%20Doe")?.1 == ["name": "Jane Doe"])
+        #expect(selected(table, "/api/greet/a%2Fb")?.1 == ["name": "a/b"])
+    }
+
+    @Test func malformedPercentEscapeIsABadPath() throws {
+        let table = try table([("/api/greet/<name>", [.GET])])
+        guard case .badPath = table.match(method: .GET, path: "/api/greet/%zz") else {
+            Issue.record("expected badPath")
+            return
+        }
+    }
+
+    @Test func intConverterRejectsNonDigits() throws {
+        let table = try table([("/api/users/<int:user_id>", [.GET])])
+        #expect(selected(table, "/api/users/42")?.1 == ["user_id": "42"])
+        #expect(selected(table, "/api/users/abc") == nil)
+        #expect(selected(table, "/api/users/-1") == nil)
+        #expect(selected(table, "/api/users/1.5") == nil)
+    }
+
+    @Test func floatConverterNeedsAFraction() throws {
+        let table = try table([("/price/<float:amount>", [.GET])])
+        #expect(selected(table, "/price/12.50")?.1 == ["amount": "12.50"])
+        #expect(selected(table, "/price/12") == nil)
+    }
+
+    @Test func uuidConverterTakesCanonicalUUIDs() throws {
+        let table = try table([("/jobs/<uuid:job_id>", [.GET])])
+        #expect(selected(table, "/jobs/123e4567-e89b-12d3-a456-426614174000") != nil)
+        #expect(selected(table, "/jobs/not-a-uuid") == nil)
+    }
+
+    @Test func pathConverterSwallowsSlashes() throws {
+        let table = try table([("/files/<path:subpath>", [.GET]), ("/files/<path:subpath>/edit", [.POST])])
+        #expect(selected(table, "/files/a/b/c.txt")?.1 == ["subpath": "a/b/c.txt"])
+        #expect(selected(table, "/files/a/b/edit", .POST)?.1 == ["subpath": "a/b"])
+    }
+
+    @Test func stringConverterHonoursLength() throws {
+        let table = try table([("/lang/<string(length=2):code>", [.GET])])
+        #expect(selected(table, "/lang/en") != nil)
+        #expect(selected(table, "/lang/eng") == nil)
+    }
+
+    @Test func staticBeatsPlaceholderAndIntBeatsString() throws {
+        let table = try table([
+            ("/users/<name>", [.GET]), ("/users/<int:id>", [.GET]), ("/users/me", [.GET]),
+        ])
+        #expect(selected(table, "/users/me")?.0 == 2)
+        #expect(selected(table, "/users/7")?.0 == 1)
+        #expect(selected(table, "/users/bob")?.0 == 0)
+    }
+
+    @Test func lookupBacktracksWhenADeeperSegmentFails() throws {
+        let table = try table([("/a/<int:id>/x", [.GET]), ("/a/<name>/y", [.GET])])
+        #expect(selected(table, "/a/5/y")?.1 == ["name": "5"])
+    }
+
+    @Test func ruleEndingInSlashAlsoAnswersWithoutIt() throws {
+        let table = try table([("/api/tasks/", [.GET])])
+        #expect(selected(table, "/api/tasks/")?.0 == 0)
+        #expect(selected(table, "/api/tasks")?.0 == 0)
+    }
+
+    @Test func ruleWithoutSlashDoesNotAnswerWithIt() throws {
+        let table = try table([("/api/tasks", [.GET])])
+        #expect(selected(table, "/api/tasks/") == nil)
+    }
+
+    @Test func explicitRuleWinsOverTrailingSlashAlias() throws {
+        let table = try table([("/a/", [.GET]), ("/a", [.GET])])
+        #expect(selected(table, "/a")?.0 == 1)
+        #expect(selected(table, "/a/")?.0 == 0)
+    }
+
+    @Test func conflictingRegistrationFails() throws {
+        #expect(throws: RoutingError.self) {
+            _ = try table([("/x/<int:id>", [.GET]), ("/x/<int:other>", [.GET, .POST])])
+        }
+        // Same rule, different methods, is fine.
+        _ = try table([("/x/<int:id>", [.GET]), ("/x/<int:id>", [.DELETE])])
+    }
+
+    @Test func wrongMethodIsMethodNotAllowedWithAllow() throws {
+        let table = try table([("/items", [.GET]), ("/items", [.POST])])
+        guard case .methodNotAllowed(let allow) = table.match(method: .DELETE, path: "/items") else {
+            Issue.record("expected 405")
+            return
+        }
+        #expect(allow.map(\.rawValue) == ["GET", "HEAD", "OPTIONS", "POST"])
+    }
+
+    @Test func headFallsBackToGet() throws {
+        let table = try table([("/items", [.GET])])
+        #expect(selected(table, "/items", .HEAD)?.0 == 0)
+    }
+
+    @Test func optionsIsAnsweredAutomatically() throws {
+        let table = try table([("/items", [.GET, .POST])])
+        guard case .options(let allow) = table.match(method: .OPTIONS, path: "/items") else {
+            Issue.record("expected automatic OPTIONS")
+            return
+        }
+        #expect(allow.map(\.rawValue) == ["GET", "HEAD", "OPTIONS", "POST"])
+    }
+
+    @Test func lookupFindsTheRightRouteAmongAThousand() throws {
+        var rules: [(String, [HTTPMethod])] = []
+        for index in 0..<1000 { rules.append(("/r\(index)/<int:id>/detail", [.GET])) }
+        let table = try table(rules)
+        #expect(selected(table, "/r999/5/detail")?.0 == 999)
+        #expect(selected(table, "/r0/5/detail")?.0 == 0)
+    }
+
+    @Test func customConverterIsUsed() throws {
+        struct Hex: PathConverter {
+            func matches(_ segment: String) -> Bool { !segment.isEmpty && segment.allSatisfy(\.isHexDigit) }
+        }
+        var converters = BuiltinConverters.all
+        converters["hex"] = { _ in Hex() }
+        var table = RouteTable<Int>()
+        try table.insert(RulePattern("/c/<hex:code>", converters: converters), methods: [.GET], value: 1)
+        #expect(selected(table, "/c/ff00aa")?.1 == ["code": "ff00aa"])
+        #expect(selected(table, "/c/zz") == nil)
+    }
+
+    @Test func unknownConverterFailsAtParse() {
+        #expect(throws: RoutingError.unknownConverter("nope", rule: "/x/<nope:y>")) {
+            _ = try RulePattern("/x/<nope:y>", converters: BuiltinConverters.all)
+        }
+    }
+
+    @Test func malformedRulesFail() {
+        for rule in ["x", "/a/<int:id", "/a/b<id>", "/a/<int:id>/<id>", "/a/<1bad>"] {
+            #expect(throws: RoutingError.self, "\(rule)") { _ = try RulePattern(rule, converters: BuiltinConverters.all) }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Testing
+@testable import Vial
+
+/// The real server on 127.0.0.1 and an ephemeral port.
+@Suite struct ServerTests {
+    func app(_ configure: (inout AppConfig) -> Void = { _ in }) -> App {
+        var config = AppConfig()
+        config.accessLog = false
+        configure(&config)
+        let app = App("server-test", config: config)
+        app.get("/hello") { _ in ["message": "hi"] as JSON }
+        app.get("/slow") { _ in
+            try await Task.sleep(for: .milliseconds(200))
+            return "slow"
+        }
+        app.get("/fast") { _ in "fast" }
+        app.post("/echo") { req in req.bodyText }
+        app.get("/greet/<name>") { req in "Hello, \(try req.param("name", as: String.self))" }
+        app.get("/on-loop") { _ in MultiThreadedEventLoopGroup.currentEventLoop != nil ? "loop" : "pool" }
+        return app
+    }
+
+    @Test func servesJSONOverASocket() async throws {
+        try await app().withLiveServer { client in
+            let response = try await client.get("/hello")
+            #expect(response.status == .ok)
+            #expect(response.header("Content-Type") == "application/json")
+            #expect(try response.json() == ["message": "hi"])
+            #expect(try await client.get("/greet/Jane%20Doe").text == "Hello, Jane Doe")
+        }
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrderOnOneConnection() async throws {
+        try await app().withLiveServer { client in
+            let raw = try await client.sendRaw(
+                "GET /slow HTTP/1.1\r\nHost: t\r\n\r\nGET /fast HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            let slow = try #require(raw.range(of: "slow"))
+            let fast = try #require(raw.range(of: "fast"))
+            #expect(slow.lowerBound < fast.lowerBound)
+            #expect(raw.components(separatedBy: "HTTP/1.1 200 OK").count == 3)
+        }
+    }
+
+    @Test func keepAliveIsTheDefaultForHTTP11() async throws {
+        try await app().withLiveServer { client in
+            let raw = try await client.sendRaw(
+                "GET /fast HTTP/1.1\r\nHost: t\r\n\r\n", timeout: .milliseconds(500))
+            // The server kept the connection open: the client timed out and closed it.
+            #expect(raw.contains("fast"))
+            #expect(!raw.lowercased().contains("connection: close"))
+        }
+    }
+
+    @Test func http10ClosesAfterTheResponse() async throws {
+        try await app().withLiveServer { client in
+            let start = ContinuousClock.now
+            let raw = try await client.sendRaw("GET /fast HTTP/1.0\r\n\r\n", timeout: .seconds(5))
+            #expect(raw.hasPrefix("HTTP/1.0 200 OK"))
+            #expect(ContinuousClock.now - start < .seconds(4))
+        }
+    }
+
+    @Test func malformedRequestGetsJSON400AndTheConnectionCloses() async throws {
+        try await app().withLiveServer { client in
+            let start = ContinuousClock.now
+            let raw = try await client.sendRaw("GARBAGE\r\n\r\n", timeout: .seconds(5))
+            #expect(raw.hasPrefix("HTTP/1.1 400 Bad Request"))
+            #expect(raw.contains(#""code":"malformed_request""#))
+            #expect(raw.lowercased().contains("connection: close"))
+            #expect(ContinuousClock.now - start < .seconds(4))
+        }
+    }
+
+    @Test func declaredBodyOverTheLimitGets413WithoutReadingIt() async throws {
+        try await app { $0.maxContentLength = 100 }.withLiveServer { client in
+            let start = ContinuousClock.now
+            // Only the head is sent: the server must answer without waiting for 1000 bytes.
+            let raw = try await client.sendRaw(
+                "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n",
+                timeout: .seconds(5))
+            #expect(raw.hasPrefix("HTTP/1.1 413 Payload Too Large"))
+            #expect(raw.contains(#""code":"payload_too_large""#))
+            #expect(ContinuousClock.now - start < .seconds(4))
+        }
+    }
+
+    @Test func streamedBodyOverTheLimitGets413() async throws {
+        try await app { $0.maxContentLength = 100 }.withLiveServer { client in
+            let chunk = String(repeating: "x", count: 80)
+            let raw = try await client.sendRaw(
+                "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n50\r\n\(chunk)\r\n50\r\n\(chunk)\r\n",
+                timeout: .seconds(5))
+            #expect(raw.hasPrefix("HTTP/1.1 413"))
+        }
+    }
+
+    @Test func bodyWithinTheLimitIsDelivered() async throws {
+        try await app { $0.maxContentLength = 100 }.withLiveServer { client in
+            let response = try await client.send(.POST, "/echo", body: "hello body", contentType: "text/plain")
+            #expect(response.text == "hello body")
+        }
+    }
+
+    @Test func headOverTheWireHasLengthButNoBody() async throws {
+        try await app().withLiveServer { client in
+            let raw = try await client.sendRaw("HEAD /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            #expect(raw.hasPrefix("HTTP/1.1 200 OK"))
+            #expect(raw.lowercased().contains("content-length: 17"))
+            #expect(raw.hasSuffix("\r\n\r\n"))
+        }
+    }
+
+    @Test func slowRequestGets408AndIsClosed() async throws {
+        try await app { $0.requestReadTimeout = 1 }.withLiveServer { client in
+            let raw = try await client.sendRaw("GET /hello HTTP/1.1\r\nHost: t\r\nX-Slow", timeout: .seconds(5))
+            #expect(raw.hasPrefix("HTTP/1.1 408 Request Timeout"))
+        }
+    }
+
+    @Test func idleConnectionIsClosed() async throws {
+        try await app { $0.idleTimeout = 1 }.withLiveServer { client in
+            let start = ContinuousClock.now
+            let raw = try await client.sendRaw("", timeout: .seconds(5))
+            #expect(raw.isEmpty)
+            #expect(ContinuousClock.now - start < .seconds(4))
+        }
+    }
+
+    @Test func handlerWithoutIOStaysOnItsEventLoop() async throws {
+        try await app().withLiveServer { client in
+            let text = try await client.get("/on-loop").text
+            #expect(text == "loop")
+        }
+    }
+
+    @Test func gracefulShutdownFinishesInFlightRequests() async throws {
+        let app = app()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let server = HTTPServer(responder: try app.build(), config: app.config, logger: app.logger, group: group)
+        let port = try await server.start(host: "127.0.0.1", port: 0)
+        let client = LiveTestClient(port: port, group: group)
+        async let slow = client.get("/slow")
+        try await Task.sleep(for: .milliseconds(50))
+        await server.shutdown()
+        let response = try await slow
+        #expect(response.status == .ok)
+        #expect(response.text == "slow")
+        // The listener is gone: new connections are refused.
+        await #expect(throws: (any Error).self) { _ = try await client.get("/fast") }
+        try await group.shutdownGracefully()
+    }
+}
