@@ -45,14 +45,18 @@ struct Routes: ParsableCommand {
     @Option(help: "Sort by endpoint, methods, rule or match.") var sort: RouteListing.Sort = .endpoint
     @Flag(help: "Show HEAD and OPTIONS methods.") var allMethods = false
     @Flag(help: "Print the table as JSON.") var json = false
+    @Flag(help: "Print the page docs/routes.md.") var markdown = false
 
     func run() throws {
         let routes = try makeApp(config: try loadOrExit(environment)).routes()
-        print(
-            json
-                ? RouteListing.json(routes, sort: sort, allMethods: allMethods)
-                : RouteListing.render(routes, sort: sort, allMethods: allMethods),
-            terminator: "")
+        let table = RouteListing.render(routes, sort: sort, allMethods: allMethods)
+        if json {
+            print(RouteListing.json(routes, sort: sort, allMethods: allMethods), terminator: "")
+        } else if markdown {
+            print(RoutesDoc.render(table), terminator: "")
+        } else {
+            print(table, terminator: "")
+        }
     }
 }
 
