@@ -69,6 +69,23 @@ let package = Package(
             path: "Sources/Examples",
             swiftSettings: swiftSettings
         ),
+        // Benchmarks/run.sh runs these (release builds); `swift test` never does.
+        .executableTarget(
+            name: "BareServer",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Benchmarks/BareServer",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "RouterBench",
+            dependencies: ["Vial"],
+            path: "Benchmarks/RouterBench",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "VialTests",
             dependencies: ["Vial"],

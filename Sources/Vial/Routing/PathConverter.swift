@@ -146,8 +146,10 @@ public struct AnyOfConverter: PathConverter {
     public func matches(_ segment: String) -> Bool { choices.contains(segment) }
 }
 
-enum BuiltinConverters {
-    static let all: [String: ConverterFactory] = [
+/// The converters every app starts with: `default`/`string`, `int`, `float`, `uuid`, `path`, `any`.
+public enum BuiltinConverters {
+    /// Name → factory.
+    public static let all: [String: ConverterFactory] = [
         "default": { _ in StringConverter() },
         "string": { args in
             if let length = try args.int("length") { return StringConverter(minLength: length, maxLength: length) }

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Throughput benchmark: Vial (`Examples hello`, GET /api/hello) against a bare SwiftNIO
+# server returning the same bytes, both release builds, alternated in one run on loopback.
+# Also the router alone (10 vs 1,000 routes). Writes docs/performance.md.
+#
+#   Benchmarks/run.sh [--duration SECONDS] [--rounds N] [--connections "8 64 256"]
+#
+# Not part of `swift test`: timings on a shared 2-core machine are too noisy to assert.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+duration=5
+rounds=3
+connections="8 64 256"
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --duration) duration=$2; shift 2 ;;
+        --rounds) rounds=$2; shift 2 ;;
+        --connections) connections=$2; shift 2 ;;
+        *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
+done
+
+if ! command -v wrk >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+fi
+
+echo "== building release binaries"
+for product in Examples BareServer RouterBench; do
+    (cd "$root" && swift build -c release --product "$product" >/dev/null)
+done
+examples="$root/.build/release/Examples"
+bare="$root/.build/release/BareServer"
+routerbench="$root/.build/release/RouterBench"
+
+results="$root/Benchmarks/results"
+mkdir -p "$results"
+raw="$results/raw-$(date -u +%Y%m%dT%H%M%SZ).tsv"
+printf 'server\tconnections\tround\trps\trequests\tcpu_ticks\n' >"$raw"
+
+vial_port=18080
+bare_port=18081
+"$examples" hello --port "$vial_port" --quiet >/dev/null 2>&1 &
+vial_pid=$!
+"$bare" --port "$bare_port" >/dev/null 2>&1 &
+bare_pid=$!
+trap 'kill "$vial_pid" "$bare_pid" 2>/dev/null || true' EXIT
+
+for port in "$vial_port" "$bare_port"; do
+    for _ in $(seq 1 100); do
+        curl -sf "http://127.0.0.1:$port/api/hello" >/dev/null && break
+        sleep 0.1
+    done
+done
+# Same bytes on the wire (but for the request id's value)?
+diff <(curl -s "http://127.0.0.1:$vial_port/api/hello") <(curl -s "http://127.0.0.1:$bare_port/api/hello")
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+run_one() { # name pid port connections round
+    local before after out rps requests
+    before=$(cpu_ticks "$2")
+    out=$(wrk -t1 -c"$4" -d"${duration}s" "http://127.0.0.1:$3/api/hello")
+    after=$(cpu_ticks "$2")
+    rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+    requests=$(awk '/requests in/ {print $1}' <<<"$out")
+    if grep -q "Non-2xx" <<<"$out"; then echo "non-2xx answers from $1" >&2; exit 1; fi
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$4" "$5" "$rps" "$requests" "$((after - before))" >>"$raw"
+    printf '   %-5s c=%-4s round %s: %s req/s\n' "$1" "$4" "$5" "$rps"
+}
+
+echo "== warm-up"
+wrk -t1 -c64 -d2s "http://127.0.0.1:$vial_port/api/hello" >/dev/null
+wrk -t1 -c64 -d2s "http://127.0.0.1:$bare_port/api/hello" >/dev/null
+
+echo "== wrk, ${duration}s per run, ${rounds} rounds, alternating"
+for c in $connections; do
+    for r in $(seq 1 "$rounds"); do
+        if [ $((r % 2)) -eq 1 ]; then
+            run_one vial "$vial_pid" "$vial_port" "$c" "$r"
+            run_one bare "$bare_pid" "$bare_port" "$c" "$r"
+        else
+            run_one bare "$bare_pid" "$bare_port" "$c" "$r"
+            run_one vial "$vial_pid" "$vial_port" "$c" "$r"
+        fi
+    done
+done
+
+echo "== router"
+router_json=$("$routerbench")
+echo "$router_json"
+
+python3 "$root/Benchmarks/report.py" "$raw" "$(getconf CLK_TCK)" "$duration" "$rounds" "$router_json" \
+    >"$root/docs/performance.md"
+echo "== wrote docs/performance.md (raw numbers: $raw)"
