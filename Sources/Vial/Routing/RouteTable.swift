@@ -5,25 +5,8 @@
 /// priority order (`any`, `uuid`, `int`/`float`, `string`, `path`), backtracking
 /// when a deeper segment fails — Werkzeug's precedence, RoutingKit's structure.
 public struct RouteTable<Value: Sendable>: Sendable {
-    struct Entry: Sendable {
-        var value: Value
-        var parameterNames: [String]
-        var rule: String
-        /// A rule `/x/` also registered at `/x`; an explicit `/x` replaces it.
-        var isAlias: Bool
-    }
-
-    struct Edge: Sendable {
-        var converter: any PathConverter
-        var child: Int
-    }
-
-    struct Node: Sendable {
-        var literals: [String: Int] = [:]
-        var parameters: [Edge] = []
-        /// Keyed by the method's raw value (`HTTPMethod` is not `Hashable`).
-        var entries: [String: Entry] = [:]
-    }
+    private var trie = RouteTrie()
+    private var values: [Value] = []
 
     /// The outcome of a lookup.
     public enum Match {
@@ -39,22 +22,87 @@ public struct RouteTable<Value: Sendable>: Sendable {
         case badPath
     }
 
-    private var nodes: [Node] = [Node()]
-
     /// An empty table.
     public init() {}
 
     /// Adds `value` for `methods` on `pattern`. A rule ending in `/` also answers without it.
     /// Throws `RoutingError.conflict` when an equal rule already answers one of the methods.
     public mutating func insert(_ pattern: RulePattern, methods: [HTTPMethod], value: Value) throws {
-        try insert(pattern.segments, pattern: pattern, methods: methods, value: value, isAlias: false)
+        try trie.insert(pattern, methods: methods, valueIndex: values.count)
+        values.append(value)
+    }
+
+    /// Looks up `path` (percent-encoded, no query string) for `method`.
+    public func match(method: HTTPMethod, path: Substring) -> Match {
+        switch trie.match(method: method, path: path) {
+        case .found(let index, let parameters): return .found(values[index], parameters: parameters)
+        case .options(let allow): return .options(allow: allow)
+        case .methodNotAllowed(let allow): return .methodNotAllowed(allow: allow)
+        case .notFound: return .notFound
+        case .badPath: return .badPath
+        }
+    }
+
+    /// The `Allow` list: the registered methods, `HEAD` where `GET` is, and `OPTIONS`, sorted.
+    static func allowList(_ methods: some Sequence<String>) -> [HTTPMethod] {
+        RouteTrie.allowList(methods)
+    }
+}
+
+/// The non-generic trie behind `RouteTable`: values are indices, so the hot path
+/// needs no generic metadata at run time.
+struct RouteTrie: Sendable {
+    struct Entry: Sendable {
+        var value: Int
+        var parameterNames: [String]
+        var rule: String
+        /// A rule `/x/` also registered at `/x`; an explicit `/x` replaces it.
+        var isAlias: Bool
+    }
+
+    struct Edge: Sendable {
+        var converter: any PathConverter
+        var child: Int
+    }
+
+    struct MethodEntry: Sendable {
+        var method: HTTPMethod
+        var entry: Entry
+    }
+
+    struct Node: Sendable {
+        var literals: [String: Int] = [:]
+        var parameters: [Edge] = []
+        /// A handful of methods per node: a linear scan beats hashing (`HTTPMethod` is not `Hashable`).
+        var entries: [MethodEntry] = []
+
+        func entry(for method: HTTPMethod) -> Entry? {
+            for pair in entries where pair.method == method { return pair.entry }
+            return nil
+        }
+
+        var methodNames: [String] { entries.map(\.method.rawValue) }
+    }
+
+    enum Match {
+        case found(Int, parameters: [String: String])
+        case options(allow: [HTTPMethod])
+        case methodNotAllowed(allow: [HTTPMethod])
+        case notFound
+        case badPath
+    }
+
+    private var nodes: [Node] = [Node()]
+
+    mutating func insert(_ pattern: RulePattern, methods: [HTTPMethod], valueIndex: Int) throws {
+        try insert(pattern.segments, pattern: pattern, methods: methods, value: valueIndex, isAlias: false)
         if pattern.hasTrailingSlash {
-            try insert(pattern.segments.dropLast(), pattern: pattern, methods: methods, value: value, isAlias: true)
+            try insert(pattern.segments.dropLast(), pattern: pattern, methods: methods, value: valueIndex, isAlias: true)
         }
     }
 
     private mutating func insert(
-        _ segments: some Collection<RulePattern.Segment>, pattern: RulePattern, methods: [HTTPMethod], value: Value,
+        _ segments: some Collection<RulePattern.Segment>, pattern: RulePattern, methods: [HTTPMethod], value: Int,
         isAlias: Bool
     ) throws {
         var current = 0
@@ -83,66 +131,64 @@ public struct RouteTable<Value: Sendable>: Sendable {
         }
         let entry = Entry(value: value, parameterNames: pattern.parameterNames, rule: pattern.rule, isAlias: isAlias)
         for method in methods {
-            if let existing = nodes[current].entries[method.rawValue] {
+            if let position = nodes[current].entries.firstIndex(where: { $0.method == method }) {
+                let existing = nodes[current].entries[position].entry
                 if isAlias { continue }  // an explicit rule already answers here
                 if !existing.isAlias {
                     throw RoutingError.conflict(
                         "\(method.rawValue) \(pattern.rule) clashes with \(method.rawValue) \(existing.rule), registered before")
                 }
+                nodes[current].entries[position].entry = entry
+            } else {
+                nodes[current].entries.append(MethodEntry(method: method, entry: entry))
             }
-            nodes[current].entries[method.rawValue] = entry
         }
     }
 
-    /// Looks up `path` (percent-encoded, no query string) for `method`.
-    public func match(method: HTTPMethod, path: Substring) -> Match {
-        var raw = path
-        if raw.first == "/" { raw = raw.dropFirst() }
-        var segments: [String] = []
-        segments.reserveCapacity(8)
-        for piece in raw.split(separator: "/", omittingEmptySubsequences: false) {
-            guard let decoded = PercentDecoding.decode(piece) else { return .badPath }
-            segments.append(decoded)
-        }
+    func match(method: HTTPMethod, path: Substring) -> Match {
+        guard let segments = Self.segments(of: path) else { return .badPath }
         var captured: [String] = []
         var allowed: [String] = []
-        if let (node, values) = search(node: 0, segments: segments[...], method: method, captured: &captured, allowed: &allowed) {
+        if let node = search(node: 0, segments: segments[...], method: method, captured: &captured, allowed: &allowed) {
             let entry: Entry
-            if let explicit = nodes[node].entries[method.rawValue] {
+            if let explicit = nodes[node].entry(for: method) {
                 entry = explicit
-            } else if method == .HEAD, let get = nodes[node].entries[HTTPMethod.GET.rawValue] {
+            } else if method == .HEAD, let get = nodes[node].entry(for: .GET) {
                 entry = get
             } else {
-                return .options(allow: Self.allowList(nodes[node].entries.keys))
+                return .options(allow: Self.allowList(nodes[node].methodNames))
             }
             var parameters: [String: String] = [:]
-            for (name, value) in zip(entry.parameterNames, values) { parameters[name] = value }
+            if !captured.isEmpty {
+                parameters.reserveCapacity(captured.count)
+                for (name, value) in zip(entry.parameterNames, captured) { parameters[name] = value }
+            }
             return .found(entry.value, parameters: parameters)
         }
         if allowed.isEmpty { return .notFound }
         return .methodNotAllowed(allow: Self.allowList(allowed))
     }
 
-    /// Depth-first search; returns the first terminal node that answers `method`,
-    /// collecting the methods of path-matching nodes that do not into `allowed`.
+    /// Depth-first search; returns the first terminal node that answers `method` (its
+    /// captures left in `captured`), collecting the methods of path-matching nodes that do
+    /// not into `allowed`.
     private func search(
         node index: Int, segments: ArraySlice<String>, method: HTTPMethod, captured: inout [String],
         allowed: inout [String]
-    ) -> (Int, [String])? {
-        let node = nodes[index]
+    ) -> Int? {
         guard let segment = segments.first else {
-            if node.entries.isEmpty { return nil }
-            if Self.answers(node, method) { return (index, captured) }
-            allowed.append(contentsOf: node.entries.keys)
+            if nodes[index].entries.isEmpty { return nil }
+            if Self.answers(nodes[index], method) { return index }
+            allowed.append(contentsOf: nodes[index].methodNames)
             return nil
         }
         let rest = segments.dropFirst()
-        if let child = node.literals[segment],
+        if let child = nodes[index].literals[segment],
             let found = search(node: child, segments: rest, method: method, captured: &captured, allowed: &allowed)
         {
             return found
         }
-        for edge in node.parameters {
+        for edge in nodes[index].parameters {
             if edge.converter.matchesSlashes {
                 // Try the longest tail first so `<path:p>` is greedy but can leave segments for what follows.
                 var take = segments.count
@@ -171,9 +217,28 @@ public struct RouteTable<Value: Sendable>: Sendable {
         return nil
     }
 
+    /// `/api/tasks/` → `["api", "tasks", ""]`, each percent-decoded; `nil` on a bad escape.
+    static func segments(of path: Substring) -> [String]? {
+        var segments: [String] = []
+        segments.reserveCapacity(8)
+        let utf8 = path.utf8
+        var start = utf8.startIndex
+        if start != utf8.endIndex, utf8[start] == UInt8(ascii: "/") { start = utf8.index(after: start) }
+        var index = start
+        while true {
+            if index == utf8.endIndex || utf8[index] == UInt8(ascii: "/") {
+                guard let decoded = PercentDecoding.decode(path[start..<index]) else { return nil }
+                segments.append(decoded)
+                if index == utf8.endIndex { break }
+                start = utf8.index(after: index)
+            }
+            index = utf8.index(after: index)
+        }
+        return segments
+    }
+
     private static func answers(_ node: Node, _ method: HTTPMethod) -> Bool {
-        node.entries[method.rawValue] != nil || method == .OPTIONS
-            || (method == .HEAD && node.entries[HTTPMethod.GET.rawValue] != nil)
+        node.entry(for: method) != nil || method == .OPTIONS || (method == .HEAD && node.entry(for: .GET) != nil)
     }
 
     /// The `Allow` list: the registered methods, `HEAD` where `GET` is, and `OPTIONS`, sorted.

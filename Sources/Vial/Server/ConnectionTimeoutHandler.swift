@@ -1,92 +1,103 @@
 import NIOCore
 
-/// Sent outbound by the HTTP handler when a request has been read whole.
-struct RequestReadEvent: Sendable {}
-/// Sent outbound by the HTTP handler when a response has been written whole.
-struct ResponseSentEvent: Sendable {}
-
 /// Closes connections that sit idle between requests, and answers 408 then closes
 /// when a client takes too long to send a request it has started (slow headers or body).
 ///
-/// Sits before the HTTP decoder so it sees raw bytes; the HTTP handler tells it,
-/// through outbound user events, when a request is complete and when its response is out.
-final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler {
+/// Sits before the HTTP decoder so it sees raw bytes; the HTTP handler tells it
+/// directly (same channel, same event loop) when a request is complete and when its
+/// response is out. Per request that is two timestamp writes: deadlines are checked by one
+/// repeating task per connection rather than a timer armed and cancelled per request
+/// (which showed up as a tenth of the server's CPU in the benchmark).
+final class ConnectionTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
-    typealias OutboundIn = IOData
-    typealias OutboundOut = IOData
+    typealias OutboundOut = ByteBuffer
 
     private enum Phase { case idle, reading, busy }
 
     private let idleTimeout: TimeAmount
     private let readTimeout: TimeAmount
     private var phase = Phase.idle
-    private var timer: Scheduled<Void>?
+    private var phaseStarted = NIODeadline.now()
+    private var sweep: RepeatedTask?
+    private var context: ChannelHandlerContext?
 
     init(idleTimeout: TimeAmount, readTimeout: TimeAmount) {
         self.idleTimeout = idleTimeout
         self.readTimeout = readTimeout
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { start(context) }
+    }
+
     func channelActive(context: ChannelHandlerContext) {
-        arm(context, after: idleTimeout)
+        start(context)
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
+        sweep?.cancel()
+        sweep = nil
         context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        sweep?.cancel()
+        sweep = nil
+        self.context = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if phase == .idle {
             phase = .reading
-            arm(context, after: readTimeout)
+            phaseStarted = .now()
         }
         context.fireChannelRead(data)
     }
 
-    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
-        switch event {
-        case is RequestReadEvent:
-            phase = .busy
-            timer?.cancel()
-            timer = nil
-            promise?.succeed()
-        case is ResponseSentEvent:
-            phase = .idle
-            arm(context, after: idleTimeout)
-            promise?.succeed()
-        default:
-            context.triggerUserOutboundEvent(event, promise: promise)
+    /// The HTTP handler has a whole request: the app's own deadlines apply now.
+    func requestReceived() {
+        phase = .busy
+    }
+
+    /// The response is written: the keep-alive idle clock starts.
+    func responseSent() {
+        phase = .idle
+        phaseStarted = .now()
+    }
+
+    private func start(_ context: ChannelHandlerContext) {
+        guard sweep == nil else { return }
+        phaseStarted = .now()
+        // Check four times per shortest timeout: a deadline is overrun by at most a quarter.
+        let interval = TimeAmount.nanoseconds(max(min(idleTimeout, readTimeout).nanoseconds / 4, 1_000_000))
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        sweep = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+            bound.value.check()
         }
     }
 
-    private func arm(_ context: ChannelHandlerContext, after delay: TimeAmount) {
-        timer?.cancel()
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        timer = context.eventLoop.scheduleTask(in: delay) {
-            let (handler, context) = bound.value
-            handler.fire(context)
-        }
-    }
-
-    private func fire(_ context: ChannelHandlerContext) {
-        timer = nil
+    private func check() {
+        guard let context else { return }
+        let elapsed = NIODeadline.now() - phaseStarted
         switch phase {
-        case .idle:
+        case .idle where elapsed >= idleTimeout:
+            sweep?.cancel()
             context.close(promise: nil)
-        case .reading:
+        case .reading where elapsed >= readTimeout:
+            sweep?.cancel()
             // The request never finished: say so (the response encoder is behind us, so raw bytes).
             let body = #"{"error":{"code":"request_timeout","message":"Request not received in time"},"status":"error"}"#
             let text =
                 "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
-            let buffer = context.channel.allocator.buffer(string: text)
             let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer))).whenComplete { _ in channel.close(promise: nil) }
-        case .busy:
-            break  // the app is working on it; its own deadlines apply
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: text))).whenComplete { _ in
+                channel.close(promise: nil)
+            }
+        default:
+            break
         }
     }
 }

@@ -23,13 +23,19 @@ final class HTTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let responder: AppResponder
     private let maxContentLength: Int
     private let executor: EventLoopTaskExecutor
+    private let timeouts: ConnectionTimeoutHandler?
     private var state = State.idle
     private var remoteAddress: String?
+    private var context: ChannelHandlerContext?
 
-    init(responder: AppResponder, maxContentLength: Int, executor: EventLoopTaskExecutor) {
+    init(
+        responder: AppResponder, maxContentLength: Int, executor: EventLoopTaskExecutor,
+        timeouts: ConnectionTimeoutHandler?
+    ) {
         self.responder = responder
         self.maxContentLength = maxContentLength
         self.executor = executor
+        self.timeouts = timeouts
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -38,7 +44,12 @@ final class HTTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
         remoteAddress = context.channel.remoteAddress?.ipAddress
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -62,7 +73,7 @@ final class HTTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard case .receiving(let head, let body) = state else { return }
             state = .responding
-            context.triggerUserOutboundEvent(RequestReadEvent(), promise: nil)
+            timeouts?.requestReceived()
             dispatch(context, head, body)
         }
     }
@@ -74,18 +85,19 @@ final class HTTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         let keepAlive = head.isKeepAlive
         let responder = self.responder
         let loop = context.eventLoop
-        let bound = NIOLoopBound((self, context), eventLoop: loop)
+        let bound = NIOLoopBound(self, eventLoop: loop)
         Task(executorPreference: executor) {
             let response = await responder.respond(to: request)
             if loop.inEventLoop {
-                bound.value.0.write(response, for: head, keepAlive: keepAlive, context: bound.value.1)
+                bound.value.write(response, for: head, keepAlive: keepAlive)
             } else {
-                loop.execute { bound.value.0.write(response, for: head, keepAlive: keepAlive, context: bound.value.1) }
+                loop.execute { bound.value.write(response, for: head, keepAlive: keepAlive) }
             }
         }
     }
 
-    private func write(_ response: Response, for request: HTTPRequestHead, keepAlive: Bool, context: ChannelHandlerContext) {
+    private func write(_ response: Response, for request: HTTPRequestHead, keepAlive: Bool) {
+        guard let context else { return }  // the connection went away while the handler ran
         var headers = response.headers
         let status = response.status
         let bodyAllowed = status.code >= 200 && status != .noContent && status != .notModified
@@ -106,7 +118,7 @@ final class HTTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         state = .idle
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        context.triggerUserOutboundEvent(ResponseSentEvent(), promise: nil)
+        timeouts?.responseSent()
         if !keepAlive {
             let channel = context.channel
             done.whenComplete { _ in channel.close(promise: nil) }

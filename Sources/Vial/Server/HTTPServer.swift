@@ -58,15 +58,15 @@ public final class HTTPServer: Service, Sendable {
                         _ = state.withLockedValue { $0.connections.removeValue(forKey: id) }
                     }
                     let pipeline = channel.pipeline.syncOperations
-                    try pipeline.addHandler(
-                        ConnectionTimeoutHandler(
-                            idleTimeout: .seconds(Int64(config.idleTimeout)),
-                            readTimeout: .seconds(Int64(config.requestReadTimeout))))
+                    let timeouts = ConnectionTimeoutHandler(
+                        idleTimeout: .seconds(Int64(config.idleTimeout)),
+                        readTimeout: .seconds(Int64(config.requestReadTimeout)))
+                    try pipeline.addHandler(timeouts)
                     try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
                     try pipeline.addHandler(
                         HTTPChannelHandler(
                             responder: responder, maxContentLength: config.maxContentLength,
-                            executor: EventLoopTaskExecutor(channel.eventLoop)))
+                            executor: EventLoopTaskExecutor(channel.eventLoop), timeouts: timeouts))
                 }
             }
         let channel = try await bootstrap.bind(host: host ?? config.host, port: port ?? config.port).get()
