@@ -103,7 +103,10 @@ let package = Package(
         ),
         .testTarget(
             name: "AppTests",
-            dependencies: ["VialApp", "VialExamples", "Vial"],
+            dependencies: [
+                "VialApp", "VialExamples", "Vial",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

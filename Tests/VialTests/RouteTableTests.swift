@@ -172,3 +172,24 @@ import Testing
         }
     }
 }
+
+@Suite struct RulePatternTests {
+    @Test func anyConverterTakesQuotedOrBareChoices() throws {
+        var table = RouteTable<Int>()
+        try table.insert(RulePattern("/sort/<any('asc', desc):order>", converters: BuiltinConverters.all), methods: [.GET], value: 1)
+        guard case .found(_, let parameters) = table.match(method: .GET, path: "/sort/asc") else {
+            Issue.record("expected a match")
+            return
+        }
+        #expect(parameters == ["order": "asc"])
+        guard case .notFound = table.match(method: .GET, path: "/sort/up") else {
+            Issue.record("expected 404")
+            return
+        }
+    }
+
+    @Test func trimmedSpacesTrimsOnlySpacesAndTabs() {
+        #expect(" \t a b \t".trimmedSpaces == "a b")
+        #expect("   ".trimmedSpaces == "")
+    }
+}

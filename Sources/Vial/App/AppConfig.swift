@@ -79,11 +79,10 @@ extension AppConfig {
         }
         if let proxies = environment["TRUSTED_PROXIES"] {
             config.trustedProxies = Set(
-                proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+                proxies.split(separator: ",").map { $0.trimmedSpaces }.filter { !$0.isEmpty })
         }
         config.serverName = environment["SERVER_NAME"]
         return config
     }
 }
 
-import Foundation

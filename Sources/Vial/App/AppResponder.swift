@@ -118,10 +118,10 @@ enum RequestID {
     /// syscall per request (`getrandom` on every request showed up in the benchmark).
     static func generate() -> String {
         let sequence = counter.add(1, ordering: .relaxed).newValue
-        return hex(prefix) + hex(sequence)
+        return prefix + hex(sequence)
     }
 
-    private static let prefix = UInt64.random(in: .min ... .max)
+    private static let prefix = hex(UInt64.random(in: .min ... .max))
     private static let counter = Atomic<UInt64>(UInt64.random(in: 0...UInt64(UInt32.max)))
 
     private static func hex(_ value: UInt64) -> String {

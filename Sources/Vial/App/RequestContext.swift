@@ -65,7 +65,7 @@ extension Request {
         let trusted = remoteAddress.map { context?.trustedProxies.contains($0) ?? false } ?? false
         func forwarded(_ name: String) -> String? {
             guard trusted, let value = headers.first(name: name) else { return nil }
-            let first = value.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) }
+            let first = value.split(separator: ",").first.map { $0.trimmedSpaces }
             return first?.isEmpty == false ? first : nil
         }
         let scheme = forwarded("X-Forwarded-Proto").flatMap { ["http", "https"].contains($0) ? $0 : nil } ?? "http"
@@ -78,9 +78,8 @@ extension Request {
         guard let remoteAddress, context?.trustedProxies.contains(remoteAddress) == true,
             let forwardedFor = headers.first(name: "X-Forwarded-For")
         else { return remoteAddress }
-        let first = forwardedFor.split(separator: ",").first?.trimmingCharacters(in: .whitespaces)
+        let first = forwardedFor.split(separator: ",").first?.trimmedSpaces
         return (first?.isEmpty == false) ? first : remoteAddress
     }
 }
 
-import Foundation

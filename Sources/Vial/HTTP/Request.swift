@@ -76,7 +76,7 @@ public struct Request: Sendable {
     public var contentType: String? {
         guard let value = headers.first(name: "content-type") else { return nil }
         let mediaType = value.split(separator: ";", maxSplits: 1).first ?? ""
-        return mediaType.trimmingCharacters(in: .whitespaces).lowercased()
+        return mediaType.trimmedSpaces.lowercased()
     }
 
     /// Whether the body is declared JSON (`application/json` or `application/*+json`), as Flask's `is_json`.

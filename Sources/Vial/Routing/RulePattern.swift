@@ -95,18 +95,21 @@ public struct RulePattern: Sendable {
             converterName = converterPart[..<open]
             let inner = converterPart[converterPart.index(after: open)..<converterPart.index(before: converterPart.endIndex)]
             for argument in inner.split(separator: ",") {
-                let trimmed = argument.trimmingCharacters(in: .whitespaces)
-                let unquoted = { (text: String) in text.trimmingCharacters(in: CharacterSet(charactersIn: "'\"")) }
+                let trimmed = argument.trimmedSpaces
                 if let equals = trimmed.firstIndex(of: "=") {
-                    let key = trimmed[..<equals].trimmingCharacters(in: .whitespaces)
-                    arguments.named[key] = unquoted(trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: .whitespaces))
+                    let key = trimmed[..<equals].trimmedSpaces
+                    arguments.named[key] = unquote(trimmed[trimmed.index(after: equals)...].trimmedSpaces)
                 } else if !trimmed.isEmpty {
-                    arguments.positional.append(unquoted(trimmed))
+                    arguments.positional.append(unquote(trimmed))
                 }
             }
         }
-        return (String(converterName.trimmingCharacters(in: .whitespaces)), arguments, String(name))
+        return (String(converterName.trimmedSpaces), arguments, String(name))
+    }
+
+    /// `'asc'` or `"asc"` → `asc`, as Werkzeug reads converter arguments.
+    static func unquote(_ text: String) -> String {
+        guard text.count >= 2, let first = text.first, first == "'" || first == "\"", text.last == first else { return text }
+        return String(text.dropFirst().dropLast())
     }
 }
-
-import Foundation

@@ -16,6 +16,12 @@ public struct LiveTestClient: TestClientProtocol {
     public let port: Int
     let group: any EventLoopGroup
 
+    /// A client for a server already listening on `127.0.0.1:port`, using `group` for its connections.
+    public init(port: Int, group: any EventLoopGroup) {
+        self.port = port
+        self.group = group
+    }
+
     public func execute(_ method: HTTPMethod, _ uri: String, headers: HTTPHeaders, body: ByteBuffer?) async throws
         -> TestResponse
     {
