@@ -28,6 +28,7 @@ import Testing
             let response = try await client.get("/hello")
             #expect(response.status == .ok)
             #expect(response.header("Content-Type") == "application/json")
+            #expect(response.header("Date")?.hasSuffix(" GMT") == true)
             #expect(try response.json() == ["message": "hi"])
             #expect(try await client.get("/greet/Jane%20Doe").text == "Hello, Jane Doe")
         }
@@ -151,5 +152,12 @@ import Testing
         // The listener is gone: new connections are refused.
         await #expect(throws: (any Error).self) { _ = try await client.get("/fast") }
         try await group.shutdownGracefully()
+    }
+}
+
+@Suite struct HTTPDateTests {
+    @Test func formatsIMFFixdate() {
+        #expect(HTTPDateCache.format(0) == "Thu, 01 Jan 1970 00:00:00 GMT")
+        #expect(HTTPDateCache.format(1_795_707_869) == "Thu, 26 Nov 2026 15:44:29 GMT")
     }
 }

@@ -27,6 +27,7 @@ final class HTTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var state = State.idle
     private var remoteAddress: String?
     private var context: ChannelHandlerContext?
+    private var dates = HTTPDateCache()
 
     init(
         responder: AppResponder, maxContentLength: Int, executor: EventLoopTaskExecutor,
@@ -106,6 +107,7 @@ final class HTTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         } else {
             headers.remove(name: "Content-Length")
         }
+        if !headers.contains(name: "Date") { headers.add(name: "Date", value: dates.current()) }
         if !keepAlive {
             headers.replaceOrAdd(name: "Connection", value: "close")
         } else if request.version == .http1_0 {
@@ -138,6 +140,7 @@ final class HTTPChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         headers.replaceOrAdd(name: "Content-Length", value: String(response.body.readableBytes))
         headers.replaceOrAdd(name: "Connection", value: "close")
         headers.replaceOrAdd(name: "X-Request-ID", value: RequestID.generate())
+        headers.add(name: "Date", value: dates.current())
         let head = HTTPResponseHead(version: version, status: response.status, headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
