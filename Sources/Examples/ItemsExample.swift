@@ -13,15 +13,16 @@ enum ItemsExample {
         .json(["error": .string(message)], status: status)
     }
 
-    /// The JSON object body, or the guide's 415/400 answer.
-    static func body(_ req: Request) -> Result<[String: JSON], ResponseError> {
-        guard req.isJSON else { return .failure(ResponseError(error("Request must be JSON", .unsupportedMediaType))) }
+    /// The JSON object body, or the guide's 415/400 answer thrown as a `ResponseError`.
+    static func body(_ req: Request) throws -> [String: JSON] {
+        guard req.isJSON else { throw ResponseError(error("Request must be JSON", .unsupportedMediaType)) }
         guard let data = try? req.json(), let object = data.objectValue, !object.isEmpty else {
-            return .failure(ResponseError(error("Invalid JSON data", .badRequest)))
+            throw ResponseError(error("Invalid JSON data", .badRequest))
         }
-        return .success(object)
+        return object
     }
 
+    /// A ready answer thrown from a helper; the app's type handler sends it as it is.
     struct ResponseError: Error {
         var response: Response
         init(_ response: Response) { self.response = response }
@@ -30,14 +31,11 @@ enum ItemsExample {
     static func make(_ config: AppConfig) -> App {
         let app = App("items", config: config)
         let store = Locked(Store())
+        app.errorHandler(for: ResponseError.self) { _, error in error.response }
 
         // Create an item from {"name", "price", "description"?}.
         app.post("/api/items", name: "create_item") { req in
-            let data: [String: JSON]
-            switch body(req) {
-            case .failure(let failure): return failure.response
-            case .success(let object): data = object
-            }
+            let data = try body(req)
             guard let name = data["name"], let price = data["price"] else {
                 return error("Missing 'name' or 'price' in request body", .badRequest)
             }
@@ -69,11 +67,7 @@ enum ItemsExample {
             }
             switch req.method {
             case .PUT:
-                let update: [String: JSON]
-                switch body(req) {
-                case .failure(let failure): return failure.response
-                case .success(let object): update = object
-                }
+                let update = try body(req)
                 guard let name = update["name"], let price = update["price"] else {
                     return error("Missing 'name' or 'price' in request body for PUT", .badRequest)
                 }

@@ -30,19 +30,9 @@ public struct LiveTestClient: TestClientProtocol {
         headers.replaceOrAdd(name: "Connection", value: "close")
         if let body { headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes)) }
         let promise = group.next().makePromise(of: TestResponse.self)
-        let channel: any Channel
-        do {
-            channel = try await ClientBootstrap(group: group)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                        try channel.pipeline.syncOperations.addHandler(ResponseCollector(promise: promise))
-                    }
-                }
-                .connect(host: "127.0.0.1", port: port).get()
-        } catch {
-            promise.fail(error)
-            throw error
+        let channel = try await connect(failing: promise) { pipeline in
+            try pipeline.addHTTPClientHandlers()
+            try pipeline.addHandler(ResponseCollector(promise: promise))
         }
         let head = HTTPRequestHead(version: .http1_1, method: method, uri: uri, headers: headers)
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
@@ -58,18 +48,8 @@ public struct LiveTestClient: TestClientProtocol {
     public func sendRaw(_ bytes: String, timeout: Duration = .seconds(5)) async throws -> String {
         let box = NIOLockedValueBox(ByteBuffer())
         let closed = group.next().makePromise(of: Void.self)
-        let channel: any Channel
-        do {
-            channel = try await ClientBootstrap(group: group)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(RawCollector(box: box, closed: closed))
-                    }
-                }
-                .connect(host: "127.0.0.1", port: port).get()
-        } catch {
-            closed.fail(error)
-            throw error
+        let channel = try await connect(failing: closed) { pipeline in
+            try pipeline.addHandler(RawCollector(box: box, closed: closed))
         }
         try await channel.writeAndFlush(ByteBuffer(string: bytes)).get()
         let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
@@ -79,6 +59,26 @@ public struct LiveTestClient: TestClientProtocol {
         try? await closed.futureResult.get()
         timer.cancel()
         return box.withLockedValue { String(decoding: $0.readableBytesView, as: UTF8.self) }
+    }
+}
+
+extension LiveTestClient {
+    /// Connects to the server with `configure` setting up the pipeline; a failed connect
+    /// fails `promise` too (NIO traps on promises left unfulfilled).
+    private func connect<T>(
+        failing promise: EventLoopPromise<T>,
+        _ configure: @escaping @Sendable (ChannelPipeline.SynchronousOperations) throws -> Void
+    ) async throws -> any Channel {
+        do {
+            return try await ClientBootstrap(group: group)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try configure(channel.pipeline.syncOperations) }
+                }
+                .connect(host: "127.0.0.1", port: port).get()
+        } catch {
+            promise.fail(error)
+            throw error
+        }
     }
 }
 
