@@ -23,12 +23,15 @@ public struct Response: Sendable {
 
     /// A JSON response from a `JSON` value (keys sorted).
     public static func json(_ value: JSON, status: HTTPResponseStatus = .ok, headers: HTTPHeaders = [:]) -> Response {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(128)
-        value.write(into: &bytes)
-        bytes.append(UInt8(ascii: "\n"))
-        return jsonBytes(bytes, status: status, headers: headers)
+        var buffer = allocator.buffer(capacity: 256)
+        value.write(into: &buffer)
+        buffer.writeInteger(UInt8(ascii: "\n"))
+        var headers = headers
+        headers.replaceOrAdd(name: "Content-Type", value: "application/json")
+        return Response(status: status, headers: headers, body: buffer)
     }
+
+    private static let allocator = ByteBufferAllocator()
 
     /// A JSON response from any `Encodable` (through `JSONEncoder`, keys sorted).
     /// Disfavoured so that a literal (`.json(["error": "…"])`) builds a `JSON` value and cannot throw.
@@ -37,15 +40,13 @@ public struct Response: Sendable {
         _ value: some Encodable & Sendable, status: HTTPResponseStatus = .ok, headers: HTTPHeaders = [:]
     ) throws -> Response {
         if let json = value as? JSON { return .json(json, status: status, headers: headers) }
-        var bytes = Array(try JSONCoding.encoder.encode(value))
-        bytes.append(UInt8(ascii: "\n"))
-        return jsonBytes(bytes, status: status, headers: headers)
-    }
-
-    private static func jsonBytes(_ bytes: [UInt8], status: HTTPResponseStatus, headers: HTTPHeaders) -> Response {
+        let data = try JSONCoding.encoder.encode(value)
+        var buffer = allocator.buffer(capacity: data.count + 1)
+        buffer.writeBytes(data)
+        buffer.writeInteger(UInt8(ascii: "\n"))
         var headers = headers
         headers.replaceOrAdd(name: "Content-Type", value: "application/json")
-        return Response(status: status, headers: headers, body: ByteBuffer(bytes: bytes))
+        return Response(status: status, headers: headers, body: buffer)
     }
 
     /// A `text/plain; charset=utf-8` response.

@@ -11,6 +11,15 @@ extension JSON {
 
     /// Appends the compact JSON text of this value to `bytes`.
     public func write(into bytes: inout [UInt8]) {
+        writeJSON(into: &bytes)
+    }
+
+    /// Appends the compact JSON text of this value to `buffer` (no intermediate array).
+    public func write(into buffer: inout ByteBuffer) {
+        writeJSON(into: &buffer)
+    }
+
+    func writeJSON<Sink: JSONSink>(into bytes: inout Sink) {
         switch self {
         case .null: bytes.append(contentsOf: "null".utf8)
         case .bool(let value): bytes.append(contentsOf: (value ? "true" : "false").utf8)
@@ -26,7 +35,7 @@ extension JSON {
             bytes.append(UInt8(ascii: "["))
             for (index, element) in elements.enumerated() {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                element.write(into: &bytes)
+                element.writeJSON(into: &bytes)
             }
             bytes.append(UInt8(ascii: "]"))
         case .object(let members):
@@ -35,7 +44,7 @@ extension JSON {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
                 JSON.writeString(key, into: &bytes)
                 bytes.append(UInt8(ascii: ":"))
-                members[key]!.write(into: &bytes)
+                members[key]!.writeJSON(into: &bytes)
             }
             bytes.append(UInt8(ascii: "}"))
         }
@@ -44,8 +53,14 @@ extension JSON {
     static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// Writes `string` as a JSON string literal, escaping quotes, backslashes and control characters.
-    static func writeString(_ string: String, into bytes: inout [UInt8]) {
+    static func writeString<Sink: JSONSink>(_ string: String, into bytes: inout Sink) {
         bytes.append(UInt8(ascii: "\""))
+        // Most strings need no escaping: copy them in one go.
+        if string.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            bytes.append(contentsOf: string.utf8)
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in string.utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
@@ -54,7 +69,7 @@ extension JSON {
             case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
             case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
             case 0..<0x20:
-                bytes.append(contentsOf: Array("\\u00".utf8))
+                bytes.append(contentsOf: "\\u00".utf8)
                 bytes.append(hexDigits[Int(byte >> 4)])
                 bytes.append(hexDigits[Int(byte & 0x0F)])
             default: bytes.append(byte)
@@ -66,4 +81,17 @@ extension JSON {
 
 extension JSON: CustomStringConvertible {
     public var description: String { serialized }
+}
+
+/// Where the serializer writes: a byte array or a NIO `ByteBuffer`.
+protocol JSONSink {
+    mutating func append(_ byte: UInt8)
+    mutating func append<Bytes: Sequence<UInt8>>(contentsOf bytes: Bytes)
+}
+
+extension Array: JSONSink where Element == UInt8 {}
+
+extension ByteBuffer: JSONSink {
+    mutating func append(_ byte: UInt8) { writeInteger(byte) }
+    mutating func append<Bytes: Sequence<UInt8>>(contentsOf bytes: Bytes) { writeBytes(bytes) }
 }
