@@ -45,6 +45,31 @@ import Testing
         }
     }
 
+    @Test func manyPipelinedRequestsAreAllAnsweredInOrder() async throws {
+        try await app().withLiveServer { client in
+            // More than the handler queues before it pauses reading.
+            var raw = ""
+            for index in 0..<40 { raw += "GET /greet/n\(index) HTTP/1.1\r\nHost: t\r\n\r\n" }
+            raw += "GET /fast HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+            let answer = try await client.sendRaw(raw, timeout: .seconds(10))
+            var position = answer.startIndex
+            for index in 0..<40 {
+                let found = try #require(answer.range(of: "Hello, n\(index)", range: position..<answer.endIndex))
+                position = found.upperBound
+            }
+            #expect(answer[position...].contains("fast"))
+        }
+    }
+
+    @Test func malformedRequestAfterAGoodOneIsAnsweredInTurn() async throws {
+        try await app().withLiveServer { client in
+            let answer = try await client.sendRaw("GET /slow HTTP/1.1\r\nHost: t\r\n\r\nNOT HTTP AT ALL\r\n\r\n")
+            let slow = try #require(answer.range(of: "slow"))
+            let bad = try #require(answer.range(of: "400 Bad Request"))
+            #expect(slow.lowerBound < bad.lowerBound)
+        }
+    }
+
     @Test func keepAliveIsTheDefaultForHTTP11() async throws {
         try await app().withLiveServer { client in
             let raw = try await client.sendRaw(

@@ -27,6 +27,7 @@ public struct Response: Sendable {
         value.write(into: &buffer)
         buffer.writeInteger(UInt8(ascii: "\n"))
         var headers = headers
+        headers.reserveCapacity(headers.count + 4)  // Content-Type now; request id, length and date later
         headers.replaceOrAdd(name: "Content-Type", value: "application/json")
         return Response(status: status, headers: headers, body: buffer)
     }

@@ -62,7 +62,7 @@ public final class HTTPServer: Service, Sendable {
                         idleTimeout: .seconds(Int64(config.idleTimeout)),
                         readTimeout: .seconds(Int64(config.requestReadTimeout)))
                     try pipeline.addHandler(timeouts)
-                    try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
+                    try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
                     try pipeline.addHandler(
                         HTTPChannelHandler(
                             responder: responder, maxContentLength: config.maxContentLength,
