@@ -89,6 +89,7 @@ done
 echo "== router"
 router_json=$("$routerbench")
 echo "$router_json"
+echo "$router_json" >"${raw%.tsv}-router.jsonl"
 
 python3 "$root/Benchmarks/report.py" "$raw" "$(getconf CLK_TCK)" "$duration" "$rounds" "$router_json" \
     >"$root/docs/performance.md"
