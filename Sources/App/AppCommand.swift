@@ -34,6 +34,8 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let config = try loadOrExit(environment)
+        BackgroundLogHandler.bootstrap()
+        defer { BackgroundLogHandler.flush() }
         try await makeApp(config: config).run(host: host, port: port)
     }
 }

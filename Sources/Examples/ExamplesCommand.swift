@@ -23,6 +23,8 @@ struct ExamplesCommand: AsyncParsableCommand {
         }
         var config = AppConfig()
         config.accessLog = !quiet
+        BackgroundLogHandler.bootstrap()
+        defer { BackgroundLogHandler.flush() }
         try await example.make(config).run(host: host, port: port)
     }
 }

@@ -1,0 +1,143 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+
+/// A swift-log handler that never blocks its caller: lines go into a bounded in-memory
+/// queue that one background thread writes to standard output. An event loop that logs
+/// a request therefore never waits on a slow terminal or a full pipe; when the queue is
+/// full, lines are dropped and the drop is reported.
+///
+/// ```swift
+/// BackgroundLogHandler.bootstrap()        // once, at process start (App and Examples do)
+/// ```
+public struct BackgroundLogHandler: LogHandler {
+    public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
+    public var logLevel: Logger.Level = .info
+    private let label: String
+    private let writer: LogWriter
+
+    init(label: String, writer: LogWriter, level: Logger.Level) {
+        self.label = label
+        self.writer = writer
+        self.logLevel = level
+    }
+
+    /// Makes every `Logger` use this handler; `LOG_LEVEL` (trace … critical) sets the level.
+    public static func bootstrap(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        let level = environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
+        LoggingSystem.bootstrap { label in BackgroundLogHandler(label: label, writer: LogWriter.shared, level: level) }
+    }
+
+    /// Waits until every queued line is written (call before exiting).
+    public static func flush() { LogWriter.shared.flush() }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var merged = metadata
+        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
+        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        writer.enqueue(Self.format(event, label: label, metadata: merged))
+    }
+
+    /// `2026-11-25T15:03:34Z info vial.app: [request_id=…] message`.
+    static func format(_ event: LogEvent, label: String, metadata: Logger.Metadata) -> String {
+        let meta = metadata.isEmpty ? "" : metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            .joined(separator: " ") + " "
+        return "\(timestamp()) \(event.level) \(label): \(meta)\(event.message)\n"
+    }
+
+    private static func timestamp() -> String {
+        var now = time(nil)
+        var parts = tm()
+        gmtime_r(&now, &parts)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+            parts.tm_hour, parts.tm_min, parts.tm_sec)
+    }
+}
+
+/// The queue and the thread behind `BackgroundLogHandler`.
+final class LogWriter: Sendable {
+    static let shared = LogWriter(capacity: 10_000, output: writeToStandardOutput)
+
+    /// Writes all of `line` to file descriptor 1 (on the writer thread, where blocking is fine).
+    static func writeToStandardOutput(_ line: String) {
+        var bytes = Array(line.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                return  // stdout is gone; nothing useful to do
+            }
+            bytes = bytes.dropFirst(written)
+        }
+    }
+
+    private struct State {
+        var lines: [String] = []
+        var dropped = 0
+        var writing = false
+    }
+
+    private static let hasWork = 1
+    private static let idle = 0
+
+    private let capacity: Int
+    private let output: @Sendable (String) -> Void
+    private let condition = ConditionLock(value: idle)
+    private let state = NIOLockedValueBox(State())
+
+    init(capacity: Int, output: @escaping @Sendable (String) -> Void) {
+        self.capacity = capacity
+        self.output = output
+        let thread = Thread { [self] in self.run() }
+        thread.name = "vial-log-writer"
+        thread.start()
+    }
+
+    /// Queues a line; drops it (and counts the drop) when the queue is full.
+    func enqueue(_ line: String) {
+        let accepted = state.withLockedValue { state -> Bool in
+            guard state.lines.count < capacity else {
+                state.dropped += 1
+                return false
+            }
+            state.lines.append(line)
+            return true
+        }
+        if accepted {
+            condition.lock()
+            condition.unlock(withValue: Self.hasWork)
+        }
+    }
+
+    /// Blocks until the queue is empty and the writer is idle.
+    func flush() {
+        while state.withLockedValue({ !$0.lines.isEmpty || $0.writing }) {
+            usleep(1_000)
+        }
+    }
+
+    private func run() {
+        while true {
+            condition.lock(whenValue: Self.hasWork)
+            condition.unlock(withValue: Self.idle)
+            let (lines, dropped) = state.withLockedValue { state -> ([String], Int) in
+                defer {
+                    state.lines.removeAll(keepingCapacity: true)
+                    state.dropped = 0
+                    state.writing = true
+                }
+                return (state.lines, state.dropped)
+            }
+            if dropped > 0 { output("[vial] \(dropped) log lines dropped: the log writer fell behind\n") }
+            for line in lines { output(line) }
+            state.withLockedValue { $0.writing = false }
+        }
+    }
+}

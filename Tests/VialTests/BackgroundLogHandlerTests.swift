@@ -1,0 +1,43 @@
+import Logging
+import NIOConcurrencyHelpers
+import Testing
+@testable import Vial
+
+@Suite struct BackgroundLogHandlerTests {
+    @Test func writesEveryLineInOrder() {
+        let lines = NIOLockedValueBox<[String]>([])
+        let writer = LogWriter(capacity: 1_000, output: { line in lines.withLockedValue { $0.append(line) } })
+        for index in 0..<200 { writer.enqueue("line \(index)\n") }
+        writer.flush()
+        #expect(lines.withLockedValue { $0 } == (0..<200).map { "line \($0)\n" })
+    }
+
+    @Test func dropsAndReportsLinesWhenTheQueueIsFull() async throws {
+        let started = NIOLockedValueBox(false)
+        let release = ConditionLock(value: 0)
+        let lines = NIOLockedValueBox<[String]>([])
+        let writer = LogWriter(capacity: 3, output: { line in
+            if line == "first\n" {
+                started.withLockedValue { $0 = true }
+                release.lock(whenValue: 1)  // hold the writer thread until the queue has overflowed
+                release.unlock()
+            }
+            lines.withLockedValue { $0.append(line) }
+        })
+        writer.enqueue("first\n")
+        while !started.withLockedValue({ $0 }) { try await Task.sleep(for: .milliseconds(1)) }
+        for index in 0..<5 { writer.enqueue("queued \(index)\n") }  // 3 fit, 2 are dropped
+        release.lock()
+        release.unlock(withValue: 1)
+        writer.flush()
+        let written = lines.withLockedValue { $0 }
+        #expect(written.contains("[vial] 2 log lines dropped: the log writer fell behind\n"))
+        #expect(written.filter { $0.hasPrefix("queued") } == ["queued 0\n", "queued 1\n", "queued 2\n"])
+    }
+
+    @Test func formatsLevelLabelMetadataAndMessage() {
+        let event = LogEvent(level: .info, message: "hello", metadata: nil, source: "Vial", file: "f", function: "g", line: 1)
+        let line = BackgroundLogHandler.format(event, label: "vial.app", metadata: ["request_id": "abc"])
+        #expect(line.hasSuffix(" info vial.app: request_id=abc hello\n"))
+    }
+}
