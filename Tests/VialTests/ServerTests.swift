@@ -130,6 +130,15 @@ import Testing
         }
     }
 
+    @Test func expectContinueGetsAnInterimResponse() async throws {
+        try await app().withLiveServer { client in
+            let raw = try await client.sendRaw(
+                "POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi")
+            #expect(raw.hasPrefix("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK"))
+            #expect(raw.hasSuffix("hi"))
+        }
+    }
+
     @Test func headOverTheWireHasLengthButNoBody() async throws {
         try await app().withLiveServer { client in
             let raw = try await client.sendRaw("HEAD /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")

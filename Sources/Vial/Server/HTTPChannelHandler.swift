@@ -81,6 +81,11 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 return
             }
             receiving = (head, Self.emptyBody)
+            if head.headers.first(name: "expect")?.lowercased() == "100-continue", !responding, queue.isEmpty {
+                // curl waits a second for this before sending a body over 1 KiB.
+                let interim = HTTPResponseHead(version: head.version, status: .continue)
+                context.writeAndFlush(wrapOutboundOut(.head(interim)), promise: nil)
+            }
         case .body(var chunk):
             guard var current = receiving else { return }
             receiving = nil  // drop the reference so the append does not copy
