@@ -39,9 +39,16 @@ let package = Package(
             path: "Sources/Vial",
             swiftSettings: swiftSettings
         ),
+        // The system libcrypto (libssl-dev): HMAC, SHA-2, PBKDF2, scrypt, RAND_bytes, CRYPTO_memcmp.
+        .systemLibrary(
+            name: "CLibCrypto",
+            path: "Sources/CLibCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
         .target(
             name: "VialMiddleware",
-            dependencies: ["Vial"],
+            dependencies: ["Vial", "CLibCrypto"],
             path: "Sources/Middleware",
             swiftSettings: swiftSettings
         ),
