@@ -1,0 +1,36 @@
+/// Makes access and refresh tokens with the configured lifetimes (Flask-JWT-Extended's
+/// `create_access_token` / `create_refresh_token`).
+public struct TokenIssuer: Sendable {
+    public let codec: JWTCodec
+    /// `JWT_ACCESS_TOKEN_EXPIRES`, seconds.
+    public let accessLifetime: Int
+    /// `JWT_REFRESH_TOKEN_EXPIRES`, seconds.
+    public let refreshLifetime: Int
+
+    public init(codec: JWTCodec, accessLifetime: Int = 3600, refreshLifetime: Int = 604_800) {
+        self.codec = codec
+        self.accessLifetime = accessLifetime
+        self.refreshLifetime = refreshLifetime
+    }
+
+    /// An access token for `subject` with its role; `fresh` when it comes straight from a password login.
+    public func accessToken(subject: String, role: String, fresh: Bool) -> String {
+        let now = codec.clock()
+        return codec.encode(
+            JWTClaims(
+                subject: subject, type: .access, id: Self.newID(), issuedAt: now, notBefore: now,
+                expiresAt: now + accessLifetime, role: role, fresh: fresh))
+    }
+
+    /// A refresh token for `subject`.
+    public func refreshToken(subject: String) -> String {
+        let now = codec.clock()
+        return codec.encode(
+            JWTClaims(
+                subject: subject, type: .refresh, id: Self.newID(), issuedAt: now, notBefore: now,
+                expiresAt: now + refreshLifetime))
+    }
+
+    /// 128 random bits as 32 hex digits.
+    static func newID() -> String { Hex.encode(LibCrypto.randomBytes(16)) }
+}
