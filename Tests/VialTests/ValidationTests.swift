@@ -1,0 +1,111 @@
+import Testing
+@testable import Vial
+
+@Suite struct ValidationTests {
+    static let task = Schema(
+        .string("title", required: true, trim: true, length: 1...150),
+        .string("description", nullable: true),
+        .string("status", oneOf: ["pending", "completed"]),
+        Field("due_date", .date, nullable: true),
+        .readOnly("id"), .readOnly("created_at", .string))
+
+    static let user = Schema(
+        .string("username", required: true, length: 3...80, pattern: ("[A-Za-z0-9_.-]+", "Only letters, digits, '_', '.' and '-'.")),
+        Field("email", .email, required: true, rules: [.length(min: nil, max: 120)]),
+        .string("password", required: true, length: 8...1024),
+        .integer("age", range: 0...150),
+        status: .badRequest)
+
+    func details(_ body: JSON, _ schema: Schema = task, partial: Bool = false) -> JSON? {
+        do {
+            _ = try schema.validate(body, partial: partial)
+            return nil
+        } catch let error as HTTPError {
+            return error.details
+        } catch {
+            return "unexpected"
+        }
+    }
+
+    @Test func validInputIsTrimmedAndReturned() throws {
+        let input = try Self.task.validate(["title": "  Write tests  ", "description": nil, "due_date": "2026-12-01"])
+        #expect(input.string("title") == "Write tests")
+        #expect(input.contains("description") && input.string("description") == nil)
+        #expect(!input.contains("status"))
+    }
+
+    @Test func everyFieldErrorIsCollected() {
+        let errors = details(["title": "   ", "status": "done", "due_date": "2026-02-30", "extra": 1])
+        #expect(errors == [
+            "title": ["Length must be between 1 and 150."],
+            "status": ["Must be one of: pending, completed."],
+            "due_date": ["Not a valid date (YYYY-MM-DD)."],
+            "extra": ["Unknown field."],
+        ])
+    }
+
+    @Test func requiredFieldsAreRequiredExceptInPartialMode() {
+        #expect(details([:]) == ["title": ["Missing data for required field."]])
+        #expect(details([:], partial: true) == nil)
+        #expect(details(["status": "done"], partial: true) == ["status": ["Must be one of: pending, completed."]])
+    }
+
+    @Test func readOnlyAndUnknownFieldsAreRefused() {
+        #expect(details(["title": "x", "id": 5, "created_at": "now"]) == [
+            "id": ["Field is read-only."], "created_at": ["Field is read-only."],
+        ])
+    }
+
+    @Test func typesAreChecked() {
+        #expect(details(["title": 5]) == ["title": ["Not a valid string."]])
+        #expect(details(["title": nil]) == ["title": ["Field may not be null."]])
+        #expect(details(["username": "ok_name", "email": "a@b.co", "password": "12345678", "age": "3"], Self.user)
+            == ["age": ["Not a valid integer."]])
+        #expect(details(["username": "ok_name", "email": "a@b.co", "password": "12345678", "age": 200], Self.user)
+            == ["age": ["Must be less than or equal to 150."]])
+    }
+
+    @Test func patternsEmailsAndLengths() {
+        let errors = details(["username": "no spaces!", "email": "not-an-email", "password": "short"], Self.user)
+        #expect(errors == [
+            "username": ["Only letters, digits, '_', '.' and '-'."],
+            "email": ["Not a valid email address."],
+            "password": ["Length must be between 8 and 1024."],
+        ])
+    }
+
+    @Test func emailRules() {
+        for good in ["user@example.com", "first.last+tag@sub.example.org"] { #expect(Field.isEmail(good), "\(good)") }
+        for bad in ["", "a@b", "@example.com", "a@@b.com", "a b@c.com", "a@-b.com", "a..b@c.com"] {
+            #expect(!Field.isEmail(bad), "\(bad)")
+        }
+    }
+
+    @Test func dateRules() {
+        #expect(Field.isDate("2024-02-29"))
+        #expect(!Field.isDate("2023-02-29"))
+        #expect(!Field.isDate("2026-13-01"))
+        #expect(!Field.isDate("26-01-01"))
+        #expect(!Field.isDate("2026-1-01"))
+    }
+
+    @Test func schemaStatusIsUsed() async throws {
+        let app = App()
+        app.post("/register") { req in
+            _ = try req.validate(Self.user)
+            return "ok"
+        }
+        app.post("/tasks") { req in
+            _ = try req.validate(Self.task)
+            return "ok"
+        }
+        let client = try app.testClient()
+        let register = try await client.post("/register", json: [:])
+        #expect(register.status == .badRequest)
+        #expect(try register.json()["error"]?["details"]?["username"] == ["Missing data for required field."])
+        #expect(try await client.post("/tasks", json: [:]).status == .unprocessableEntity)
+        #expect(try await client.post("/tasks", json: [1, 2]).status == .unprocessableEntity)
+        #expect(try await client.send(.POST, "/tasks", body: "{bad", contentType: "application/json").status == .badRequest)
+        #expect(try await client.send(.POST, "/tasks", body: "title=x", contentType: "text/plain").status == .unsupportedMediaType)
+    }
+}
