@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         .target(
@@ -54,7 +55,7 @@ let package = Package(
         ),
         .target(
             name: "VialBlueprints",
-            dependencies: ["Vial", "VialMiddleware"],
+            dependencies: ["Vial", "VialMiddleware", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Sources/Blueprints",
             swiftSettings: swiftSettings
         ),
@@ -63,6 +64,7 @@ let package = Package(
             dependencies: [
                 "Vial", "VialMiddleware", "VialBlueprints",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Sources/App",
             swiftSettings: swiftSettings

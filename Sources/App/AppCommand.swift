@@ -1,14 +1,15 @@
 import ArgumentParser
 import Foundation
 import Vial
+import VialBlueprints
 
-/// `App`: serve the task API, list its routes.
+/// `App`: serve the task API, list its routes, manage its database.
 @main
 struct AppCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "App",
         abstract: "The Vial task-management API.",
-        subcommands: [Serve.self, Routes.self],
+        subcommands: [Serve.self, Routes.self, DB.self, InitDB.self, CreateUser.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -18,10 +19,11 @@ struct EnvironmentOptions: ParsableArguments {
     var environment: String?
 
     /// The configuration from `.env` and the process environment, `--env` winning.
-    func load() throws -> AppConfig {
+    func load() throws -> (AppConfig, AppSettings) {
         var variables = try DotEnv.environment()
         if let environment { variables["APP_ENV"] = environment }
-        return try AppConfig.load(from: variables)
+        let config = try AppConfig.load(from: variables)
+        return (config, try AppSettings.load(config))
     }
 }
 
@@ -33,10 +35,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on (default PORT or 5000).") var port: Int?
 
     func run() async throws {
-        let config = try loadOrExit(environment)
+        let (config, settings) = try loadOrExit(environment)
         BackgroundLogHandler.bootstrap()
         defer { BackgroundLogHandler.flush() }
-        try await makeApp(config: config).run(host: host, port: port)
+        let services = try await failOnRefusal { try await Startup.prepare(config: config, settings: settings, say: { print($0) }) }
+        try await makeApp(config: config, services: services).run(host: host, port: port)
     }
 }
 
@@ -50,7 +53,9 @@ struct Routes: ParsableCommand {
     @Flag(help: "Print the page docs/routes.md.") var markdown = false
 
     func run() throws {
-        let routes = try makeApp(config: try loadOrExit(environment)).routes()
+        let (config, settings) = try loadOrExit(environment)
+        // Routes do not depend on data: list them from an in-memory database, touching no file.
+        let routes = try makeApp(config: config, services: try Services.inMemory(settings: settings)).routes()
         let table = RouteListing.render(routes, sort: sort, allMethods: allMethods)
         if json {
             print(RouteListing.json(routes, sort: sort, allMethods: allMethods), terminator: "")
@@ -65,11 +70,24 @@ struct Routes: ParsableCommand {
 extension RouteListing.Sort: ExpressibleByArgument {}
 
 /// Loads configuration, turning a bad value into a one-line error and exit code 2.
-func loadOrExit(_ options: EnvironmentOptions) throws -> AppConfig {
+func loadOrExit(_ options: EnvironmentOptions) throws -> (AppConfig, AppSettings) {
     do {
         return try options.load()
     } catch let error as ConfigError {
         FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
         throw ExitCode(2)
+    }
+}
+
+/// Runs `body`, turning a start-up refusal or a migration failure into one line and exit code 1.
+func failOnRefusal<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let refusal as Startup.Refusal {
+        FileHandle.standardError.write(Data("Error: \(refusal)\n".utf8))
+        throw ExitCode(1)
+    } catch let failure as Migrator.Failure {
+        FileHandle.standardError.write(Data("Error: \(failure)\n".utf8))
+        throw ExitCode(1)
     }
 }

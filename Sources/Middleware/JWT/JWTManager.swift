@@ -28,8 +28,9 @@ public struct JWTManager: Middleware {
         return try await next(request)
     }
 
-    /// Reads and checks the bearer token of `request`: signature, time, type, freshness, revocation.
-    public func authenticate(_ request: Request, type: JWTClaims.TokenType, fresh: Bool = false) async throws -> JWTClaims {
+    /// Reads and checks the bearer token of `request`: signature, time, type (unless `type` is
+    /// nil: either kind), freshness, revocation.
+    public func authenticate(_ request: Request, type: JWTClaims.TokenType?, fresh: Bool = false) async throws -> JWTClaims {
         guard let header = request.header("Authorization") else { throw JWTError.missingAuthorization.httpError }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
@@ -41,7 +42,7 @@ public struct JWTManager: Middleware {
         } catch {
             throw error.httpError
         }
-        guard claims.type == type else { throw JWTError.wrongType(expected: type).httpError }
+        if let type, claims.type != type { throw JWTError.wrongType(expected: type).httpError }
         if fresh, claims.fresh != true { throw JWTError.freshRequired.httpError }
         if try await revocations.isRevoked(claims.id) { throw JWTError.revoked.httpError }
         return claims
@@ -71,11 +72,13 @@ extension Request {
 }
 
 /// Requires a valid token: an access token by default, a refresh token with `refresh`,
-/// a fresh access token with `fresh` (Flask-JWT-Extended's `@jwt_required(...)`).
-public func jwtRequired(refresh: Bool = false, fresh: Bool = false) -> some Middleware {
-    let label = refresh ? "jwt(refresh)" : fresh ? "jwt(fresh)" : "jwt"
+/// a fresh access token with `fresh`, either kind with `verifyType: false`
+/// (Flask-JWT-Extended's `@jwt_required(refresh=…, fresh=…, verify_type=…)`).
+public func jwtRequired(refresh: Bool = false, fresh: Bool = false, verifyType: Bool = true) -> some Middleware {
+    let label = !verifyType ? "jwt(any)" : refresh ? "jwt(refresh)" : fresh ? "jwt(fresh)" : "jwt"
+    let type: JWTClaims.TokenType? = verifyType ? (refresh ? .refresh : .access) : nil
     return MiddlewareFunction(name: label) { request, next in
-        let claims = try await request.jwtManager().authenticate(request, type: refresh ? .refresh : .access, fresh: fresh)
+        let claims = try await request.jwtManager().authenticate(request, type: type, fresh: fresh)
         var request = request
         request.storage[JWTClaimsKey.self] = claims
         return try await next(request)

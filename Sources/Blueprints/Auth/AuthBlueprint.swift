@@ -1,0 +1,94 @@
+import Foundation
+import Vial
+import VialMiddleware
+
+/// `auth`: register, login, refresh, logout, me — SPEC section 3. Mount it anywhere:
+/// `app.register(AuthBlueprint.make(users: store, jwt: manager), urlPrefix: "/auth")`.
+/// The app must also `app.use(manager)` so the JWT middleware finds it.
+public enum AuthBlueprint {
+    /// `POST /register` body. Auth answers validation problems with 400, as SPEC says.
+    public static let registration = Schema(
+        .string(
+            "username", required: true, trim: true, length: 3...80,
+            pattern: ("[A-Za-z0-9_.-]+", "Only letters, digits, '_', '.' and '-' are allowed.")),
+        Field("email", .email, required: true, trim: true, rules: [.length(min: nil, max: 120)]),
+        .string("password", required: true, length: 8...1024),
+        status: .badRequest)
+
+    /// `POST /login` body.
+    public static let credentials = Schema(
+        .string("username", required: true, length: 1...80),
+        .string("password", required: true, length: 1...1024),
+        status: .badRequest)
+
+    public static func make(
+        users: any UserStore, jwt: JWTManager, hasher: PasswordHasher = PasswordHasher(),
+        now: @escaping @Sendable () -> Date = Date.init
+    ) -> Blueprint {
+        let auth = Blueprint("auth")
+        // Each login costs one hash check whether or not the user exists.
+        let dummyHash = hasher.dummyHash()
+        let issuer = jwt.issuer
+
+        // Create an account (role user).
+        auth.post("/register", name: "register", summary: "Register a new user") { req in
+            let input = try req.validate(registration)
+            let passwordHash = try await hasher.hashOffLoop(input.string("password")!)
+            let user = User(
+                username: input.string("username")!, email: input.string("email")!.lowercased(),
+                passwordHash: passwordHash, role: .user, createdAt: Timestamp.string(now()))
+            do {
+                let created = try await users.create(user)
+                return try .success(created.payload, status: .created, message: "User registered successfully")
+            } catch StoreError.conflict(let field) {
+                throw HTTPError.conflict(
+                    field == "email" ? "Email is already registered" : "Username is already taken",
+                    code: "\(field)_taken")
+            }
+        }
+
+        // Exchange credentials for an access and a refresh token (OAuth2-style top-level body).
+        auth.post("/login", name: "login", summary: "Log in and receive tokens") { req in
+            let input = try req.validate(credentials)
+            let user = try await users.find(username: input.string("username")!)
+            let valid = await hasher.verifyOffLoop(input.string("password")!, against: user?.passwordHash ?? dummyHash)
+            guard let user, valid, let id = user.id else {
+                throw HTTPError(.unauthorized, "Invalid username or password", code: "invalid_credentials")
+            }
+            return .json([
+                "access_token": .string(issuer.accessToken(subject: String(id), role: user.role.rawValue, fresh: true)),
+                "refresh_token": .string(issuer.refreshToken(subject: String(id))),
+                "token_type": "Bearer",
+                "expires_in": .int(issuer.accessLifetime),
+            ])
+        }
+
+        // A new (non-fresh) access token for a valid refresh token.
+        auth.post("/refresh", name: "refresh", summary: "Refresh the access token", jwtRequired(refresh: true)) { req in
+            guard let id = req.identity.flatMap(Int64.init), let user = try await users.find(id: id) else {
+                throw JWTError.invalid("User no longer exists").httpError
+            }
+            return .json([
+                "access_token": .string(issuer.accessToken(subject: String(id), role: user.role.rawValue, fresh: false)),
+                "token_type": "Bearer",
+                "expires_in": .int(issuer.accessLifetime),
+            ])
+        }
+
+        // Revoke the presented token (access or refresh) by its jti.
+        auth.post("/logout", name: "logout", summary: "Revoke the current token", jwtRequired(verifyType: false)) { req in
+            guard let claims = req.jwtClaims else { throw JWTError.missingAuthorization.httpError }
+            try await jwt.revocations.revoke(claims.id, expiresAt: claims.expiresAt)
+            return .json(["status": "success", "message": .string("\(claims.type.rawValue.capitalized) token revoked")])
+        }
+
+        // The current user.
+        auth.get("/me", name: "me", summary: "The authenticated user", jwtRequired()) { req in
+            guard let id = req.identity.flatMap(Int64.init), let user = try await users.find(id: id) else {
+                throw JWTError.invalid("User no longer exists").httpError
+            }
+            return try .ok(user.payload)
+        }
+        return auth
+    }
+}

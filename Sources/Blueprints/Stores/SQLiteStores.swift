@@ -1,0 +1,117 @@
+import GRDB
+import VialMiddleware
+
+/// `UserStore` on the app's SQLite database.
+public struct SQLiteUserStore: UserStore {
+    let database: AppDatabase
+
+    public init(_ database: AppDatabase) { self.database = database }
+
+    public func create(_ user: User) async throws -> User {
+        do {
+            return try await database.writer.write { db in
+                var user = user
+                try user.insert(db)
+                return user
+            }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            let message = error.message ?? ""
+            throw StoreError.conflict(field: message.contains("users.email") ? "email" : "username")
+        }
+    }
+
+    public func find(id: Int64) async throws -> User? {
+        try await database.writer.read { db in try User.fetchOne(db, key: id) }
+    }
+
+    public func find(username: String) async throws -> User? {
+        try await database.writer.read { db in
+            try User.fetchOne(db, sql: "SELECT * FROM users WHERE username = ?", arguments: [username])
+        }
+    }
+
+    public func count() async throws -> Int {
+        try await database.writer.read { db in try User.fetchCount(db) }
+    }
+}
+
+/// `TaskStore` on the app's SQLite database.
+public struct SQLiteTaskStore: TaskStore {
+    let database: AppDatabase
+
+    public init(_ database: AppDatabase) { self.database = database }
+
+    public func create(_ task: TaskItem) async throws -> TaskItem {
+        try await database.writer.write { db in
+            var task = task
+            try task.insert(db)
+            return task
+        }
+    }
+
+    public func find(id: Int64) async throws -> TaskItem? {
+        try await database.writer.read { db in try TaskItem.fetchOne(db, key: id) }
+    }
+
+    public func list(owner: Int64?, status: TaskItem.Status?, page: Int, perPage: Int) async throws
+        -> (items: [TaskItem], total: Int)
+    {
+        try await database.writer.read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let owner {
+                conditions.append("owner_id = ?")
+                _ = arguments.append(contentsOf: [owner])
+            }
+            if let status {
+                conditions.append("status = ?")
+                _ = arguments.append(contentsOf: [status.rawValue])
+            }
+            let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks" + filter, arguments: arguments) ?? 0
+            var pageArguments = arguments
+            _ = pageArguments.append(contentsOf: [perPage, (page - 1) * perPage])
+            let items = try TaskItem.fetchAll(
+                db, sql: "SELECT * FROM tasks" + filter + " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+                arguments: pageArguments)
+            return (items, total)
+        }
+    }
+
+    public func update(_ task: TaskItem) async throws -> TaskItem {
+        try await database.writer.write { db in
+            try task.update(db)
+            return task
+        }
+    }
+
+    public func delete(id: Int64) async throws -> Bool {
+        try await database.writer.write { db in try TaskItem.deleteOne(db, key: id) }
+    }
+}
+
+/// Revoked token ids in the `token_blocklist` table; expired rows are swept on each revocation.
+public struct SQLiteRevocationStore: RevocationStore {
+    let database: AppDatabase
+    let clock: @Sendable () -> Int
+
+    public init(_ database: AppDatabase, clock: @escaping @Sendable () -> Int) {
+        self.database = database
+        self.clock = clock
+    }
+
+    public func revoke(_ jti: String, expiresAt: Int) async throws {
+        let now = clock()
+        try await database.writer.write { db in
+            try db.execute(sql: "DELETE FROM token_blocklist WHERE expires_at < ?", arguments: [now])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO token_blocklist (jti, expires_at) VALUES (?, ?)", arguments: [jti, expiresAt])
+        }
+    }
+
+    public func isRevoked(_ jti: String) async throws -> Bool {
+        try await database.writer.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM token_blocklist WHERE jti = ?)", arguments: [jti]) ?? false
+        }
+    }
+}

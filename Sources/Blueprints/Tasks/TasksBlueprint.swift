@@ -1,0 +1,143 @@
+import Foundation
+import Vial
+import VialMiddleware
+
+extension TaskItem.Status: ParameterConvertible {}
+
+/// `tasks`: list, create, get, replace, patch, set status, delete — SPEC section 3.
+/// Users act on their own tasks; admins on everyone's; anyone else gets 403.
+public enum TasksBlueprint {
+    static let writableFields: [Field] = [
+        .string("title", trim: true, length: 1...150),
+        .string("description", nullable: true),
+        .string("status", oneOf: TaskItem.Status.allCases.map(\.rawValue)),
+        Field("due_date", .date, nullable: true),
+        .readOnly("id"), .readOnly("owner_id"), .readOnly("created_at", .string), .readOnly("updated_at", .string),
+    ]
+
+    /// `POST /`: title required.
+    public static let creation = Schema(fields: writableFields.map { $0.name == "title" ? required($0) : $0 })
+    /// `PUT /<id>`: title and status required; absent optional fields become null.
+    public static let replacement = Schema(
+        fields: writableFields.map { ["title", "status"].contains($0.name) ? required($0) : $0 })
+    /// `PATCH /<id>`: any subset.
+    public static let patch = Schema(fields: writableFields)
+    /// `PUT /<id>/status`.
+    public static let statusChange = Schema(.string("status", required: true, oneOf: TaskItem.Status.allCases.map(\.rawValue)))
+
+    private static func required(_ field: Field) -> Field {
+        var field = field
+        field.required = true
+        return field
+    }
+
+    public static func make(tasks: any TaskStore, now: @escaping @Sendable () -> Date = Date.init) -> Blueprint {
+        let blueprint = Blueprint("tasks")
+        blueprint.use(jwtRequired())
+
+        // Newest first; ?status=pending|completed&page=1&per_page=20 (max 100).
+        blueprint.get("/", name: "get_tasks", summary: "List tasks") { req in
+            let status = try req.query("status", as: TaskItem.Status?.self)
+            let page = try req.query("page", as: Int?.self) ?? 1
+            let perPage = try req.query("per_page", as: Int?.self) ?? 20
+            guard page >= 1 else { throw HTTPError.badRequest("'page' must be 1 or more", code: "invalid_query_parameter") }
+            guard (1...100).contains(perPage) else {
+                throw HTTPError.badRequest("'per_page' must be between 1 and 100", code: "invalid_query_parameter")
+            }
+            let caller = try Caller(req)
+            let (items, total) = try await tasks.list(
+                owner: caller.isAdmin ? nil : caller.id, status: status, page: page, perPage: perPage)
+            return try .list(items, meta: PageMeta(page: page, perPage: perPage, total: total))
+        }
+
+        // Create a task owned by the caller; Location is the task's absolute URL.
+        blueprint.post("/", name: "create_task", summary: "Create a task") { req in
+            let input = try req.validate(creation)
+            let caller = try Caller(req)
+            let stamp = Timestamp.string(now())
+            let task = try await tasks.create(
+                TaskItem(
+                    title: input.string("title")!, description: input.string("description"),
+                    status: input.string("status").flatMap(TaskItem.Status.init) ?? .pending,
+                    dueDate: input.string("due_date"), ownerId: caller.id, createdAt: stamp, updatedAt: stamp))
+            let location = try req.urlFor(".get_task", ["task_id": task.id ?? 0], external: true)
+            return try .created(task, location: location)
+        }
+
+        // One task.
+        blueprint.get("/<int:task_id>", name: "get_task", summary: "Get a task") { req in
+            try .ok(try await owned(req, tasks))
+        }
+
+        // Full replacement: absent optional fields become null.
+        blueprint.put("/<int:task_id>", name: "update_task", summary: "Replace a task") { req in
+            var task = try await owned(req, tasks)
+            let input = try req.validate(replacement)
+            task.title = input.string("title")!
+            task.status = input.string("status").flatMap(TaskItem.Status.init) ?? task.status
+            task.description = input.string("description")
+            task.dueDate = input.string("due_date")
+            task.updatedAt = Timestamp.string(now())
+            return try .ok(try await tasks.update(task))
+        }
+
+        // Change only the fields sent.
+        blueprint.patch("/<int:task_id>", name: "patch_task", summary: "Update some fields of a task") { req in
+            var task = try await owned(req, tasks)
+            let input = try req.validate(patch, partial: true)
+            guard !input.values.isEmpty else {
+                throw HTTPError.badRequest("No updatable field given", code: "no_fields")
+            }
+            if let title = input.string("title") { task.title = title }
+            if let status = input.string("status").flatMap(TaskItem.Status.init) { task.status = status }
+            if input.contains("description") { task.description = input.string("description") }
+            if input.contains("due_date") { task.dueDate = input.string("due_date") }
+            task.updatedAt = Timestamp.string(now())
+            return try .ok(try await tasks.update(task))
+        }
+
+        // Set the status alone.
+        blueprint.put("/<int:task_id>/status", name: "update_task_status", summary: "Set a task's status") { req in
+            var task = try await owned(req, tasks)
+            let input = try req.validate(statusChange)
+            task.status = TaskItem.Status(rawValue: input.string("status")!)!
+            task.updatedAt = Timestamp.string(now())
+            return try .ok(try await tasks.update(task))
+        }
+
+        // 204 with an empty body.
+        blueprint.delete("/<int:task_id>", name: "delete_task", summary: "Delete a task") { req in
+            let task = try await owned(req, tasks)
+            _ = try await tasks.delete(id: task.id!)
+            return .noContent
+        }
+        return blueprint
+    }
+
+    /// The task named by the path, if it exists (404) and the caller may act on it (403).
+    static func owned(_ req: Request, _ tasks: any TaskStore) async throws -> TaskItem {
+        let id: Int = try req.param("task_id")
+        guard let task = try await tasks.find(id: Int64(id)) else {
+            throw HTTPError.notFound("Task with ID \(id) not found")
+        }
+        let caller = try Caller(req)
+        guard caller.isAdmin || task.ownerId == caller.id else {
+            throw HTTPError.forbidden("You do not have permission to access this task")
+        }
+        return task
+    }
+}
+
+/// Who is calling, from the verified access token.
+struct Caller {
+    let id: Int64
+    let isAdmin: Bool
+
+    init(_ req: Request) throws {
+        guard let claims = req.jwtClaims, let id = Int64(claims.subject) else {
+            throw JWTError.invalid("Token subject is not a user id").httpError
+        }
+        self.id = id
+        self.isAdmin = claims.role == User.Role.admin.rawValue
+    }
+}
