@@ -28,7 +28,7 @@ public struct Services: Sendable {
     /// Services on a migrated in-memory database (tests, `App routes`).
     public static func inMemory(settings: AppSettings) throws -> Services {
         let database = try AppDatabase.inMemory()
-        try database.writer.write { db in _ = try Migrator().upgrade(db) }
+        try database.writer.writeWithoutTransaction { db in _ = try Migrator().upgrade(db) }
         return Services(database: database, settings: settings)
     }
 }

@@ -19,7 +19,7 @@ struct DB: AsyncParsableCommand {
         func run() async throws {
             let database = try openDatabase(environment)
             let applied = try await failOnRefusal {
-                try await database.writer.write { db in try Migrator().upgrade(db, to: revision) }
+                try await database.writer.writeWithoutTransaction { db in try Migrator().upgrade(db, to: revision) }
             }
             print(applied.isEmpty ? "Already at the target revision." : applied.map { "Upgraded to \($0.id): \($0.message)" }.joined(separator: "\n"))
         }
@@ -33,7 +33,7 @@ struct DB: AsyncParsableCommand {
         func run() async throws {
             let database = try openDatabase(environment)
             let undone = try await failOnRefusal {
-                try await database.writer.write { db in try Migrator().downgrade(db, to: revision) }
+                try await database.writer.writeWithoutTransaction { db in try Migrator().downgrade(db, to: revision) }
             }
             print(undone.isEmpty ? "Already at the target revision." : undone.map { "Downgraded \($0.id): \($0.message)" }.joined(separator: "\n"))
         }
@@ -46,7 +46,7 @@ struct DB: AsyncParsableCommand {
         func run() async throws {
             let database = try openDatabase(environment)
             let migrator = Migrator()
-            let current = try await database.writer.write { db in try migrator.current(db) }
+            let current = try await database.writer.writeWithoutTransaction { db in try migrator.current(db) }
             print((current ?? "base") + (current == migrator.head ? " (head)" : ""))
         }
     }
@@ -70,7 +70,7 @@ struct DB: AsyncParsableCommand {
 
         func run() async throws {
             let database = try openDatabase(environment)
-            try await failOnRefusal { try await database.writer.write { db in try Migrator().stamp(db, revision) } }
+            try await failOnRefusal { try await database.writer.writeWithoutTransaction { db in try Migrator().stamp(db, revision) } }
             print("Stamped \(revision).")
         }
     }
@@ -91,7 +91,7 @@ struct InitDB: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let database = try AppDatabase(settings.database)
-        try await database.writer.write { db in
+        try await database.writer.writeWithoutTransaction { db in
             let migrator = Migrator()
             try migrator.downgrade(db, to: "base")
             try migrator.upgrade(db)

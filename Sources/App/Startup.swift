@@ -18,13 +18,13 @@ enum Startup {
         }
         let database = try AppDatabase(settings.database)
         let migrator = Migrator()
-        let pending = try await database.writer.write { db in try migrator.pending(db) }
+        let pending = try await database.writer.writeWithoutTransaction { db in try migrator.pending(db) }
         if !pending.isEmpty {
             guard config.environment != .production else {
                 throw Refusal(
                     description: "\(pending.count) migration(s) pending (\(pending.map(\.id).joined(separator: ", "))); run `App db upgrade` first")
             }
-            try await database.writer.write { db in _ = try migrator.upgrade(db) }
+            try await database.writer.writeWithoutTransaction { db in _ = try migrator.upgrade(db) }
             say(" * Applied migrations: \(pending.map { "\($0.id) \($0.message)" }.joined(separator: "; "))")
         }
         let services = Services(database: database, settings: settings)

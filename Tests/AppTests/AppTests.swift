@@ -1,16 +1,18 @@
 import Foundation
 import Testing
 import Vial
+import VialBlueprints
 @testable import VialApp
 
 @Suite struct AppFactoryTests {
     @Test(arguments: ClientKind.allCases) func healthAnswersOK(kind: ClientKind) async throws {
         var config = AppConfig(environment: .testing)
         config.accessLog = false
-        try await kind.run(makeApp(config: config)) { client in
+        let services = try Services.inMemory(settings: try AppSettings.load(config))
+        try await kind.run(makeApp(config: config, services: services)) { client in
             let response = try await client.get("/health")
             #expect(response.status == .ok)
-            #expect(try response.json() == ["status": "ok"])
+            #expect(try response.json() == ["status": "ok", "database": "ok"])
         }
     }
 
@@ -20,7 +22,9 @@ import Vial
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let doc = try String(contentsOf: root.appendingPathComponent("docs/routes.md"), encoding: .utf8)
-        let table = RouteListing.render(try makeApp(config: AppConfig(environment: .testing)).routes())
+        let config = AppConfig(environment: .testing)
+        let services = try Services.inMemory(settings: try AppSettings.load(config))
+        let table = RouteListing.render(try makeApp(config: config, services: services).routes())
         #expect(doc == RoutesDoc.render(table))
     }
 
@@ -40,6 +44,22 @@ import Vial
         #expect(config.port == 8080)
         #expect(config.host == "0.0.0.0")
         #expect(config.trustedProxies == ["10.0.0.1", "10.0.0.2"])
+    }
+
+    @Test func settingsNameBadVariables() throws {
+        #expect(throws: ConfigError(variable: "JWT_SECRET_KEY", reason: "must be set in production")) {
+            _ = try AppSettings.load(try AppConfig.load(from: ["APP_ENV": "production"]))
+        }
+        #expect(throws: ConfigError.self) { _ = try AppSettings.load(try AppConfig.load(from: ["DATABASE_URL": "postgres://x"])) }
+        #expect(throws: ConfigError.self) {
+            _ = try AppSettings.load(try AppConfig.load(from: ["JWT_ACCESS_TOKEN_EXPIRES": "soon"]))
+        }
+        let testing = try AppSettings.load(try AppConfig.load(from: ["APP_ENV": "testing"]))
+        #expect(testing.database == .memory)
+        #expect(testing.usesDevelopmentSecret)
+        let development = try AppSettings.load(try AppConfig.load(from: [:]))
+        #expect(development.database == .file("instance/tasks_dev.db"))
+        #expect(try DatabaseLocation(url: "sqlite:////var/data/app.db") == .file("/var/data/app.db"))
     }
 
     @Test func dotEnvParses() throws {

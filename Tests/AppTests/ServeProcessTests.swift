@@ -29,6 +29,7 @@ import Vial
                 let port = Int(line.split(separator: ":").last ?? "")
             {
                 #expect(text.contains(" * Serving Vial app 'tasks-api'"))
+                #expect(text.contains(" * Seeded development users: admin/password (admin), user/password (user)"))
                 return (process, output, port)
             }
             if chunk.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
@@ -43,13 +44,81 @@ import Vial
         let client = LiveTestClient(port: port, group: group)
         let response = try await client.get("/health")
         #expect(response.status == .ok)
-        #expect(try response.json() == ["status": "ok"])
+        #expect(try response.json() == ["status": "ok", "database": "ok"])
         kill(process.processIdentifier, signal)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
         let rest = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(rest.contains(" * Shut down cleanly"))
         try await group.shutdownGracefully()
+    }
+
+    /// Runs `App arguments…` with `environment` and `input` on stdin; returns status, stdout, stderr.
+    func app(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws -> (Int32, String, String) {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        process.environment = environment.merging(["PATH": "/usr/bin:/bin"]) { mine, _ in mine }
+        let output = Pipe()
+        let errors = Pipe()
+        let stdin = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = stdin
+        try process.run()
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        try stdin.fileHandleForWriting.close()
+        let out = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, out, err)
+    }
+
+    func temporaryDatabaseURL() -> String {
+        "sqlite:///" + FileManager.default.temporaryDirectory.appendingPathComponent("vial-\(UUID().uuidString).db").path
+    }
+
+    @Test func productionRefusesWithoutASecret() throws {
+        let (status, _, errors) = try app(["serve", "--port", "0"], environment: ["APP_ENV": "production"])
+        #expect(status == 2)
+        #expect(errors.contains("JWT_SECRET_KEY"))
+    }
+
+    @Test func productionRefusesWithPendingMigrations() throws {
+        let (status, _, errors) = try app(
+            ["serve", "--port", "0"],
+            environment: ["APP_ENV": "production", "JWT_SECRET_KEY": "a-production-secret-value", "DATABASE_URL": temporaryDatabaseURL()])
+        #expect(status == 1)
+        #expect(errors.contains("migration(s) pending"))
+    }
+
+    @Test func dbCommandsMoveBothWays() throws {
+        let environment = ["DATABASE_URL": temporaryDatabaseURL()]
+        #expect(try app(["db", "current"], environment: environment).1 == "base\n")
+        #expect(try app(["db", "upgrade"], environment: environment).0 == 0)
+        #expect(try app(["db", "current"], environment: environment).1 == "0003 (head)\n")
+        let down = try app(["db", "downgrade", "0001"], environment: environment)
+        #expect(down.1.contains("Downgraded 0002: add tasks.due_date"))
+        #expect(try app(["db", "current"], environment: environment).1 == "0001\n")
+        #expect(try app(["db", "stamp", "0003"], environment: environment).0 == 0)
+        #expect(try app(["db", "current"], environment: environment).1 == "0003 (head)\n")
+        #expect(try app(["db", "upgrade", "9999"], environment: environment).0 == 1)
+        #expect(try app(["db", "history"]).1.contains("0001 -> 0002, add tasks.due_date"))
+    }
+
+    @Test func initDBSeedsAndCreateUserReadsThePasswordFromStdin() throws {
+        let environment = ["DATABASE_URL": temporaryDatabaseURL()]
+        let initialized = try app(["init-db", "--sample-tasks"], environment: environment)
+        #expect(initialized.0 == 0)
+        #expect(initialized.1.contains("seeded admin/password"))
+        let created = try app(["create-user", "carol", "--email", "carol@example.com", "--role", "admin"], environment: environment, input: "a-long-password\n")
+        #expect(created.0 == 0)
+        #expect(created.1.contains("Created user carol"))
+        let short = try app(["create-user", "dave", "--email", "dave@example.com"], environment: environment, input: "short\n")
+        #expect(short.0 == 2)
+        #expect(short.2.contains("password"))
+        let production = try app(["init-db"], environment: environment.merging(["APP_ENV": "production", "JWT_SECRET_KEY": "a-production-secret-value"]) { a, _ in a })
+        #expect(production.0 == 1)
     }
 
     @Test func badConfigurationExitsWithTheVariableNamed() throws {

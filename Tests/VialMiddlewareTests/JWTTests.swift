@@ -194,6 +194,8 @@ final class TestClock: Sendable {
 
     @Test func middlewareNamesShowInTheRouteListing() throws {
         let app = App()
+        let codec = JWTCodec(secret: "k", clock: clock.function)
+        app.use(JWTManager(issuer: TokenIssuer(codec: codec), revocations: MemoryRevocationStore(clock: clock.function)))
         app.get("/a", jwtRequired()) { _ in "a" }
         app.get("/b", jwtRequired(refresh: true)) { _ in "b" }
         app.get("/c", roleRequired("admin")) { _ in "c" }

@@ -11,7 +11,9 @@ public struct Revision: Sendable {
 
 /// Applies revisions forwards and backwards and records the current one in
 /// `schema_version` (one row, like Alembic's `alembic_version`). Each step runs in its own
-/// transaction together with the version update, so a failure leaves the previous revision.
+/// transaction together with the version update, so a failure leaves the previous revision —
+/// call it inside `writeWithoutTransaction` (inside `write`, the outer transaction would
+/// roll every step back).
 public struct Migrator: Sendable {
     public let revisions: [Revision]
 
@@ -35,7 +37,7 @@ public struct Migrator: Sendable {
 
     /// The recorded revision, `nil` for an empty (base) database.
     public func current(_ db: Database) throws -> String? {
-        try db.execute(sql: "CREATE TABLE IF NOT EXISTS schema_version (version TEXT NOT NULL)")
+        guard try db.tableExists("schema_version") else { return nil }
         return try String.fetchOne(db, sql: "SELECT version FROM schema_version")
     }
 
@@ -83,7 +85,6 @@ public struct Migrator: Sendable {
     /// Records `revision` without running anything (`db stamp`).
     public func stamp(_ db: Database, _ revision: String) throws {
         let index = try position(of: revision)
-        _ = try current(db)
         try record(db, index >= 0 ? revisions[index].id : nil)
     }
 

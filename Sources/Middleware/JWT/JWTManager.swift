@@ -15,6 +15,8 @@ public struct JWTManager: Middleware {
     public let revocations: any RevocationStore
 
     public var name: String { "jwt-manager" }
+    /// Plumbing: the listing shows the `jwt…` checks that use it instead.
+    public var isListed: Bool { false }
     public var codec: JWTCodec { issuer.codec }
 
     public init(issuer: TokenIssuer, revocations: any RevocationStore) {

@@ -68,7 +68,7 @@ extension App {
             let pattern = try RulePattern(rule, converters: state.converters)
             let info = RouteInfo(
                 endpoint: endpoint, methods: definition.methods.map(\.rawValue).sorted(), rule: rule,
-                middleware: (layers.flatMap(\.middleware) + definition.middleware).map(\.name),
+                middleware: (layers.flatMap(\.middleware) + definition.middleware).filter(\.isListed).map(\.name),
                 blueprint: blueprint, summary: definition.summary)
             routes.append(FlatRoute(info: info, pattern: pattern, definition: definition, layers: layers))
         }

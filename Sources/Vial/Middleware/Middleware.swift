@@ -23,10 +23,14 @@ public protocol Middleware: Sendable {
     func handle(_ request: Request, next: Handler) async throws -> Response
     /// How the route listing shows this middleware (`jwt`, `limit(5/minute)`, `cached(60s)`).
     var name: String { get }
+    /// Whether the route listing shows it at all; plumbing that only carries settings
+    /// to other middleware (`JWTManager`) says no.
+    var isListed: Bool { get }
 }
 
 extension Middleware {
     public var name: String { String(describing: Self.self) }
+    public var isListed: Bool { true }
 }
 
 /// Middleware written as a closure.
