@@ -72,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "VialExamples",
             dependencies: [
-                "Vial",
+                "Vial", "VialMiddleware", "VialBlueprints",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/Examples",

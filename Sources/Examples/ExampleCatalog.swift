@@ -26,6 +26,9 @@ enum ExampleCatalog {
         Example(
             name: "tasks-enhanced", summary: "Workshop: envelopes, Location, DELETE 204, PUT status",
             make: TasksEnhancedExample.make),
+        Example(
+            name: "mount-bundled", summary: "The bundled auth and tasks blueprints under your own prefixes",
+            make: MountBundledExample.make),
     ]
 
     static func named(_ name: String) -> Example? { all.first { $0.name == name } }

@@ -187,3 +187,22 @@ import Vial
         }
     }
 }
+
+extension ExamplesTests {
+    @Test(arguments: ClientKind.allCases) func mountBundled(kind: ClientKind) async throws {
+        try await kind.run(try app("mount-bundled")) { client in
+            let registered = try await client.post(
+                "/v1/account/register", json: ["username": "zoe", "email": "zoe@example.com", "password": "zoe-password"])
+            #expect(registered.status == .created)
+            let token = try #require(
+                try await client.post("/v1/account/login", json: ["username": "zoe", "password": "zoe-password"]).json()["access_token"]?.stringValue)
+            let headers: HTTPHeaders = ["Authorization": "Bearer \(token)"]
+            let created = try await client.post("/v1/todo/", json: ["title": "from the example"], headers: headers)
+            #expect(created.status == .created)
+            #expect(created.header("Location")?.hasSuffix("/v1/todo/1") == true)
+            #expect(try await client.get("/v1/todo/1", headers: headers).json()["data"]?["title"] == "from the example")
+            #expect(try await client.get("/v1/stats/whoami", headers: headers).json() == ["user_id": "1", "role": "user"])
+            #expect(try await client.get("/v1/stats/whoami").status == .unauthorized)
+        }
+    }
+}
