@@ -219,6 +219,8 @@ import VialMiddleware
         #expect(patched["data"]?["description"] == "notes")
         #expect(patched["data"]?["title"] == "draft")
         #expect(try await f.client.patch("/api/tasks/\(id)", json: [:], headers: auth(f.userToken)).status == .badRequest)
+        #expect(try await f.client.patch("/api/tasks/\(id)", json: ["colour": "red"], headers: auth(f.userToken)).status == .badRequest)
+        #expect(try await f.client.patch("/api/tasks/\(id)", json: ["title": "t", "colour": "red"], headers: auth(f.userToken)).status == .unprocessableEntity)
         #expect(try await f.client.patch("/api/tasks/\(id)", json: ["title": nil], headers: auth(f.userToken)).status == .unprocessableEntity)
     }
 

@@ -84,10 +84,14 @@ public enum TasksBlueprint {
         // Change only the fields sent.
         blueprint.patch("/<int:task_id>", name: "patch_task", summary: "Update some fields of a task") { req in
             var task = try await owned(req, tasks)
-            let input = try req.validate(patch, partial: true)
-            guard !input.values.isEmpty else {
-                throw HTTPError.badRequest("No updatable field given", code: "no_fields")
+            // Nothing the PATCH could change is a 400; a mix with unknown fields is a 422 below.
+            let updatable = Set(writableFields.filter { !$0.readOnly }.map(\.name))
+            guard let sent = try req.json().objectValue?.keys, sent.contains(where: updatable.contains) else {
+                throw HTTPError.badRequest(
+                    "No updatable field given (expected one of: \(updatable.sorted().joined(separator: ", ")))",
+                    code: "no_fields")
             }
+            let input = try req.validate(patch, partial: true)
             if let title = input.string("title") { task.title = title }
             if let status = input.string("status").flatMap(TaskItem.Status.init) { task.status = status }
             if input.contains("description") { task.description = input.string("description") }
