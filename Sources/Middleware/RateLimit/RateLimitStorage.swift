@@ -1,0 +1,155 @@
+import Foundation
+import NIOConcurrencyHelpers
+
+/// How hits are counted against a limit.
+public enum RateLimitStrategy: String, Sendable, CaseIterable {
+    /// Counts per calendar window (`floor(now / period)`); cheap, allows bursts at window edges.
+    case fixedWindow = "fixed-window"
+    /// An exact log of hit times in the last period; precise, memory grows with the limit.
+    case movingWindow = "moving-window"
+    /// The current window's count plus the previous one's, weighted by overlap; close to
+    /// moving-window at fixed-window cost.
+    case slidingWindowCounter = "sliding-window-counter"
+}
+
+/// The verdict on one hit.
+public struct RateLimitResult: Sendable, Equatable {
+    public var allowed: Bool
+    public var limit: Int
+    public var remaining: Int
+    /// When the window resets (seconds since 1970).
+    public var resetAt: Double
+    /// Seconds until a retry could succeed (0 when allowed).
+    public var retryAfter: Double
+}
+
+/// Where counts live. `hit` is one atomic operation — check and count together — so a
+/// Redis backend can do it in one round trip (a script) and no two event loops can both
+/// take the last slot.
+public protocol RateLimitStorage: Sendable {
+    func hit(key: String, limit: RateLimitItem, strategy: RateLimitStrategy, cost: Int, now: Double) async throws
+        -> RateLimitResult
+}
+
+/// In-memory counts for one process, safe across event loops (one lock), bounded: entries
+/// whose windows have passed are swept, and past `maxKeys` the oldest are dropped.
+public final class MemoryRateLimitStorage: RateLimitStorage {
+    private enum Entry {
+        case fixed(window: Double, count: Int)
+        case moving([Double])
+        case sliding(window: Double, current: Int, previous: Int)
+    }
+
+    private struct State {
+        var entries: [String: (entry: Entry, expiresAt: Double)] = [:]
+        var hitsSinceSweep = 0
+    }
+
+    private let state = NIOLockedValueBox(State())
+    private let maxKeys: Int
+
+    public init(maxKeys: Int = 100_000) {
+        self.maxKeys = maxKeys
+    }
+
+    /// Keys currently held (for tests of the sweep).
+    public var keyCount: Int { state.withLockedValue { $0.entries.count } }
+
+    public func hit(key: String, limit: RateLimitItem, strategy: RateLimitStrategy, cost: Int, now: Double) async throws
+        -> RateLimitResult
+    {
+        state.withLockedValue { state in
+            state.hitsSinceSweep += 1
+            if state.hitsSinceSweep >= 1_000 || state.entries.count >= maxKeys { Self.sweep(&state, now: now, maxKeys: maxKeys) }
+            let period = Double(limit.seconds)
+            let existing = state.entries[key]?.entry
+            let (entry, result) = Self.apply(existing, strategy: strategy, limit: limit, period: period, cost: cost, now: now)
+            state.entries[key] = (entry, Self.expiry(of: entry, period: period, now: now))
+            return result
+        }
+    }
+
+    private static func apply(
+        _ existing: Entry?, strategy: RateLimitStrategy, limit: RateLimitItem, period: Double, cost: Int, now: Double
+    ) -> (Entry, RateLimitResult) {
+        let amount = limit.amount
+        switch strategy {
+        case .fixedWindow:
+            let window = (now / period).rounded(.down) * period
+            var count = 0
+            if case .fixed(let start, let stored) = existing, start == window { count = stored }
+            let reset = window + period
+            if count + cost > amount {
+                return (.fixed(window: window, count: count), denied(amount, reset: reset, retry: reset - now))
+            }
+            count += cost
+            return (.fixed(window: window, count: count), allowed(amount, remaining: amount - count, reset: reset))
+        case .movingWindow:
+            var times: [Double] = []
+            if case .moving(let stored) = existing { times = stored.filter { $0 > now - period } }
+            if times.count + cost > amount {
+                let oldest = times.first ?? now
+                return (.moving(times), denied(amount, reset: oldest + period, retry: oldest + period - now))
+            }
+            times.append(contentsOf: repeatElement(now, count: cost))
+            return (.moving(times), allowed(amount, remaining: amount - times.count, reset: (times.first ?? now) + period))
+        case .slidingWindowCounter:
+            let window = (now / period).rounded(.down) * period
+            var current = 0
+            var previous = 0
+            if case .sliding(let start, let storedCurrent, let storedPrevious) = existing {
+                if start == window {
+                    current = storedCurrent
+                    previous = storedPrevious
+                } else if start == window - period {
+                    previous = storedCurrent
+                }
+            }
+            let elapsed = now - window
+            let weight = (period - elapsed) / period
+            let weighted = Double(previous) * weight + Double(current)
+            if weighted + Double(cost) > Double(amount) {
+                // The previous window's weight falls as time passes; wait until enough has drained,
+                // or until the next window when the current one alone is full.
+                let room = Double(amount - cost - current)
+                let retry: Double
+                if room >= 0, previous > 0 {
+                    retry = max(period * (1 - room / Double(previous)) - elapsed, 0.001)
+                } else {
+                    retry = window + period - now
+                }
+                let entry = Entry.sliding(window: window, current: current, previous: previous)
+                return (entry, denied(amount, reset: window + period, retry: retry))
+            }
+            current += cost
+            let remaining = max(Int((Double(amount) - (Double(previous) * weight + Double(current))).rounded(.down)), 0)
+            return (.sliding(window: window, current: current, previous: previous), allowed(amount, remaining: remaining, reset: window + period))
+        }
+    }
+
+    private static func allowed(_ limit: Int, remaining: Int, reset: Double) -> RateLimitResult {
+        RateLimitResult(allowed: true, limit: limit, remaining: remaining, resetAt: reset, retryAfter: 0)
+    }
+
+    private static func denied(_ limit: Int, reset: Double, retry: Double) -> RateLimitResult {
+        RateLimitResult(allowed: false, limit: limit, remaining: 0, resetAt: reset, retryAfter: max(retry, 0))
+    }
+
+    private static func expiry(of entry: Entry, period: Double, now: Double) -> Double {
+        switch entry {
+        case .fixed(let window, _): return window + period
+        case .moving(let times): return (times.last ?? now) + period
+        case .sliding(let window, _, _): return window + 2 * period
+        }
+    }
+
+    private static func sweep(_ state: inout State, now: Double, maxKeys: Int) {
+        state.hitsSinceSweep = 0
+        state.entries = state.entries.filter { $0.value.expiresAt > now }
+        if state.entries.count >= maxKeys {
+            // Still full of live keys: drop those closest to expiry.
+            let keep = state.entries.sorted { $0.value.expiresAt > $1.value.expiresAt }.prefix(maxKeys * 3 / 4)
+            state.entries = Dictionary(uniqueKeysWithValues: keep.map { ($0.key, $0.value) })
+        }
+    }
+}
