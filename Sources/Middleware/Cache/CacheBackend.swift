@@ -1,0 +1,122 @@
+import Foundation
+import NIOConcurrencyHelpers
+
+/// Where cached bytes live (Flask-Caching's backends). Values are bytes so that a Redis
+/// backend can hold the same things.
+public protocol CacheBackend: Sendable {
+    /// The value and its remaining lifetime in seconds, if present and fresh.
+    func get(_ key: String) async throws -> (value: [UInt8], ttl: Double)?
+    /// Stores `value` for `timeout` seconds with invalidation `tags`.
+    func set(_ key: String, _ value: [UInt8], timeout: Double, tags: Set<String>) async throws
+    func delete(_ key: String) async throws
+    /// Deletes every entry carrying `tag`.
+    func delete(tag: String) async throws
+    /// Deletes every entry whose key starts with `prefix`.
+    func delete(prefix: String) async throws
+    func clear() async throws
+}
+
+/// `NullCache`: stores nothing (caching off, every request a miss).
+public struct NullCache: CacheBackend {
+    public init() {}
+    public func get(_ key: String) async throws -> (value: [UInt8], ttl: Double)? { nil }
+    public func set(_ key: String, _ value: [UInt8], timeout: Double, tags: Set<String>) async throws {}
+    public func delete(_ key: String) async throws {}
+    public func delete(tag: String) async throws {}
+    public func delete(prefix: String) async throws {}
+    public func clear() async throws {}
+}
+
+/// `SimpleCache`: in memory, with expiry, bounded by entry count and by bytes; the least
+/// recently used entries go first when a bound is reached. One lock; eviction scans the
+/// entries (as Flask-Caching's SimpleCache pruning does), fine at its default size.
+public final class SimpleCache: CacheBackend {
+    private struct Entry {
+        var value: [UInt8]
+        var expiresAt: Double
+        var tags: Set<String>
+        var lastUsed: UInt64
+    }
+
+    private struct State {
+        var entries: [String: Entry] = [:]
+        var bytes = 0
+        var tick: UInt64 = 0
+    }
+
+    private let state = NIOLockedValueBox(State())
+    public let maxEntries: Int
+    public let maxBytes: Int
+    private let clock: @Sendable () -> Double
+
+    public init(
+        maxEntries: Int = 500, maxBytes: Int = 64 << 20, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+    ) {
+        self.maxEntries = maxEntries
+        self.maxBytes = maxBytes
+        self.clock = clock
+    }
+
+    /// Entries and bytes held (for tests of the bounds).
+    public var usage: (entries: Int, bytes: Int) { state.withLockedValue { ($0.entries.count, $0.bytes) } }
+
+    public func get(_ key: String) async throws -> (value: [UInt8], ttl: Double)? {
+        let now = clock()
+        return state.withLockedValue { state in
+            guard var entry = state.entries[key] else { return nil }
+            guard entry.expiresAt > now else {
+                Self.remove(key, from: &state)
+                return nil
+            }
+            state.tick += 1
+            entry.lastUsed = state.tick
+            state.entries[key] = entry
+            return (entry.value, entry.expiresAt - now)
+        }
+    }
+
+    public func set(_ key: String, _ value: [UInt8], timeout: Double, tags: Set<String>) async throws {
+        let now = clock()
+        state.withLockedValue { state in
+            Self.remove(key, from: &state)
+            guard value.count <= maxBytes, timeout > 0 else { return }
+            state.tick += 1
+            state.entries[key] = Entry(value: value, expiresAt: now + timeout, tags: tags, lastUsed: state.tick)
+            state.bytes += value.count
+            if state.entries.count > maxEntries || state.bytes > maxBytes {
+                // Expired entries go first, then the least recently used.
+                for (expired, entry) in state.entries where entry.expiresAt <= now { Self.remove(expired, from: &state) }
+                let byAge = state.entries.sorted { $0.value.lastUsed < $1.value.lastUsed }.map(\.key)
+                var index = 0
+                while (state.entries.count > maxEntries || state.bytes > maxBytes) && index < byAge.count {
+                    if byAge[index] != key { Self.remove(byAge[index], from: &state) }
+                    index += 1
+                }
+            }
+        }
+    }
+
+    public func delete(_ key: String) async throws {
+        state.withLockedValue { Self.remove(key, from: &$0) }
+    }
+
+    public func delete(tag: String) async throws {
+        state.withLockedValue { state in
+            for (key, entry) in state.entries where entry.tags.contains(tag) { Self.remove(key, from: &state) }
+        }
+    }
+
+    public func delete(prefix: String) async throws {
+        state.withLockedValue { state in
+            for key in state.entries.keys where key.hasPrefix(prefix) { Self.remove(key, from: &state) }
+        }
+    }
+
+    public func clear() async throws {
+        state.withLockedValue { $0 = State() }
+    }
+
+    private static func remove(_ key: String, from state: inout State) {
+        if let old = state.entries.removeValue(forKey: key) { state.bytes -= old.value.count }
+    }
+}
