@@ -9,6 +9,9 @@ public struct Services: Sendable {
     public let users: any UserStore
     public let tasks: any TaskStore
     public let jwt: JWTManager
+    public let limiter: RateLimiter
+    public let cache: Cache
+    public let settings: AppSettings
 
     /// Services over `database` with `settings`' JWT configuration; `clock` is seconds since 1970.
     public init(
@@ -16,6 +19,7 @@ public struct Services: Sendable {
         clock: @escaping @Sendable () -> Int = { Int(Date().timeIntervalSince1970) }
     ) {
         self.database = database
+        self.settings = settings
         users = SQLiteUserStore(database)
         tasks = SQLiteTaskStore(database)
         let codec = JWTCodec(secret: settings.jwtSecret, clock: clock)
@@ -23,6 +27,13 @@ public struct Services: Sendable {
             issuer: TokenIssuer(
                 codec: codec, accessLifetime: settings.accessTokenLifetime, refreshLifetime: settings.refreshTokenLifetime),
             revocations: SQLiteRevocationStore(database, clock: clock))
+        // The settings were checked when loaded, so the default limit string parses.
+        limiter = try! RateLimiter(
+            strategy: settings.rateLimitStrategy, defaults: settings.rateLimitDefault, enabled: settings.rateLimitEnabled,
+            exempt: ["health.check"])
+        cache = Cache(
+            backend: settings.cacheType == "NullCache" ? NullCache() : SimpleCache(),
+            defaultTimeout: Double(settings.cacheDefaultTimeout))
     }
 
     /// Services on a migrated in-memory database (tests, `App routes`).
@@ -37,10 +48,15 @@ public struct Services: Sendable {
 public func makeApp(config: AppConfig, services: Services) -> App {
     let app = App("tasks-api", config: config)
     if config.environment == .production { app.use(SecurityHeaders()) }
+    if !services.settings.corsOrigins.isEmpty {
+        app.use(CORS(origins: services.settings.corsOrigins.map { $0 == "*" ? .any : $0.contains("*") ? .pattern($0) : .exact($0) }))
+    }
+    services.limiter.install(on: app)
+    app.use(services.cache)
     app.use(services.jwt)
     let database = services.database
     app.register(HealthBlueprint.make(databaseCheck: { try await database.ping() }))
     app.register(AuthBlueprint.make(users: services.users, jwt: services.jwt), urlPrefix: "/auth")
-    app.register(TasksBlueprint.make(tasks: services.tasks), urlPrefix: "/api/tasks")
+    app.register(TasksBlueprint.make(tasks: services.tasks, cache: services.cache), urlPrefix: "/api/tasks")
     return app
 }

@@ -1,5 +1,6 @@
 import Vial
 import VialBlueprints
+import VialMiddleware
 
 /// The bundled app's own settings (SPEC section 4), read from the loaded configuration.
 public struct AppSettings: Sendable {
@@ -12,6 +13,18 @@ public struct AppSettings: Sendable {
     public var usesDevelopmentSecret: Bool
     public var accessTokenLifetime: Int
     public var refreshTokenLifetime: Int
+    /// `RATELIMIT_ENABLED` (off under testing).
+    public var rateLimitEnabled: Bool
+    /// `RATELIMIT_DEFAULT`, checked at start-up.
+    public var rateLimitDefault: String
+    /// `RATELIMIT_STRATEGY`: fixed-window, moving-window or sliding-window-counter.
+    public var rateLimitStrategy: RateLimitStrategy
+    /// `CACHE_TYPE`: SimpleCache or NullCache.
+    public var cacheType: String
+    /// `CACHE_DEFAULT_TIMEOUT`, seconds.
+    public var cacheDefaultTimeout: Int
+    /// `CORS_ORIGINS`: comma-separated origins (`*` wildcards allowed); none means no CORS headers.
+    public var corsOrigins: [String]
 
     /// Reads `DATABASE_URL`, `JWT_SECRET_KEY`, `JWT_ACCESS_TOKEN_EXPIRES`, `JWT_REFRESH_TOKEN_EXPIRES`;
     /// a bad value throws `ConfigError` naming the variable.
@@ -33,9 +46,41 @@ public struct AppSettings: Sendable {
             }
             return value
         }
+        func flag(_ name: String, _ fallback: Bool) throws -> Bool {
+            guard let text = values[name] else { return fallback }
+            guard let value = Bool(parameter: text) else {
+                throw ConfigError(variable: name, reason: "must be true or false (got '\(text)')")
+            }
+            return value
+        }
+        let rateLimitDefault = values["RATELIMIT_DEFAULT"] ?? "200 per day;50 per hour"
+        do {
+            _ = try RateLimitItem.parse(rateLimitDefault)
+        } catch {
+            throw ConfigError(variable: "RATELIMIT_DEFAULT", reason: "is not a limit string: \(error)")
+        }
+        let storage = values["RATELIMIT_STORAGE_URI"] ?? "memory://"
+        guard storage == "memory://" else {
+            throw ConfigError(
+                variable: "RATELIMIT_STORAGE_URI", reason: "supports memory:// only for now (got '\(storage)'); Redis comes later")
+        }
+        let strategyName = values["RATELIMIT_STRATEGY"] ?? RateLimitStrategy.fixedWindow.rawValue
+        guard let strategy = RateLimitStrategy(rawValue: strategyName) else {
+            throw ConfigError(
+                variable: "RATELIMIT_STRATEGY",
+                reason: "must be one of \(RateLimitStrategy.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(strategyName)')")
+        }
+        let cacheType = values["CACHE_TYPE"] ?? "SimpleCache"
+        guard ["SimpleCache", "NullCache"].contains(cacheType) else {
+            throw ConfigError(variable: "CACHE_TYPE", reason: "must be SimpleCache or NullCache (got '\(cacheType)'); RedisCache comes later")
+        }
+        let corsOrigins = (values["CORS_ORIGINS"] ?? "").split(separator: ",").map(\.trimmedSpaces).filter { !$0.isEmpty }
         return AppSettings(
             database: database, jwtSecret: secret ?? developmentSecret, usesDevelopmentSecret: secret == nil,
             accessTokenLifetime: try seconds("JWT_ACCESS_TOKEN_EXPIRES", 3600),
-            refreshTokenLifetime: try seconds("JWT_REFRESH_TOKEN_EXPIRES", 604_800))
+            refreshTokenLifetime: try seconds("JWT_REFRESH_TOKEN_EXPIRES", 604_800),
+            rateLimitEnabled: try flag("RATELIMIT_ENABLED", config.environment != .testing),
+            rateLimitDefault: rateLimitDefault, rateLimitStrategy: strategy, cacheType: cacheType,
+            cacheDefaultTimeout: try seconds("CACHE_DEFAULT_TIMEOUT", 300), corsOrigins: corsOrigins)
     }
 }

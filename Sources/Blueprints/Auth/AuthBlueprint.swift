@@ -21,9 +21,10 @@ public enum AuthBlueprint {
         .string("password", required: true, length: 1...1024),
         status: .badRequest)
 
+    /// The blueprint; `loginLimit` applies when a `RateLimiter` is installed on the app.
     public static func make(
         users: any UserStore, jwt: JWTManager, hasher: PasswordHasher = PasswordHasher(),
-        now: @escaping @Sendable () -> Date = Date.init
+        loginLimit: String = "5 per minute", now: @escaping @Sendable () -> Date = Date.init
     ) -> Blueprint {
         let auth = Blueprint("auth")
         // Each login costs one hash check whether or not the user exists.
@@ -48,7 +49,7 @@ public enum AuthBlueprint {
         }
 
         // Exchange credentials for an access and a refresh token (OAuth2-style top-level body).
-        auth.post("/login", name: "login", summary: "Log in and receive tokens") { req in
+        auth.post("/login", name: "login", summary: "Log in and receive tokens", limit(loginLimit)) { req in
             let input = try req.validate(credentials)
             let user = try await users.find(username: input.string("username")!)
             let valid = await hasher.verifyOffLoop(input.string("password")!, against: user?.passwordHash ?? dummyHash)

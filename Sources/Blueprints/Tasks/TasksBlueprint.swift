@@ -31,12 +31,28 @@ public enum TasksBlueprint {
         return field
     }
 
-    public static func make(tasks: any TaskStore, now: @escaping @Sendable () -> Date = Date.init) -> Blueprint {
+    /// The blueprint. With a `cache`, list and detail answers are cached per user (60 s) and
+    /// every write drops the affected entries; `perUserLimit` applies when a `RateLimiter` is installed.
+    public static func make(
+        tasks: any TaskStore, cache: Cache? = nil, perUserLimit: String = "120 per minute",
+        now: @escaping @Sendable () -> Date = Date.init
+    ) -> Blueprint {
         let blueprint = Blueprint("tasks")
         blueprint.use(jwtRequired())
+        blueprint.use(limit(perUserLimit, key: .user))
+        let view = cachedView(cache)
+
+        /// Drops the cached lists and details of the task's owner, the caller and every admin.
+        @Sendable func invalidate(_ req: Request, owner: Int64) async throws {
+            guard let cache else { return }
+            let caller = try Caller(req)
+            for tag in Set(["tasks:user:\(owner)", "tasks:user:\(caller.id)", "tasks:admins"]) {
+                try await cache.invalidate(tag: tag)
+            }
+        }
 
         // Newest first; ?status=pending|completed&page=1&per_page=20 (max 100).
-        blueprint.get("/", name: "get_tasks", summary: "List tasks") { req in
+        blueprint.get("/", name: "get_tasks", summary: "List tasks", view) { req in
             let status = try req.query("status", as: TaskItem.Status?.self)
             let page = try req.query("page", as: Int?.self) ?? 1
             let perPage = try req.query("per_page", as: Int?.self) ?? 20
@@ -60,12 +76,13 @@ public enum TasksBlueprint {
                     title: input.string("title")!, description: input.string("description"),
                     status: input.string("status").flatMap(TaskItem.Status.init) ?? .pending,
                     dueDate: input.string("due_date"), ownerId: caller.id, createdAt: stamp, updatedAt: stamp))
+            try await invalidate(req, owner: caller.id)
             let location = try req.urlFor(".get_task", ["task_id": task.id ?? 0], external: true)
             return try .created(task, location: location)
         }
 
         // One task.
-        blueprint.get("/<int:task_id>", name: "get_task", summary: "Get a task") { req in
+        blueprint.get("/<int:task_id>", name: "get_task", summary: "Get a task", view) { req in
             try .ok(try await owned(req, tasks))
         }
 
@@ -78,7 +95,9 @@ public enum TasksBlueprint {
             task.description = input.string("description")
             task.dueDate = input.string("due_date")
             task.updatedAt = Timestamp.string(now())
-            return try .ok(try await tasks.update(task))
+            let updated = try await tasks.update(task)
+            try await invalidate(req, owner: task.ownerId)
+            return try .ok(updated)
         }
 
         // Change only the fields sent.
@@ -97,7 +116,9 @@ public enum TasksBlueprint {
             if input.contains("description") { task.description = input.string("description") }
             if input.contains("due_date") { task.dueDate = input.string("due_date") }
             task.updatedAt = Timestamp.string(now())
-            return try .ok(try await tasks.update(task))
+            let updated = try await tasks.update(task)
+            try await invalidate(req, owner: task.ownerId)
+            return try .ok(updated)
         }
 
         // Set the status alone.
@@ -106,16 +127,30 @@ public enum TasksBlueprint {
             let input = try req.validate(statusChange)
             task.status = TaskItem.Status(rawValue: input.string("status")!)!
             task.updatedAt = Timestamp.string(now())
-            return try .ok(try await tasks.update(task))
+            let updated = try await tasks.update(task)
+            try await invalidate(req, owner: task.ownerId)
+            return try .ok(updated)
         }
 
         // 204 with an empty body.
         blueprint.delete("/<int:task_id>", name: "delete_task", summary: "Delete a task") { req in
             let task = try await owned(req, tasks)
             _ = try await tasks.delete(id: task.id!)
+            try await invalidate(req, owner: task.ownerId)
             return .noContent
         }
         return blueprint
+    }
+
+    /// `cached(60 s)` tagged with the caller (and `tasks:admins` for admins), or a no-op without a cache.
+    static func cachedView(_ cache: Cache?) -> any Middleware {
+        guard cache != nil else { return Uncached() }
+        return cached(
+            timeout: 60, keyPrefix: "tasks",
+            tags: { req in
+                guard let caller = try? Caller(req) else { return [] }
+                return caller.isAdmin ? ["tasks:user:\(caller.id)", "tasks:admins"] : ["tasks:user:\(caller.id)"]
+            })
     }
 
     /// The task named by the path, if it exists (404) and the caller may act on it (403).
@@ -130,6 +165,12 @@ public enum TasksBlueprint {
         }
         return task
     }
+}
+
+/// Stands in for `cached(…)` when the blueprint has no cache; invisible in the route listing.
+struct Uncached: Middleware {
+    var isListed: Bool { false }
+    func handle(_ request: Request, next: Handler) async throws -> Response { try await next(request) }
 }
 
 /// Who is calling, from the verified access token.

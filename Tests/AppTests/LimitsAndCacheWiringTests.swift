@@ -1,0 +1,87 @@
+import Testing
+import Vial
+import VialBlueprints
+import VialMiddleware
+@testable import VialApp
+
+/// Rate limits and caching as the bundled app wires them.
+@Suite struct LimitsAndCacheWiringTests {
+    func client(_ variables: [String: String] = [:]) async throws -> (TestClient, Services) {
+        var config = try AppConfig.load(from: variables.merging(["APP_ENV": "testing"]) { mine, _ in mine })
+        config.accessLog = false
+        let services = try Services.inMemory(settings: try AppSettings.load(config))
+        try await DevelopmentSeed.users(into: services.users)
+        return (try makeApp(config: config, services: services).testClient(), services)
+    }
+
+    func token(_ client: TestClient, _ name: String) async throws -> HTTPHeaders {
+        let json = try await client.post("/auth/login", json: ["username": .string(name), "password": "password"]).json()
+        return ["Authorization": "Bearer \(json["access_token"]!.stringValue!)"]
+    }
+
+    @Test func loginIsLimitedToFivePerMinute() async throws {
+        let (client, _) = try await client(["RATELIMIT_ENABLED": "true"])
+        for _ in 0..<5 {
+            let response = try await client.post("/auth/login", json: ["username": "user", "password": "wrong-password"])
+            #expect(response.status == .unauthorized)
+            #expect(response.header("X-RateLimit-Limit") == "5")
+        }
+        let blocked = try await client.post("/auth/login", json: ["username": "user", "password": "password"])
+        #expect(blocked.status == .tooManyRequests)
+        #expect(blocked.header("Retry-After") != nil)
+        #expect(try blocked.json()["status"] == "error")
+    }
+
+    @Test func defaultsApplyElsewhereAndHealthIsExempt() async throws {
+        let (client, _) = try await client(["RATELIMIT_ENABLED": "true", "RATELIMIT_DEFAULT": "2 per hour"])
+        for _ in 0..<3 { #expect(try await client.get("/health").status == .ok) }
+        _ = try await client.post("/auth/register", json: [:])
+        _ = try await client.post("/auth/register", json: [:])
+        #expect(try await client.post("/auth/register", json: [:]).status == .tooManyRequests)
+    }
+
+    @Test func limitsAreOffUnderTestingByDefault() async throws {
+        let (client, _) = try await client()
+        for _ in 0..<7 { #expect(try await client.post("/auth/login", json: ["username": "user", "password": "x"]).status == .unauthorized) }
+    }
+
+    @Test func taskReadsAreCachedPerUserAndEveryWriteInvalidates() async throws {
+        let (client, _) = try await client()
+        let user = try await token(client, "user")
+        let admin = try await token(client, "admin")
+        #expect(try await client.get("/api/tasks/", headers: user).header("X-Cache") == "MISS")
+        #expect(try await client.get("/api/tasks/", headers: user).header("X-Cache") == "HIT")
+        _ = try await client.get("/api/tasks/", headers: admin)
+        // create → the user's list and the admins' lists are dropped
+        let created = try await client.post("/api/tasks/", json: ["title": "t"], headers: user).json()["data"]!
+        let id = created["id"]!.intValue!
+        let list = try await client.get("/api/tasks/", headers: user)
+        #expect(list.header("X-Cache") == "MISS")
+        #expect(try list.json()["count"] == 1)
+        #expect(try await client.get("/api/tasks/", headers: admin).json()["count"] == 1)
+        // detail cached, then each write route drops it
+        _ = try await client.get("/api/tasks/\(id)", headers: user)
+        #expect(try await client.get("/api/tasks/\(id)", headers: user).header("X-Cache") == "HIT")
+        let writes: [(HTTPMethod, JSON?)] = [
+            (.PUT, ["title": "u", "status": "pending"]), (.PATCH, ["title": "v"]),
+        ]
+        for (method, body) in writes {
+            _ = try await client.send(method, "/api/tasks/\(id)", json: body!, headers: user)
+            let detail = try await client.get("/api/tasks/\(id)", headers: user)
+            #expect(detail.header("X-Cache") == "MISS", "\(method)")
+            _ = try await client.get("/api/tasks/\(id)", headers: user)
+        }
+        _ = try await client.put("/api/tasks/\(id)/status", json: ["status": "completed"], headers: user)
+        #expect(try await client.get("/api/tasks/\(id)", headers: user).json()["data"]?["status"] == "completed")
+        _ = try await client.delete("/api/tasks/\(id)", headers: user)
+        #expect(try await client.get("/api/tasks/\(id)", headers: user).status == .notFound)
+        #expect(try await client.get("/api/tasks/", headers: admin).json()["count"] == 0)
+    }
+
+    @Test func badLimitAndCacheSettingsAreNamed() {
+        #expect(throws: ConfigError.self) { _ = try AppSettings.load(try AppConfig.load(from: ["RATELIMIT_DEFAULT": "lots"])) }
+        #expect(throws: ConfigError.self) { _ = try AppSettings.load(try AppConfig.load(from: ["RATELIMIT_STORAGE_URI": "redis://x"])) }
+        #expect(throws: ConfigError.self) { _ = try AppSettings.load(try AppConfig.load(from: ["CACHE_TYPE": "Memcached"])) }
+        #expect(throws: ConfigError.self) { _ = try AppSettings.load(try AppConfig.load(from: ["RATELIMIT_ENABLED": "maybe"])) }
+    }
+}
