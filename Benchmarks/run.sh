@@ -26,12 +26,13 @@ if ! command -v wrk >/dev/null; then
 fi
 
 echo "== building release binaries"
-for product in Examples BareServer RouterBench; do
+for product in Examples BareServer RouterBench App; do
     (cd "$root" && swift build -c release --product "$product" >/dev/null)
 done
 examples="$root/.build/release/Examples"
 bare="$root/.build/release/BareServer"
 routerbench="$root/.build/release/RouterBench"
+app="$root/.build/release/App"
 
 results="$root/Benchmarks/results"
 mkdir -p "$results"
@@ -44,7 +45,18 @@ bare_port=18081
 vial_pid=$!
 "$bare" --port "$bare_port" >/dev/null 2>&1 &
 bare_pid=$!
-trap 'kill "$vial_pid" "$bare_pid" 2>/dev/null || true' EXIT
+# The bundled API twice: with SimpleCache (hits) and NullCache (every read a miss), on
+# throw-away databases, rate limits off, access log off (LOG_LEVEL=warning).
+workdir=$(mktemp -d)
+hit_port=18082
+miss_port=18083
+(cd "$workdir" && DATABASE_URL="sqlite:///$workdir/hit.db" RATELIMIT_ENABLED=false LOG_LEVEL=warning \
+    "$app" serve --port "$hit_port" >/dev/null 2>&1) &
+hit_pid=$!
+(cd "$workdir" && DATABASE_URL="sqlite:///$workdir/miss.db" RATELIMIT_ENABLED=false LOG_LEVEL=warning CACHE_TYPE=NullCache \
+    "$app" serve --port "$miss_port" >/dev/null 2>&1) &
+miss_pid=$!
+trap 'kill "$vial_pid" "$bare_pid" "$hit_pid" "$miss_pid" 2>/dev/null || true; rm -rf "$workdir"' EXIT
 
 for port in "$vial_port" "$bare_port"; do
     for _ in $(seq 1 100); do
@@ -52,15 +64,39 @@ for port in "$vial_port" "$bare_port"; do
         sleep 0.1
     done
 done
+for port in "$hit_port" "$miss_port"; do
+    for _ in $(seq 1 100); do
+        curl -sf "http://127.0.0.1:$port/health" >/dev/null && break
+        sleep 0.1
+    done
+done
+# The subshells above are what $! names; the servers are their children.
+hit_server=$(pgrep -P "$hit_pid" -f "App serve" || echo "$hit_pid")
+miss_server=$(pgrep -P "$miss_pid" -f "App serve" || echo "$miss_pid")
+token_for() { # port → an access token for user/password, after creating 20 tasks
+    local token
+    token=$(curl -s -X POST "http://127.0.0.1:$1/auth/login" -H 'Content-Type: application/json' \
+        -d '{"username":"user","password":"password"}' | python3 -c 'import sys, json; print(json.load(sys.stdin)["access_token"])')
+    for i in $(seq 1 20); do
+        curl -s -o /dev/null -X POST "http://127.0.0.1:$1/api/tasks/" -H "Authorization: Bearer $token" \
+            -H 'Content-Type: application/json' -d "{\"title\": \"Task $i\"}"
+    done
+    echo "$token"
+}
+hit_token=$(token_for "$hit_port")
+miss_token=$(token_for "$miss_port")
+
 # Same bytes on the wire (but for the request id's value)?
 diff <(curl -s "http://127.0.0.1:$vial_port/api/hello") <(curl -s "http://127.0.0.1:$bare_port/api/hello")
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-run_one() { # name pid port connections round
-    local before after out rps requests
+run_one() { # name pid port connections round [path] [token]
+    local before after out rps requests path=${6:-/api/hello}
+    local auth=()
+    if [ -n "${7:-}" ]; then auth=(-H "Authorization: Bearer $7"); fi
     before=$(cpu_ticks "$2")
-    out=$(wrk -t1 -c"$4" -d"${duration}s" "http://127.0.0.1:$3/api/hello")
+    out=$(wrk -t1 -c"$4" -d"${duration}s" "${auth[@]}" "http://127.0.0.1:$3$path")
     after=$(cpu_ticks "$2")
     rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
     requests=$(awk '/requests in/ {print $1}' <<<"$out")
@@ -84,6 +120,14 @@ for c in $connections; do
             run_one vial "$vial_pid" "$vial_port" "$c" "$r"
         fi
     done
+done
+
+echo "== bundled API: GET /api/tasks/ (20 tasks, authenticated), cache hit vs miss vs hello, 64 connections"
+wrk -t1 -c64 -d2s -H "Authorization: Bearer $hit_token" "http://127.0.0.1:$hit_port/api/tasks/" >/dev/null
+for r in $(seq 1 "$rounds"); do
+    run_one hello "$vial_pid" "$vial_port" 64 "$r"
+    run_one taskhit "$hit_server" "$hit_port" 64 "$r" /api/tasks/ "$hit_token"
+    run_one taskmiss "$miss_server" "$miss_port" 64 "$r" /api/tasks/ "$miss_token"
 done
 
 echo "== router"

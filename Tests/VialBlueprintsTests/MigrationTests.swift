@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import Testing
 @testable import VialBlueprints
 
@@ -135,6 +136,23 @@ import Testing
         _ = try await users.create(User(username: "bob", email: "b@x.io", passwordHash: "h", role: .user, createdAt: "t"))
         #expect(try await users.find(username: "' OR '1'='1") == nil)
         #expect(try await users.find(username: "bob")?.email == "b@x.io")
+    }
+
+    @Test func anotherProcessesRevocationIsSeenAfterTheRefreshInterval() async throws {
+        // Given two stores (two processes) on one database, and a clock we move
+        let database = try await database()
+        let now = Mutex(1_000)
+        let clock: @Sendable () -> Int = { now.withLock { $0 } }
+        let first = SQLiteRevocationStore(database, clock: clock)
+        let second = SQLiteRevocationStore(database, clock: clock)
+        #expect(try await !second.isRevoked("jti-1"))  // loads the (empty) mirror
+        // When the first revokes a token
+        try await first.revoke("jti-1", expiresAt: 5_000)
+        // Then the first knows at once, the second once its mirror is a second old
+        #expect(try await first.isRevoked("jti-1"))
+        #expect(try await !second.isRevoked("jti-1"))
+        now.withLock { $0 += 1 }
+        #expect(try await second.isRevoked("jti-1"))
     }
 
     @Test func revocationsPersistAndExpiredOnesAreSwept() async throws {

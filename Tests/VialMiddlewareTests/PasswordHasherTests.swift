@@ -91,3 +91,19 @@ import Testing
         #expect(Hex.decode("zz") == nil)
     }
 }
+
+@Suite struct Base64URLTests {
+    @Test func matchesRFC4648Vectors() {
+        let vectors = ["": "", "f": "Zg", "fo": "Zm8", "foo": "Zm9v", "foob": "Zm9vYg", "fooba": "Zm9vYmE", "foobar": "Zm9vYmFy"]
+        for (plain, encoded) in vectors {
+            #expect(Base64URL.encode(Array(plain.utf8)) == encoded)
+            #expect(Base64URL.decode(encoded) == Array(plain.utf8))
+        }
+        #expect(Base64URL.encode([0xFB, 0xFF]) == "-_8")
+        #expect(Base64URL.decode("-_8") == [0xFB, 0xFF])
+    }
+
+    @Test func refusesPaddingForeignCharactersAndSloppyBits() {
+        for text in ["Zg==", "Zm9v+", "Zm9v/", "Z", "Zh", "a b"] { #expect(Base64URL.decode(text) == nil, "\(text)") }
+    }
+}

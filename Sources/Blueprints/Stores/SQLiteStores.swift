@@ -1,4 +1,5 @@
 import GRDB
+import Synchronization
 import VialMiddleware
 
 /// `UserStore` on the app's SQLite database.
@@ -90,13 +91,24 @@ public struct SQLiteTaskStore: TaskStore {
     }
 }
 
-/// Revoked token ids in the `token_blocklist` table; expired rows are swept on each revocation.
-public struct SQLiteRevocationStore: RevocationStore {
+/// Revoked token ids in the `token_blocklist` table, mirrored in memory so checking a token
+/// costs no database round trip: this process's revocations are seen at once, other
+/// processes' within `refreshInterval` seconds (the mirror reloads at most that often).
+/// Expired rows are swept on each revocation.
+public final class SQLiteRevocationStore: RevocationStore {
+    private struct Mirror {
+        var revoked: [String: Int] = [:]
+        var syncedAt: Int?
+    }
+
     let database: AppDatabase
     let clock: @Sendable () -> Int
+    let refreshInterval: Int
+    private let mirror = Mutex(Mirror())
 
-    public init(_ database: AppDatabase, clock: @escaping @Sendable () -> Int) {
+    public init(_ database: AppDatabase, refreshInterval: Int = 1, clock: @escaping @Sendable () -> Int) {
         self.database = database
+        self.refreshInterval = refreshInterval
         self.clock = clock
     }
 
@@ -107,11 +119,33 @@ public struct SQLiteRevocationStore: RevocationStore {
             try db.execute(
                 sql: "INSERT OR REPLACE INTO token_blocklist (jti, expires_at) VALUES (?, ?)", arguments: [jti, expiresAt])
         }
+        mirror.withLock { mirror in
+            mirror.revoked = mirror.revoked.filter { $0.value >= now }
+            if expiresAt >= now { mirror.revoked[jti] = expiresAt }
+        }
     }
 
     public func isRevoked(_ jti: String) async throws -> Bool {
-        try await database.writer.read { db in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM token_blocklist WHERE jti = ?)", arguments: [jti]) ?? false
+        let now = clock()
+        let (known, stale) = mirror.withLock { mirror in
+            (mirror.revoked[jti] != nil, mirror.syncedAt.map { now - $0 >= refreshInterval } ?? true)
+        }
+        if known || !stale { return known }
+        // The async read (GRDB's own queue): the result must be Sendable, so rows become pairs inside.
+        let pairs: [JTIExpiry] = try await database.writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT jti, expires_at FROM token_blocklist WHERE expires_at >= ?", arguments: [now])
+                .map { JTIExpiry(jti: $0["jti"], expiresAt: $0["expires_at"]) }
+        }
+        let revoked = Dictionary(pairs.map { ($0.jti, $0.expiresAt) }, uniquingKeysWith: { $1 })
+        return mirror.withLock { mirror in
+            mirror.revoked = revoked
+            mirror.syncedAt = now
+            return revoked[jti] != nil
         }
     }
+}
+
+private struct JTIExpiry: Sendable {
+    var jti: String
+    var expiresAt: Int
 }

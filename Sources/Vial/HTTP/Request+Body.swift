@@ -24,9 +24,15 @@ extension Request {
         }
     }
 
-    /// The body parsed as a `JSON` value (415 when not JSON, 400 when malformed).
+    /// The body parsed as a `JSON` value (415 when not JSON, 400 when empty or malformed).
     public func json() throws -> JSON {
-        try decode(JSON.self)
+        try requireJSONContentType()
+        guard body.readableBytes > 0 else { throw HTTPError(.badRequest, "Request body is empty", code: "invalid_json") }
+        do {
+            return try JSON(parsing: body.readableBytesView)
+        } catch let error as JSONParseError {
+            throw HTTPError(.badRequest, "Malformed JSON in request body", code: "invalid_json", details: ["_body": [.string(error.description)]])
+        }
     }
 
     /// The body parsed as `application/x-www-form-urlencoded` fields (415 for other content types).

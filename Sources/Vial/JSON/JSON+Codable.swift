@@ -33,19 +33,13 @@ extension JSON: Codable {
         }
     }
 
-    /// Parses JSON text. Throws `DecodingError.dataCorrupted` on malformed input.
-    public init(parsing bytes: some Collection<UInt8>) throws {
-        self = try JSONDecoder().decode(JSON.self, from: Data(bytes))
-    }
-
     /// Converts any `Encodable` value into a `JSON` tree (through `JSONEncoder`).
     public init(encoding value: some Encodable) throws {
         if let json = value as? JSON {
             self = json
             return
         }
-        let data = try JSONCoding.encoder.encode(value)
-        self = try JSONDecoder().decode(JSON.self, from: data)
+        self = try JSON(parsing: JSONCoding.encoder.encode(value))
     }
 }
 
