@@ -36,7 +36,11 @@ public enum Base64URL {
     /// Base64url text → bytes; `nil` for characters outside the alphabet, padding, impossible
     /// lengths or non-zero trailing bits (so each token has exactly one spelling).
     public static func decode(_ text: some StringProtocol) -> [UInt8]? {
-        let input = Array(text.utf8)
+        decode(bytes: text.utf8)
+    }
+
+    /// Base64url bytes (ASCII) → decoded bytes; see `decode(_:)`.
+    public static func decode(bytes input: some Collection<UInt8>) -> [UInt8]? {
         guard input.count % 4 != 1 else { return nil }
         var out: [UInt8] = []
         out.reserveCapacity(input.count * 3 / 4)

@@ -53,9 +53,13 @@ public struct JWTCodec: Sendable {
 
     /// Checks structure, algorithm, signature, `exp` and `nbf`; returns the claims.
     public func verify(_ token: String) throws(JWTError) -> JWTClaims {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3 else { throw .invalid("Token must have three dot-separated parts") }
-        guard let headerBytes = Base64URL.decode(parts[0]), let header = try? JSON(parsing: headerBytes),
+        // Work on the UTF-8 bytes: splitting a String by Character showed up in profiles.
+        let bytes = Array(token.utf8)
+        guard let firstDot = bytes.firstIndex(of: UInt8(ascii: ".")),
+            let secondDot = bytes[(firstDot + 1)...].firstIndex(of: UInt8(ascii: ".")),
+            !bytes[(secondDot + 1)...].contains(UInt8(ascii: "."))
+        else { throw .invalid("Token must have three dot-separated parts") }
+        guard let headerBytes = Base64URL.decode(bytes: bytes[..<firstDot]), let header = try? JSON(parsing: headerBytes),
             case .object(let headerFields) = header
         else { throw .invalid("Token header is not valid base64url JSON") }
         guard let alg = headerFields["alg"]?.stringValue else { throw .invalid("Token header has no 'alg'") }
@@ -63,11 +67,14 @@ public struct JWTCodec: Sendable {
         if let typ = headerFields["typ"], typ.stringValue?.uppercased() != "JWT" {
             throw .invalid("Token header 'typ' must be JWT")
         }
-        guard let signature = Base64URL.decode(parts[2]) else { throw .invalid("Token signature is not valid base64url") }
-        let signingInput = Array(token.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
-        let expected = LibCrypto.hmac(algorithm.digest, key: secret, data: signingInput)
+        guard let signature = Base64URL.decode(bytes: bytes[(secondDot + 1)...]) else {
+            throw .invalid("Token signature is not valid base64url")
+        }
+        let expected = LibCrypto.hmac(algorithm.digest, key: secret, data: bytes[..<secondDot])
         guard LibCrypto.constantTimeEqual(expected, signature) else { throw .badSignature }
-        guard let payloadBytes = Base64URL.decode(parts[1]), let payload = try? JSON(parsing: payloadBytes) else {
+        guard let payloadBytes = Base64URL.decode(bytes: bytes[(firstDot + 1)..<secondDot]),
+            let payload = try? JSON(parsing: payloadBytes)
+        else {
             throw .invalid("Token payload is not valid base64url JSON")
         }
         let claims = try JWTClaims(json: payload)

@@ -34,13 +34,16 @@ public struct JWTManager: Middleware {
     /// nil: either kind), freshness, revocation.
     public func authenticate(_ request: Request, type: JWTClaims.TokenType?, fresh: Bool = false) async throws -> JWTClaims {
         guard let header = request.header("Authorization") else { throw JWTError.missingAuthorization.httpError }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
+        // "Bearer <token>", the scheme in any case.
+        let utf8 = header.utf8
+        guard utf8.count > 7, utf8.prefix(7).map({ $0 | 0x20 }).elementsEqual("bearer ".utf8) else {
             throw JWTError.malformedAuthorization.httpError
         }
+        let token = String(decoding: utf8.dropFirst(7), as: UTF8.self).trimmedSpaces
+        guard !token.isEmpty else { throw JWTError.malformedAuthorization.httpError }
         let claims: JWTClaims
         do {
-            claims = try codec.verify(String(parts[1]))
+            claims = try codec.verify(token)
         } catch {
             throw error.httpError
         }
