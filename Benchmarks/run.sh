@@ -50,11 +50,12 @@ bare_pid=$!
 workdir=$(mktemp -d)
 hit_port=18082
 miss_port=18083
-(cd "$workdir" && DATABASE_URL="sqlite:///$workdir/hit.db" RATELIMIT_ENABLED=false LOG_LEVEL=warning \
-    "$app" serve --port "$hit_port" >/dev/null 2>&1) &
+# (No subshell: $! must be the server itself, so the trap below really stops it.)
+DATABASE_URL="sqlite:///$workdir/hit.db" RATELIMIT_ENABLED=false LOG_LEVEL=warning \
+    "$app" serve --port "$hit_port" >"$workdir/hit.log" 2>&1 &
 hit_pid=$!
-(cd "$workdir" && DATABASE_URL="sqlite:///$workdir/miss.db" RATELIMIT_ENABLED=false LOG_LEVEL=warning CACHE_TYPE=NullCache \
-    "$app" serve --port "$miss_port" >/dev/null 2>&1) &
+DATABASE_URL="sqlite:///$workdir/miss.db" RATELIMIT_ENABLED=false LOG_LEVEL=warning CACHE_TYPE=NullCache \
+    "$app" serve --port "$miss_port" >"$workdir/miss.log" 2>&1 &
 miss_pid=$!
 trap 'kill "$vial_pid" "$bare_pid" "$hit_pid" "$miss_pid" 2>/dev/null || true; rm -rf "$workdir"' EXIT
 
@@ -70,9 +71,9 @@ for port in "$hit_port" "$miss_port"; do
         sleep 0.1
     done
 done
-# The subshells above are what $! names; the servers are their children.
-hit_server=$(pgrep -P "$hit_pid" -f "App serve" || echo "$hit_pid")
-miss_server=$(pgrep -P "$miss_pid" -f "App serve" || echo "$miss_pid")
+for pid in "$hit_pid" "$miss_pid"; do
+    kill -0 "$pid" 2>/dev/null || { echo "the App server did not start:" >&2; cat "$workdir"/*.log >&2; exit 1; }
+done
 token_for() { # port → an access token for user/password, after creating 20 tasks
     local token
     token=$(curl -s -X POST "http://127.0.0.1:$1/auth/login" -H 'Content-Type: application/json' \
@@ -126,8 +127,8 @@ echo "== bundled API: GET /api/tasks/ (20 tasks, authenticated), cache hit vs mi
 wrk -t1 -c64 -d2s -H "Authorization: Bearer $hit_token" "http://127.0.0.1:$hit_port/api/tasks/" >/dev/null
 for r in $(seq 1 "$rounds"); do
     run_one hello "$vial_pid" "$vial_port" 64 "$r"
-    run_one taskhit "$hit_server" "$hit_port" 64 "$r" /api/tasks/ "$hit_token"
-    run_one taskmiss "$miss_server" "$miss_port" 64 "$r" /api/tasks/ "$miss_token"
+    run_one taskhit "$hit_pid" "$hit_port" 64 "$r" /api/tasks/ "$hit_token"
+    run_one taskmiss "$miss_pid" "$miss_port" 64 "$r" /api/tasks/ "$miss_token"
 done
 
 echo "== router"

@@ -30,7 +30,7 @@ public struct Services: Sendable {
         // The settings were checked when loaded, so the default limit string parses.
         limiter = try! RateLimiter(
             strategy: settings.rateLimitStrategy, defaults: settings.rateLimitDefault, enabled: settings.rateLimitEnabled,
-            exempt: ["health.check"])
+            failOpen: settings.rateLimitFailOpen, exempt: ["health.check"])
         cache = Cache(
             backend: settings.cacheType == "NullCache" ? NullCache() : SimpleCache(),
             defaultTimeout: Double(settings.cacheDefaultTimeout))

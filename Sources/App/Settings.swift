@@ -17,6 +17,8 @@ public struct AppSettings: Sendable {
     public var rateLimitEnabled: Bool
     /// `RATELIMIT_DEFAULT`, checked at start-up.
     public var rateLimitDefault: String
+    /// `RATELIMIT_FAIL_OPEN`: when the limit storage fails, let requests through (true) or answer 503.
+    public var rateLimitFailOpen: Bool
     /// `RATELIMIT_STRATEGY`: fixed-window, moving-window or sliding-window-counter.
     public var rateLimitStrategy: RateLimitStrategy
     /// `CACHE_TYPE`: SimpleCache or NullCache.
@@ -80,7 +82,8 @@ public struct AppSettings: Sendable {
             accessTokenLifetime: try seconds("JWT_ACCESS_TOKEN_EXPIRES", 3600),
             refreshTokenLifetime: try seconds("JWT_REFRESH_TOKEN_EXPIRES", 604_800),
             rateLimitEnabled: try flag("RATELIMIT_ENABLED", config.environment != .testing),
-            rateLimitDefault: rateLimitDefault, rateLimitStrategy: strategy, cacheType: cacheType,
+            rateLimitDefault: rateLimitDefault, rateLimitFailOpen: try flag("RATELIMIT_FAIL_OPEN", true),
+            rateLimitStrategy: strategy, cacheType: cacheType,
             cacheDefaultTimeout: try seconds("CACHE_DEFAULT_TIMEOUT", 300), corsOrigins: corsOrigins)
     }
 }

@@ -47,3 +47,35 @@ import VialBlueprints
         }
     }
 }
+
+extension WalkthroughTests {
+    @Test func limitsAndCacheOverASocket() async throws {
+        var config = try AppConfig.load(from: ["APP_ENV": "testing", "RATELIMIT_ENABLED": "true"])
+        config.accessLog = false
+        let services = try Services.inMemory(settings: try AppSettings.load(config))
+        try await DevelopmentSeed.users(into: services.users)
+        try await makeApp(config: config, services: services).withLiveServer { client in
+            var token = ""
+            for attempt in 1...6 {
+                let response = try await client.post("/auth/login", json: ["username": "user", "password": "password"])
+                if attempt <= 5 {
+                    #expect(response.status == .ok)
+                    #expect(response.header("X-RateLimit-Remaining") == String(5 - attempt))
+                    token = try response.json()["access_token"]?.stringValue ?? ""
+                } else {
+                    #expect(response.status == .tooManyRequests)
+                    #expect(response.header("Retry-After") != nil)
+                }
+            }
+            let auth: HTTPHeaders = ["Authorization": "Bearer \(token)"]
+            #expect(try await client.get("/api/tasks/", headers: auth).header("X-Cache") == "MISS")
+            let hit = try await client.get("/api/tasks/", headers: auth)
+            #expect(hit.header("X-Cache") == "HIT")
+            #expect(hit.header("X-RateLimit-Limit") == "120")
+            let etag = try #require(hit.header("ETag"))
+            var conditional = auth
+            conditional.add(name: "If-None-Match", value: etag)
+            #expect(try await client.get("/api/tasks/", headers: conditional).status == .notModified)
+        }
+    }
+}

@@ -4,7 +4,7 @@ import Vial
 /// Caches a GET/HEAD view's 200 answers (Flask-Caching's `@cache.cached`).
 ///
 /// - The key always holds the authenticated identity (one user's answer never reaches
-///   another), the path and, unless `queryString` is false, the sorted query string.
+///   another), the method, the path and, unless `queryString` is false, the sorted query string.
 /// - Answers carry a strong `ETag`, `Cache-Control: private, max-age=N` and `X-Cache: HIT|MISS`;
 ///   `If-None-Match` with the current ETag gives 304 without running the handler.
 /// - `tags` label entries for invalidation (`cache.invalidate(tag:)` after writes);
@@ -67,9 +67,10 @@ struct CachedResponse {
         return Response(status: .ok, headers: headers, body: ByteBuffer(bytes: body))
     }
 
-    /// `prefix:identity:path?sorted-query` — identity always included.
+    /// `prefix:identity:METHOD:path?sorted-query` — identity always included.
     static func key(for request: Request, prefix: String, queryString: Bool) -> String {
-        var key = "\(prefix):\(request.identity.map { "user:" + $0 } ?? "anonymous"):\(request.path)"
+        let identity = request.identity.map { "user:" + $0 } ?? "anonymous"
+        var key = "\(prefix):\(identity):\(request.method.rawValue):\(request.path)"
         if queryString, !request.queryString.isEmpty {
             let pairs = request.args.pairs.sorted { ($0.key, $0.value) < ($1.key, $1.value) }
             key += "?" + pairs.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
