@@ -35,22 +35,23 @@ public func cached(
 struct CachedResponse {
     var contentType: String
     var etag: String
-    var body: [UInt8]
+    var body: ArraySlice<UInt8>
 
     init(_ response: Response) {
         contentType = response.headers.first(name: "content-type") ?? "application/octet-stream"
-        body = Array(response.body.readableBytesView)
+        body = ArraySlice(response.body.readableBytesView)
         etag = "\"" + Hex.encode(LibCrypto.digest(.sha256, body).prefix(16)) + "\""
     }
 
     /// `contentType \n etag \n body`.
     func encoded() -> [UInt8] { Array((contentType + "\n" + etag + "\n").utf8) + body }
 
+    /// Reads what `encoded()` wrote; the body stays a slice of the stored bytes (no copy).
     init?(decoding bytes: [UInt8]) {
         guard let first = bytes.firstIndex(of: 10), let second = bytes[(first + 1)...].firstIndex(of: 10) else { return nil }
         contentType = String(decoding: bytes[..<first], as: UTF8.self)
         etag = String(decoding: bytes[(first + 1)..<second], as: UTF8.self)
-        body = Array(bytes[(second + 1)...])
+        body = bytes[(second + 1)...]
     }
 
     func response(for request: Request, cacheState: String, maxAge: Double) -> Response {
