@@ -46,19 +46,33 @@ public struct LiveTestClient: TestClientProtocol {
     /// until it closes the connection or `timeout` passes — for malformed requests,
     /// pipelining and limits.
     public func sendRaw(_ bytes: String, timeout: Duration = .seconds(5)) async throws -> String {
+        try await exchangeRaw(bytes, timeout: timeout).text
+    }
+
+    /// Like `sendRaw`, and says whether the server closed the connection (rather than the
+    /// client giving up at `timeout`) — a check that does not depend on how fast the machine is.
+    public func exchangeRaw(_ bytes: String, timeout: Duration = .seconds(5)) async throws
+        -> (text: String, closedByServer: Bool)
+    {
         let box = NIOLockedValueBox(ByteBuffer())
+        let timedOut = NIOLockedValueBox(false)
         let closed = group.next().makePromise(of: Void.self)
         let channel = try await connect(failing: closed) { pipeline in
             try pipeline.addHandler(RawCollector(box: box, closed: closed))
         }
-        try await channel.writeAndFlush(ByteBuffer(string: bytes)).get()
+        if !bytes.isEmpty {
+            // The server may already have closed (an idle timeout): what it sent still counts.
+            try? await channel.writeAndFlush(ByteBuffer(string: bytes)).get()
+        }
         let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
         let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) {
+            timedOut.withLockedValue { $0 = true }
             channel.close(promise: nil)
         }
         try? await closed.futureResult.get()
         timer.cancel()
-        return box.withLockedValue { String(decoding: $0.readableBytesView, as: UTF8.self) }
+        let text = box.withLockedValue { String(decoding: $0.readableBytesView, as: UTF8.self) }
+        return (text, !timedOut.withLockedValue { $0 })
     }
 }
 
