@@ -74,3 +74,30 @@ import VialBlueprints
         #expect(throws: ConfigError.self) { _ = try DotEnv.parse("not a pair") }
     }
 }
+
+@Suite struct BundledRouteDocsTests {
+    @Test func everyBundledRouteIsDocumentedNextToItsCode() throws {
+        let config = AppConfig(environment: .testing)
+        let services = try Services.inMemory(settings: try AppSettings.load(config))
+        let routes = try makeApp(config: config, services: services).routes()
+        for route in routes {
+            #expect(route.summary != nil, "\(route.endpoint)")
+            #expect(!route.docs.tags.isEmpty, "\(route.endpoint)")
+            #expect(route.responses.keys.contains { (200..<300).contains($0) }, "\(route.endpoint)")
+            if route.endpoint.hasPrefix("tasks.") {
+                #expect(route.security == ["bearerAuth"], "\(route.endpoint)")
+                #expect(route.responses[401] != nil && route.responses[429] != nil, "\(route.endpoint)")
+                if route.rule.contains("<int:task_id>") { #expect(route.responses[404] != nil, "\(route.endpoint)") }
+            }
+            if ["POST", "PUT", "PATCH"].contains(route.methods.first ?? ""), route.endpoint != "auth.refresh",
+                route.endpoint != "auth.logout"
+            {
+                #expect(route.docs.request != nil, "\(route.endpoint)")
+            }
+        }
+        let list = try #require(routes.first { $0.endpoint == "tasks.get_tasks" })
+        #expect(list.docs.query.map(\.name) == ["status", "page", "per_page"])
+        #expect(list.responses[304] != nil)  // from cached(…)
+        #expect(try #require(routes.first { $0.endpoint == "auth.login" }).responses[429] != nil)  // from limit(…)
+    }
+}

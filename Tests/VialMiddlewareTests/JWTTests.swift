@@ -271,3 +271,18 @@ extension PyJWTInteropTests {
         #expect(try Self.python(script, [token]) == "rejected")
     }
 }
+
+@Suite struct MiddlewareDocsTests {
+    @Test func bundledMiddlewareDocumentsItsAnswers() throws {
+        let app = App()
+        app.get("/a", name: "a", jwtRequired(), limit("5 per minute"), cached(timeout: 10)) { _ in "a" }
+        app.get("/b", name: "b", jwtOptional()) { _ in "b" }
+        app.get("/c", name: "c", roleRequired("admin")) { _ in "c" }
+        let routes = try app.routes()
+        let a = routes[0]
+        #expect(a.security == ["bearerAuth"])
+        #expect(Set(a.responses.keys) == [304, 401, 429])
+        #expect(routes[1].optionalSecurity)
+        #expect(Set(routes[2].responses.keys) == [401, 403])
+    }
+}

@@ -21,6 +21,24 @@ public enum AuthBlueprint {
         .string("password", required: true, length: 1...1024),
         status: .badRequest)
 
+    /// A user as the API shows it (for generated docs).
+    public static let user = Schema(
+        Field("id", .integer, required: true), .string("username", required: true), Field("email", .email, required: true),
+        .string("role", required: true, oneOf: User.Role.allCases.map(\.rawValue)), .string("created_at", required: true))
+
+    /// `POST /login`'s answer.
+    public static let tokens = Schema(
+        .string("access_token", required: true), .string("refresh_token", required: true),
+        .string("token_type", required: true, oneOf: ["Bearer"]), .integer("expires_in", required: true))
+
+    /// `POST /refresh`'s answer.
+    public static let refreshedToken = Schema(
+        .string("access_token", required: true), .string("token_type", required: true, oneOf: ["Bearer"]),
+        .integer("expires_in", required: true))
+
+    /// `POST /logout`'s answer.
+    public static let loggedOut = Schema(.string("status", required: true), .string("message", required: true))
+
     /// The blueprint; `loginLimit` applies when a `RateLimiter` is installed on the app.
     public static func make(
         users: any UserStore, jwt: JWTManager, hasher: PasswordHasher = PasswordHasher(),
@@ -32,7 +50,15 @@ public enum AuthBlueprint {
         let issuer = jwt.issuer
 
         // Create an account (role user).
-        auth.post("/register", name: "register", summary: "Register a new user") { req in
+        auth.post(
+            "/register", name: "register",
+            docs: RouteDocs(
+                summary: "Register a new user", tags: ["auth"], request: registration,
+                responses: [
+                    201: .envelope(user, "The new user (role user)"), 400: .error("Missing or invalid fields, with details"),
+                    409: .error("Username or email already taken"), 415: .error("The body is not JSON"),
+                ])
+        ) { req in
             let input = try req.validate(registration)
             let passwordHash = try await hasher.hashOffLoop(input.string("password")!)
             let user = User(
@@ -49,7 +75,16 @@ public enum AuthBlueprint {
         }
 
         // Exchange credentials for an access and a refresh token (OAuth2-style top-level body).
-        auth.post("/login", name: "login", summary: "Log in and receive tokens", limit(loginLimit)) { req in
+        auth.post(
+            "/login", name: "login",
+            docs: RouteDocs(
+                summary: "Log in and receive tokens", tags: ["auth"], request: credentials,
+                responses: [
+                    200: .object(tokens, "Access and refresh tokens"), 400: .error("Missing fields"),
+                    401: .error("Invalid username or password"), 415: .error("The body is not JSON"),
+                ]),
+            limit(loginLimit)
+        ) { req in
             let input = try req.validate(credentials)
             let user = try await users.find(username: input.string("username")!)
             let valid = await hasher.verifyOffLoop(input.string("password")!, against: user?.passwordHash ?? dummyHash)
@@ -65,7 +100,13 @@ public enum AuthBlueprint {
         }
 
         // A new (non-fresh) access token for a valid refresh token.
-        auth.post("/refresh", name: "refresh", summary: "Refresh the access token", jwtRequired(refresh: true)) { req in
+        auth.post(
+            "/refresh", name: "refresh",
+            docs: RouteDocs(
+                summary: "Refresh the access token", tags: ["auth"],
+                responses: [200: .object(refreshedToken, "A new access token")]),
+            jwtRequired(refresh: true)
+        ) { req in
             guard let id = req.identity.flatMap(Int64.init), let user = try await users.find(id: id) else {
                 throw JWTError.invalid("User no longer exists").httpError
             }
@@ -77,14 +118,24 @@ public enum AuthBlueprint {
         }
 
         // Revoke the presented token (access or refresh) by its jti.
-        auth.post("/logout", name: "logout", summary: "Revoke the current token", jwtRequired(verifyType: false)) { req in
+        auth.post(
+            "/logout", name: "logout",
+            docs: RouteDocs(
+                summary: "Revoke the current token", tags: ["auth"],
+                responses: [200: .object(loggedOut, "The token is revoked")]),
+            jwtRequired(verifyType: false)
+        ) { req in
             guard let claims = req.jwtClaims else { throw JWTError.missingAuthorization.httpError }
             try await jwt.revocations.revoke(claims.id, expiresAt: claims.expiresAt)
             return .json(["status": "success", "message": .string("\(claims.type.rawValue.capitalized) token revoked")])
         }
 
         // The current user.
-        auth.get("/me", name: "me", summary: "The authenticated user", jwtRequired()) { req in
+        auth.get(
+            "/me", name: "me",
+            docs: RouteDocs(summary: "The authenticated user", tags: ["auth"], responses: [200: .envelope(user, "The user")]),
+            jwtRequired()
+        ) { req in
             guard let id = req.identity.flatMap(Int64.init), let user = try await users.find(id: id) else {
                 throw JWTError.invalid("User no longer exists").httpError
             }

@@ -7,7 +7,15 @@ public enum HealthBlueprint {
     public static func make(databaseCheck: (@Sendable () async throws -> Void)? = nil) -> Blueprint {
         let health = Blueprint("health")
         // Liveness (and database reachability, when a check is wired in).
-        health.get("/health", name: "check", summary: "Liveness check") { _ in
+        health.get(
+            "/health", name: "check",
+            docs: RouteDocs(
+                summary: "Liveness check", tags: ["health"],
+                responses: [
+                    200: .object(Schema(.string("status", required: true), .string("database")), "Up"),
+                    503: .error("The database does not answer"),
+                ])
+        ) { _ in
             guard let databaseCheck else { return Response.json(["status": "ok"]) }
             do {
                 try await databaseCheck()

@@ -25,6 +25,26 @@ public enum TasksBlueprint {
     /// `PUT /<id>/status`.
     public static let statusChange = Schema(.string("status", required: true, oneOf: TaskItem.Status.allCases.map(\.rawValue)))
 
+    /// A task as the API shows it (for generated docs).
+    public static let task = Schema(
+        Field("id", .integer, required: true), .string("title", required: true, length: 1...150),
+        .string("description", required: true, nullable: true),
+        .string("status", required: true, oneOf: TaskItem.Status.allCases.map(\.rawValue)),
+        Field("due_date", .date, required: true, nullable: true), Field("owner_id", .integer, required: true),
+        .string("created_at", required: true), .string("updated_at", required: true))
+
+    /// The list query: `?status=&page=&per_page=`.
+    public static let listQuery: [Field] = [
+        .string("status", oneOf: TaskItem.Status.allCases.map(\.rawValue)), .integer("page", range: 1...1_000_000),
+        .integer("per_page", range: 1...100),
+    ]
+
+    static let notFound = ResponseDoc.error("Task with ID N not found")
+    static let forbidden = ResponseDoc.error("Neither the owner nor an admin")
+    static let notJSON = ResponseDoc.error("The body is not JSON")
+    static let invalid = ResponseDoc.error("Validation failed, with details per field")
+    static let malformed = ResponseDoc.error("Malformed JSON")
+
     private static func required(_ field: Field) -> Field {
         var field = field
         field.required = true
@@ -52,7 +72,14 @@ public enum TasksBlueprint {
         }
 
         // Newest first; ?status=pending|completed&page=1&per_page=20 (max 100).
-        blueprint.get("/", name: "get_tasks", summary: "List tasks", view) { req in
+        blueprint.get(
+            "/", name: "get_tasks",
+            docs: RouteDocs(
+                summary: "List tasks", description: "Newest first; users see their own tasks, admins everyone's.",
+                tags: ["tasks"], query: listQuery,
+                responses: [200: .list(task, "One page of tasks"), 400: .error("Bad status, page or per_page")]),
+            view
+        ) { req in
             let status = try req.query("status", as: TaskItem.Status?.self)
             let page = try req.query("page", as: Int?.self) ?? 1
             let perPage = try req.query("per_page", as: Int?.self) ?? 20
@@ -67,7 +94,14 @@ public enum TasksBlueprint {
         }
 
         // Create a task owned by the caller; Location is the task's absolute URL.
-        blueprint.post("/", name: "create_task", summary: "Create a task") { req in
+        blueprint.post(
+            "/", name: "create_task",
+            docs: RouteDocs(
+                summary: "Create a task", tags: ["tasks"], request: creation,
+                responses: [
+                    201: .envelope(task, "The task; Location is its URL"), 400: malformed, 415: notJSON, 422: invalid,
+                ])
+        ) { req in
             let input = try req.validate(creation)
             let caller = try Caller(req)
             let stamp = Timestamp.string(now())
@@ -82,12 +116,27 @@ public enum TasksBlueprint {
         }
 
         // One task.
-        blueprint.get("/<int:task_id>", name: "get_task", summary: "Get a task", view) { req in
+        blueprint.get(
+            "/<int:task_id>", name: "get_task",
+            docs: RouteDocs(
+                summary: "Get a task", tags: ["tasks"],
+                responses: [200: .envelope(task, "The task"), 403: forbidden, 404: notFound]),
+            view
+        ) { req in
             try .ok(try await owned(req, tasks))
         }
 
         // Full replacement: absent optional fields become null.
-        blueprint.put("/<int:task_id>", name: "update_task", summary: "Replace a task") { req in
+        blueprint.put(
+            "/<int:task_id>", name: "update_task",
+            docs: RouteDocs(
+                summary: "Replace a task", description: "Full replacement: absent optional fields become null.",
+                tags: ["tasks"], request: replacement,
+                responses: [
+                    200: .envelope(task, "The task"), 400: malformed, 403: forbidden, 404: notFound, 415: notJSON,
+                    422: invalid,
+                ])
+        ) { req in
             var task = try await owned(req, tasks)
             let input = try req.validate(replacement)
             task.title = input.string("title")!
@@ -101,7 +150,15 @@ public enum TasksBlueprint {
         }
 
         // Change only the fields sent.
-        blueprint.patch("/<int:task_id>", name: "patch_task", summary: "Update some fields of a task") { req in
+        blueprint.patch(
+            "/<int:task_id>", name: "patch_task",
+            docs: RouteDocs(
+                summary: "Update some fields of a task", tags: ["tasks"], request: patch,
+                responses: [
+                    200: .envelope(task, "The task"), 400: .error("No updatable field, or malformed JSON"),
+                    403: forbidden, 404: notFound, 415: notJSON, 422: invalid,
+                ])
+        ) { req in
             var task = try await owned(req, tasks)
             // Nothing the PATCH could change is a 400; a mix with unknown fields is a 422 below.
             let updatable = Set(writableFields.filter { !$0.readOnly }.map(\.name))
@@ -122,7 +179,15 @@ public enum TasksBlueprint {
         }
 
         // Set the status alone.
-        blueprint.put("/<int:task_id>/status", name: "update_task_status", summary: "Set a task's status") { req in
+        blueprint.put(
+            "/<int:task_id>/status", name: "update_task_status",
+            docs: RouteDocs(
+                summary: "Set a task's status", tags: ["tasks"], request: statusChange,
+                responses: [
+                    200: .envelope(task, "The task"), 400: malformed, 403: forbidden, 404: notFound, 415: notJSON,
+                    422: invalid,
+                ])
+        ) { req in
             var task = try await owned(req, tasks)
             let input = try req.validate(statusChange)
             task.status = TaskItem.Status(rawValue: input.string("status")!)!
@@ -133,7 +198,12 @@ public enum TasksBlueprint {
         }
 
         // 204 with an empty body.
-        blueprint.delete("/<int:task_id>", name: "delete_task", summary: "Delete a task") { req in
+        blueprint.delete(
+            "/<int:task_id>", name: "delete_task",
+            docs: RouteDocs(
+                summary: "Delete a task", tags: ["tasks"],
+                responses: [204: .empty("Deleted"), 403: forbidden, 404: notFound])
+        ) { req in
             let task = try await owned(req, tasks)
             _ = try await tasks.delete(id: task.id!)
             try await invalidate(req, owner: task.ownerId)

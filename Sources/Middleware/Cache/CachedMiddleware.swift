@@ -14,7 +14,8 @@ public func cached(
     tags: (@Sendable (Request) -> Set<String>)? = nil, unless: (@Sendable (Request) -> Bool)? = nil
 ) -> some Middleware {
     let label = timeout.map { "cached(\(Int($0))s)" } ?? "cached"
-    return MiddlewareFunction(name: label) { request, next in
+    return MiddlewareFunction(name: label, docs: MiddlewareDocs(responses: [304: .empty("Not modified (If-None-Match matched the ETag)")])) {
+        request, next in
         guard request.method == .GET || request.method == .HEAD, let cache = request.cache, unless?(request) != true else {
             return try await next(request)
         }

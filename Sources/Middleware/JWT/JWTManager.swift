@@ -82,7 +82,10 @@ extension Request {
 public func jwtRequired(refresh: Bool = false, fresh: Bool = false, verifyType: Bool = true) -> some Middleware {
     let label = !verifyType ? "jwt(any)" : refresh ? "jwt(refresh)" : fresh ? "jwt(fresh)" : "jwt"
     let type: JWTClaims.TokenType? = verifyType ? (refresh ? .refresh : .access) : nil
-    return MiddlewareFunction(name: label) { request, next in
+    let docs = MiddlewareDocs(
+        security: ["bearerAuth"],
+        responses: [401: .error(refresh ? "Missing, invalid, expired or revoked refresh token" : "Missing, invalid, expired or revoked token")])
+    return MiddlewareFunction(name: label, docs: docs) { request, next in
         let claims = try await request.jwtManager().authenticate(request, type: type, fresh: fresh)
         var request = request
         request.storage[JWTClaimsKey.self] = claims
@@ -92,7 +95,10 @@ public func jwtRequired(refresh: Bool = false, fresh: Bool = false, verifyType: 
 
 /// Accepts a request with no `Authorization` header; a header that is there must hold a valid access token.
 public func jwtOptional() -> some Middleware {
-    MiddlewareFunction(name: "jwt(optional)") { request, next in
+    MiddlewareFunction(
+        name: "jwt(optional)",
+        docs: MiddlewareDocs(security: ["bearerAuth"], optionalSecurity: true, responses: [401: .error("Invalid, expired or revoked token")])
+    ) { request, next in
         guard request.header("Authorization") != nil else { return try await next(request) }
         let claims = try await request.jwtManager().authenticate(request, type: .access)
         var request = request
@@ -103,7 +109,12 @@ public func jwtOptional() -> some Middleware {
 
 /// Requires an access token whose `role` is one of `roles`: 401 without a token, 403 with another role.
 public func roleRequired(_ roles: String...) -> some Middleware {
-    MiddlewareFunction(name: "role(\(roles.joined(separator: ",")))") { request, next in
+    MiddlewareFunction(
+        name: "role(\(roles.joined(separator: ",")))",
+        docs: MiddlewareDocs(
+            security: ["bearerAuth"],
+            responses: [401: .error("Missing or invalid token"), 403: .error("The token's role is not allowed here")])
+    ) { request, next in
         var request = request
         let claims: JWTClaims
         if let verified = request.jwtClaims {

@@ -137,7 +137,9 @@ public func limit(
     } catch {
         preconditionFailure("\(error)")
     }
-    return MiddlewareFunction(name: "limit(\(text))") { request, next in
+    return MiddlewareFunction(
+        name: "limit(\(text))", docs: MiddlewareDocs(responses: [429: .error("Rate limit exceeded (\(text)); see Retry-After")])
+    ) { request, next in
         guard let limiter = request.storage[RateLimiterKey.self], limiter.enabled else { return try await next(request) }
         var request = request
         request.storage[RouteLimitedKey.self] = true

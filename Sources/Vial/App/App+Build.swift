@@ -66,10 +66,19 @@ extension App {
             }
             endpoints[endpoint] = rule
             let pattern = try RulePattern(rule, converters: state.converters)
+            let chain = layers.flatMap(\.middleware) + definition.middleware
+            let middlewareDocs = chain.compactMap(\.docs)
+            var responses = definition.docs.responses
+            for docs in middlewareDocs {
+                for (status, response) in docs.responses where responses[status] == nil { responses[status] = response }
+            }
             let info = RouteInfo(
                 endpoint: endpoint, methods: definition.methods.map(\.rawValue).sorted(), rule: rule,
-                middleware: (layers.flatMap(\.middleware) + definition.middleware).filter(\.isListed).map(\.name),
-                blueprint: blueprint, summary: definition.summary)
+                middleware: chain.filter(\.isListed).map(\.name), blueprint: blueprint, docs: definition.docs,
+                pathParameters: pattern.parameterDocs,
+                security: Array(Set(middlewareDocs.flatMap(\.security))).sorted(),
+                optionalSecurity: Self.securityIsOptional(middlewareDocs),
+                responses: responses)
             routes.append(FlatRoute(info: info, pattern: pattern, definition: definition, layers: layers))
         }
 
@@ -104,6 +113,14 @@ extension App {
             try visit(registration, parentPrefix: "", parentNames: [], layers: [rootState.layer])
         }
         return (routes, prefixes)
+    }
+}
+
+extension App {
+    /// Optional only when every middleware that asks for credentials accepts requests without them.
+    static func securityIsOptional(_ docs: [MiddlewareDocs]) -> Bool {
+        let secured = docs.filter { !$0.security.isEmpty }
+        return !secured.isEmpty && secured.allSatisfy(\.optionalSecurity)
     }
 }
 

@@ -51,10 +51,10 @@ public final class App: RouteRegistering {
     var snapshot: State { state.withLockedValue { $0 } }
 
     public func addRoute(
-        _ rule: String, methods: [HTTPMethod], name: String?, summary: String?, middleware: [any Middleware],
+        _ rule: String, methods: [HTTPMethod], name: String?, docs: RouteDocs, middleware: [any Middleware],
         handler: @escaping Handler
     ) {
-        root.addRoute(rule, methods: methods, name: name, summary: summary, middleware: middleware, handler: handler)
+        root.addRoute(rule, methods: methods, name: name, docs: docs, middleware: middleware, handler: handler)
     }
 
     public func use(_ middleware: [any Middleware]) { root.use(middleware) }

@@ -54,12 +54,12 @@ public final class Blueprint: RouteRegistering {
     }
 
     public func addRoute(
-        _ rule: String, methods: [HTTPMethod], name: String?, summary: String?, middleware: [any Middleware],
+        _ rule: String, methods: [HTTPMethod], name: String?, docs: RouteDocs, middleware: [any Middleware],
         handler: @escaping Handler
     ) {
         let definition = RouteDefinition(
             rule: rule, methods: methods, name: name ?? defaultEndpointName(methods: methods, rule: rule),
-            middleware: middleware, handler: handler, summary: summary)
+            middleware: middleware, handler: handler, docs: docs)
         state.withLockedValue { $0.routes.append(definition) }
     }
 

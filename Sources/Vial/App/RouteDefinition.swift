@@ -5,8 +5,8 @@ struct RouteDefinition: Sendable {
     var name: String
     var middleware: [any Middleware]
     var handler: Handler
-    /// One line of documentation for listings and generated docs.
-    var summary: String?
+    /// Documentation for listings and generated API docs.
+    var docs: RouteDocs
 }
 
 /// The default endpoint name when none is given: `get_api_greet_name` for `GET /api/greet/<name>`.

@@ -2,7 +2,7 @@
 public protocol RouteRegistering: AnyObject, Sendable {
     /// Adds a route answering `methods` on `rule`; the name defaults from method and rule.
     func addRoute(
-        _ rule: String, methods: [HTTPMethod], name: String?, summary: String?, middleware: [any Middleware],
+        _ rule: String, methods: [HTTPMethod], name: String?, docs: RouteDocs, middleware: [any Middleware],
         handler: @escaping Handler)
     /// Adds middleware wrapping every route registered here (and in nested blueprints).
     func use(_ middleware: [any Middleware])
@@ -18,6 +18,13 @@ public protocol RouteRegistering: AnyObject, Sendable {
     func errorHandler<E: Error>(for type: E.Type, _ handler: @escaping @Sendable (Request, E) async throws -> Response)
 }
 
+/// `docs` with `summary` filled in when only the short form was given.
+func mergedDocs(_ summary: String?, _ docs: RouteDocs?) -> RouteDocs {
+    var merged = docs ?? RouteDocs()
+    if merged.summary == nil { merged.summary = summary }
+    return merged
+}
+
 extension RouteRegistering {
     /// Adds middleware: `app.use(RequestTimer(), Cors())`.
     public func use(_ middleware: any Middleware...) { use(middleware) }
@@ -27,108 +34,108 @@ extension RouteRegistering {
 
     /// A route for `methods` whose handler returns a `Response`.
     public func route(
-        _ rule: String, methods: [HTTPMethod] = [.GET], name: String? = nil, summary: String? = nil,
+        _ rule: String, methods: [HTTPMethod] = [.GET], name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil,
         _ middleware: any Middleware..., handler: @escaping Handler
     ) {
-        addRoute(rule, methods: methods, name: name, summary: summary, middleware: middleware, handler: handler)
+        addRoute(rule, methods: methods, name: name, docs: mergedDocs(summary, docs), middleware: middleware, handler: handler)
     }
 
     /// A route for `methods` whose handler returns any `ResponseConvertible` (text, `JSON` …).
     public func route<R: ResponseConvertible>(
-        _ rule: String, methods: [HTTPMethod] = [.GET], name: String? = nil, summary: String? = nil,
+        _ rule: String, methods: [HTTPMethod] = [.GET], name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil,
         _ middleware: any Middleware..., handler: @escaping @Sendable (Request) async throws -> R
     ) {
-        addRoute(rule, methods: methods, name: name, summary: summary, middleware: middleware) { request in
+        addRoute(rule, methods: methods, name: name, docs: mergedDocs(summary, docs), middleware: middleware) { request in
             try await handler(request).response()
         }
     }
 
     /// `GET` (and so `HEAD`) on `rule`, handler returning a `Response` (`.ok(…)`, `.created(…)`, `.noContent`).
     public func get(
-        _ rule: String, name: String? = nil, summary: String? = nil, _ middleware: any Middleware...,
+        _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil, _ middleware: any Middleware...,
         handler: @escaping Handler
     ) {
-        addRoute(rule, methods: [.GET], name: name, summary: summary, middleware: middleware, handler: handler)
+        addRoute(rule, methods: [.GET], name: name, docs: mergedDocs(summary, docs), middleware: middleware, handler: handler)
     }
 
     /// `GET` (and so `HEAD`) on `rule`, handler returning any `ResponseConvertible` (text, `JSON` …).
     public func get<R: ResponseConvertible>(
-        _ rule: String, name: String? = nil, summary: String? = nil, _ middleware: any Middleware...,
+        _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil, _ middleware: any Middleware...,
         handler: @escaping @Sendable (Request) async throws -> R
     ) {
-        addRoute(rule, methods: [.GET], name: name, summary: summary, middleware: middleware) { request in
+        addRoute(rule, methods: [.GET], name: name, docs: mergedDocs(summary, docs), middleware: middleware) { request in
             try await handler(request).response()
         }
     }
 
     /// `POST` on `rule`, handler returning a `Response` (`.ok(…)`, `.created(…)`, `.noContent`).
     public func post(
-        _ rule: String, name: String? = nil, summary: String? = nil, _ middleware: any Middleware...,
+        _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil, _ middleware: any Middleware...,
         handler: @escaping Handler
     ) {
-        addRoute(rule, methods: [.POST], name: name, summary: summary, middleware: middleware, handler: handler)
+        addRoute(rule, methods: [.POST], name: name, docs: mergedDocs(summary, docs), middleware: middleware, handler: handler)
     }
 
     /// `POST` on `rule`, handler returning any `ResponseConvertible` (text, `JSON` …).
     public func post<R: ResponseConvertible>(
-        _ rule: String, name: String? = nil, summary: String? = nil, _ middleware: any Middleware...,
+        _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil, _ middleware: any Middleware...,
         handler: @escaping @Sendable (Request) async throws -> R
     ) {
-        addRoute(rule, methods: [.POST], name: name, summary: summary, middleware: middleware) { request in
+        addRoute(rule, methods: [.POST], name: name, docs: mergedDocs(summary, docs), middleware: middleware) { request in
             try await handler(request).response()
         }
     }
 
     /// `PUT` on `rule`, handler returning a `Response` (`.ok(…)`, `.created(…)`, `.noContent`).
     public func put(
-        _ rule: String, name: String? = nil, summary: String? = nil, _ middleware: any Middleware...,
+        _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil, _ middleware: any Middleware...,
         handler: @escaping Handler
     ) {
-        addRoute(rule, methods: [.PUT], name: name, summary: summary, middleware: middleware, handler: handler)
+        addRoute(rule, methods: [.PUT], name: name, docs: mergedDocs(summary, docs), middleware: middleware, handler: handler)
     }
 
     /// `PUT` on `rule`, handler returning any `ResponseConvertible` (text, `JSON` …).
     public func put<R: ResponseConvertible>(
-        _ rule: String, name: String? = nil, summary: String? = nil, _ middleware: any Middleware...,
+        _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil, _ middleware: any Middleware...,
         handler: @escaping @Sendable (Request) async throws -> R
     ) {
-        addRoute(rule, methods: [.PUT], name: name, summary: summary, middleware: middleware) { request in
+        addRoute(rule, methods: [.PUT], name: name, docs: mergedDocs(summary, docs), middleware: middleware) { request in
             try await handler(request).response()
         }
     }
 
     /// `PATCH` on `rule`, handler returning a `Response` (`.ok(…)`, `.created(…)`, `.noContent`).
     public func patch(
-        _ rule: String, name: String? = nil, summary: String? = nil, _ middleware: any Middleware...,
+        _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil, _ middleware: any Middleware...,
         handler: @escaping Handler
     ) {
-        addRoute(rule, methods: [.PATCH], name: name, summary: summary, middleware: middleware, handler: handler)
+        addRoute(rule, methods: [.PATCH], name: name, docs: mergedDocs(summary, docs), middleware: middleware, handler: handler)
     }
 
     /// `PATCH` on `rule`, handler returning any `ResponseConvertible` (text, `JSON` …).
     public func patch<R: ResponseConvertible>(
-        _ rule: String, name: String? = nil, summary: String? = nil, _ middleware: any Middleware...,
+        _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil, _ middleware: any Middleware...,
         handler: @escaping @Sendable (Request) async throws -> R
     ) {
-        addRoute(rule, methods: [.PATCH], name: name, summary: summary, middleware: middleware) { request in
+        addRoute(rule, methods: [.PATCH], name: name, docs: mergedDocs(summary, docs), middleware: middleware) { request in
             try await handler(request).response()
         }
     }
 
     /// `DELETE` on `rule`, handler returning a `Response` (`.ok(…)`, `.created(…)`, `.noContent`).
     public func delete(
-        _ rule: String, name: String? = nil, summary: String? = nil, _ middleware: any Middleware...,
+        _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil, _ middleware: any Middleware...,
         handler: @escaping Handler
     ) {
-        addRoute(rule, methods: [.DELETE], name: name, summary: summary, middleware: middleware, handler: handler)
+        addRoute(rule, methods: [.DELETE], name: name, docs: mergedDocs(summary, docs), middleware: middleware, handler: handler)
     }
 
     /// `DELETE` on `rule`, handler returning any `ResponseConvertible` (text, `JSON` …).
     public func delete<R: ResponseConvertible>(
-        _ rule: String, name: String? = nil, summary: String? = nil, _ middleware: any Middleware...,
+        _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil, _ middleware: any Middleware...,
         handler: @escaping @Sendable (Request) async throws -> R
     ) {
-        addRoute(rule, methods: [.DELETE], name: name, summary: summary, middleware: middleware) { request in
+        addRoute(rule, methods: [.DELETE], name: name, docs: mergedDocs(summary, docs), middleware: middleware) { request in
             try await handler(request).response()
         }
     }

@@ -26,21 +26,28 @@ public protocol Middleware: Sendable {
     /// Whether the route listing shows it at all; plumbing that only carries settings
     /// to other middleware (`JWTManager`) says no.
     var isListed: Bool { get }
+    /// What this middleware adds to the generated documentation of the routes it wraps.
+    var docs: MiddlewareDocs? { get }
 }
 
 extension Middleware {
     public var name: String { String(describing: Self.self) }
     public var isListed: Bool { true }
+    public var docs: MiddlewareDocs? { nil }
 }
 
 /// Middleware written as a closure.
 public struct MiddlewareFunction: Middleware {
     public let name: String
+    public let docs: MiddlewareDocs?
     private let body: @Sendable (Request, Handler) async throws -> Response
 
-    /// Middleware named `name` running `body`.
-    public init(name: String, _ body: @escaping @Sendable (Request, Handler) async throws -> Response) {
+    /// Middleware named `name` running `body`; `docs` says what it adds to generated documentation.
+    public init(
+        name: String, docs: MiddlewareDocs? = nil, _ body: @escaping @Sendable (Request, Handler) async throws -> Response
+    ) {
         self.name = name
+        self.docs = docs
         self.body = body
     }
 

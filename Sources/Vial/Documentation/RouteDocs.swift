@@ -1,0 +1,113 @@
+/// What a route says about itself, next to its code, for generated API documentation.
+/// Nothing here repeats what Vial already knows: path parameters come from the rule's
+/// converters, authentication and the 401/403/429/304 answers from the route's middleware
+/// (`MiddlewareDocs`), request bodies from the validation `Schema` the handler uses.
+///
+/// ```swift
+/// tasks.post("/", name: "create_task", docs: RouteDocs(
+///     summary: "Create a task", tags: ["tasks"], request: TasksBlueprint.creation,
+///     responses: [201: .envelope(TaskSchemas.task, "The created task"), 422: .error("Validation failed")])) { req in … }
+/// ```
+public struct RouteDocs: Sendable {
+    public var summary: String?
+    public var description: String?
+    public var tags: [String]
+    /// The JSON request body, as the handler validates it.
+    public var request: Schema?
+    /// Query parameters the handler reads (types and rules as in request schemas).
+    public var query: [Field]
+    /// Answers by status code.
+    public var responses: [UInt: ResponseDoc]
+    public var deprecated: Bool
+
+    public init(
+        summary: String? = nil, description: String? = nil, tags: [String] = [], request: Schema? = nil,
+        query: [Field] = [], responses: [UInt: ResponseDoc] = [:], deprecated: Bool = false
+    ) {
+        self.summary = summary
+        self.description = description
+        self.tags = tags
+        self.request = request
+        self.query = query
+        self.responses = responses
+        self.deprecated = deprecated
+    }
+}
+
+/// One documented answer.
+public struct ResponseDoc: Sendable {
+    /// The shape of the body.
+    public enum Body: Sendable {
+        /// No body (204, 304).
+        case none
+        /// The object itself, at the top level (token responses).
+        case object(Schema)
+        /// `{"status": "success", "data": object, "message"?}`.
+        case envelope(Schema)
+        /// `{"status": "success", "data": [object], "count", "meta"}`.
+        case list(Schema)
+        /// The error envelope.
+        case error
+    }
+
+    public var description: String
+    public var body: Body
+
+    public init(_ description: String, body: Body) {
+        self.description = description
+        self.body = body
+    }
+
+    /// An answer with the success envelope around `schema`.
+    public static func envelope(_ schema: Schema, _ description: String) -> ResponseDoc { ResponseDoc(description, body: .envelope(schema)) }
+    /// A list answer of `schema` items.
+    public static func list(_ schema: Schema, _ description: String) -> ResponseDoc { ResponseDoc(description, body: .list(schema)) }
+    /// A top-level object answer.
+    public static func object(_ schema: Schema, _ description: String) -> ResponseDoc { ResponseDoc(description, body: .object(schema)) }
+    /// An error envelope answer.
+    public static func error(_ description: String) -> ResponseDoc { ResponseDoc(description, body: .error) }
+    /// An answer without a body.
+    public static func empty(_ description: String) -> ResponseDoc { ResponseDoc(description, body: .none) }
+}
+
+/// What a middleware adds to the documentation of every route it wraps: security
+/// requirements and the answers it may give in the handler's place.
+public struct MiddlewareDocs: Sendable {
+    /// Security scheme names (`bearerAuth`); all are required.
+    public var security: [String]
+    /// Whether the security is optional (a request without credentials is accepted).
+    public var optionalSecurity: Bool
+    /// Answers this middleware may give, by status.
+    public var responses: [UInt: ResponseDoc]
+
+    public init(security: [String] = [], optionalSecurity: Bool = false, responses: [UInt: ResponseDoc] = [:]) {
+        self.security = security
+        self.optionalSecurity = optionalSecurity
+        self.responses = responses
+    }
+}
+
+/// A `<converter:name>` placeholder as documentation sees it.
+public struct PathParameterDoc: Sendable, Equatable {
+    public var name: String
+    /// `string`, `integer` or `number`.
+    public var type: String
+    /// `uuid` for `<uuid:…>`, `path` for `<path:…>`.
+    public var format: String?
+}
+
+extension RulePattern {
+    /// The placeholders with their JSON types, from the converters.
+    public var parameterDocs: [PathParameterDoc] {
+        segments.compactMap { segment in
+            guard case .parameter(let name, _, let converter) = segment else { return nil }
+            switch converter {
+            case is IntConverter: return PathParameterDoc(name: name, type: "integer", format: nil)
+            case is FloatConverter: return PathParameterDoc(name: name, type: "number", format: nil)
+            case is UUIDConverter: return PathParameterDoc(name: name, type: "string", format: "uuid")
+            case is PathRestConverter: return PathParameterDoc(name: name, type: "string", format: "path")
+            default: return PathParameterDoc(name: name, type: "string", format: nil)
+            }
+        }
+    }
+}
