@@ -9,7 +9,7 @@ struct AppCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "App",
         abstract: "The Vial task-management API.",
-        subcommands: [Serve.self, Routes.self, DB.self, InitDB.self, CreateUser.self],
+        subcommands: [Serve.self, Routes.self, OpenAPICommand.self, DB.self, InitDB.self, CreateUser.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -68,6 +68,30 @@ struct Routes: ParsableCommand {
 }
 
 extension RouteListing.Sort: ExpressibleByArgument {}
+
+/// `App openapi [--output FILE]`: the OpenAPI 3.1 document `/openapi.json` serves.
+struct OpenAPICommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "openapi", abstract: "Write the OpenAPI document.")
+
+    @OptionGroup var environment: EnvironmentOptions
+    @Option(help: "Write to this file instead of standard output.") var output: String?
+
+    func run() throws {
+        let (config, settings) = try loadOrExit(environment)
+        let text = try apiDocument(makeApp(config: config, services: try Services.inMemory(settings: settings)))
+        if let output {
+            try text.write(toFile: output, atomically: true, encoding: .utf8)
+        } else {
+            print(text, terminator: "")
+        }
+    }
+}
+
+/// The bundled app's OpenAPI document, as `/openapi.json` serves it.
+func apiDocument(_ app: App) throws -> String {
+    try OpenAPIGenerator.json(
+        for: app.routes(), title: "Vial Tasks API", version: "1.0.0", description: "Users, JWT authentication and tasks.")
+}
 
 /// Loads configuration, turning a bad value into a one-line error and exit code 2.
 func loadOrExit(_ options: EnvironmentOptions) throws -> (AppConfig, AppSettings) {

@@ -58,5 +58,6 @@ public func makeApp(config: AppConfig, services: Services) -> App {
     app.register(HealthBlueprint.make(databaseCheck: { try await database.ping() }))
     app.register(AuthBlueprint.make(users: services.users, jwt: services.jwt), urlPrefix: "/auth")
     app.register(TasksBlueprint.make(tasks: services.tasks, cache: services.cache), urlPrefix: "/api/tasks")
+    app.mountAPIDocs(title: "Vial Tasks API", version: "1.0.0", description: "Users, JWT authentication and tasks.")
     return app
 }

@@ -101,3 +101,48 @@ import VialBlueprints
         #expect(try #require(routes.first { $0.endpoint == "auth.login" }).responses[429] != nil)  // from limit(…)
     }
 }
+
+/// The bundled document checked by a validator nobody here wrote (openapi-spec-validator, from
+/// PyPI). Runs where it is installed, and always in CI, where `.ci/run` installs it.
+@Suite(.enabled(if: PythonTools.hasSpecValidator || ProcessInfo.processInfo.environment["CI"] != nil))
+struct BundledOpenAPITests {
+    static func python(_ script: String, _ arguments: [String]) throws -> String { try PythonTools.run(script, arguments) }
+}
+
+enum PythonTools {
+    static var hasSpecValidator: Bool {
+        (try? run("import openapi_spec_validator; print('ok')", [])) == "ok"
+    }
+
+    static func run(_ script: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        process.waitUntilExit()
+        return String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+extension BundledOpenAPITests {
+    @Test func theBundledDocumentValidates() throws {
+        let config = AppConfig(environment: .testing)
+        let services = try Services.inMemory(settings: try AppSettings.load(config))
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vial-openapi-\(UUID().uuidString).json").path
+        try apiDocument(makeApp(config: config, services: services)).write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try Self.python(
+            """
+            import sys
+            from openapi_spec_validator import validate
+            from openapi_spec_validator.readers import read_from_filename
+            document, _ = read_from_filename(sys.argv[1])
+            validate(document)
+            print("valid", document["openapi"], len(document["paths"]))
+            """, [path])
+        #expect(result == "valid 3.1.1 12")
+    }
+}

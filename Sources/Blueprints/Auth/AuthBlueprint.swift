@@ -8,6 +8,7 @@ import VialMiddleware
 public enum AuthBlueprint {
     /// `POST /register` body. Auth answers validation problems with 400, as SPEC says.
     public static let registration = Schema(
+        named: "Registration",
         .string(
             "username", required: true, trim: true, length: 3...80,
             pattern: ("[A-Za-z0-9_.-]+", "Only letters, digits, '_', '.' and '-' are allowed.")),
@@ -17,27 +18,31 @@ public enum AuthBlueprint {
 
     /// `POST /login` body.
     public static let credentials = Schema(
+        named: "Credentials",
         .string("username", required: true, length: 1...80),
         .string("password", required: true, length: 1...1024),
         status: .badRequest)
 
     /// A user as the API shows it (for generated docs).
     public static let user = Schema(
+        named: "User",
         Field("id", .integer, required: true), .string("username", required: true), Field("email", .email, required: true),
         .string("role", required: true, oneOf: User.Role.allCases.map(\.rawValue)), .string("created_at", required: true))
 
     /// `POST /login`'s answer.
     public static let tokens = Schema(
+        named: "Tokens",
         .string("access_token", required: true), .string("refresh_token", required: true),
         .string("token_type", required: true, oneOf: ["Bearer"]), .integer("expires_in", required: true))
 
     /// `POST /refresh`'s answer.
     public static let refreshedToken = Schema(
+        named: "RefreshedToken",
         .string("access_token", required: true), .string("token_type", required: true, oneOf: ["Bearer"]),
         .integer("expires_in", required: true))
 
     /// `POST /logout`'s answer.
-    public static let loggedOut = Schema(.string("status", required: true), .string("message", required: true))
+    public static let loggedOut = Schema(named: "LoggedOut", .string("status", required: true), .string("message", required: true))
 
     /// The blueprint; `loginLimit` applies when a `RateLimiter` is installed on the app.
     public static func make(

@@ -12,7 +12,7 @@ public enum HealthBlueprint {
             docs: RouteDocs(
                 summary: "Liveness check", tags: ["health"],
                 responses: [
-                    200: .object(Schema(.string("status", required: true), .string("database")), "Up"),
+                    200: .object(Schema(named: "Health", .string("status", required: true), .string("database")), "Up"),
                     503: .error("The database does not answer"),
                 ])
         ) { _ in

@@ -16,17 +16,18 @@ public enum TasksBlueprint {
     ]
 
     /// `POST /`: title required.
-    public static let creation = Schema(fields: writableFields.map { $0.name == "title" ? required($0) : $0 })
+    public static let creation = Schema(named: "TaskInput", fields: writableFields.map { $0.name == "title" ? required($0) : $0 })
     /// `PUT /<id>`: title and status required; absent optional fields become null.
     public static let replacement = Schema(
-        fields: writableFields.map { ["title", "status"].contains($0.name) ? required($0) : $0 })
+        named: "TaskReplacement", fields: writableFields.map { ["title", "status"].contains($0.name) ? required($0) : $0 })
     /// `PATCH /<id>`: any subset.
-    public static let patch = Schema(fields: writableFields)
+    public static let patch = Schema(named: "TaskPatch", fields: writableFields)
     /// `PUT /<id>/status`.
-    public static let statusChange = Schema(.string("status", required: true, oneOf: TaskItem.Status.allCases.map(\.rawValue)))
+    public static let statusChange = Schema(named: "TaskStatus", .string("status", required: true, oneOf: TaskItem.Status.allCases.map(\.rawValue)))
 
     /// A task as the API shows it (for generated docs).
     public static let task = Schema(
+        named: "Task",
         Field("id", .integer, required: true), .string("title", required: true, length: 1...150),
         .string("description", required: true, nullable: true),
         .string("status", required: true, oneOf: TaskItem.Status.allCases.map(\.rawValue)),

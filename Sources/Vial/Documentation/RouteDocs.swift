@@ -48,6 +48,8 @@ public struct ResponseDoc: Sendable {
         case list(Schema)
         /// The error envelope.
         case error
+        /// A body of this media type with no schema to state (`text/html`, `application/json`).
+        case media(String)
     }
 
     public var description: String
@@ -66,6 +68,8 @@ public struct ResponseDoc: Sendable {
     public static func object(_ schema: Schema, _ description: String) -> ResponseDoc { ResponseDoc(description, body: .object(schema)) }
     /// An error envelope answer.
     public static func error(_ description: String) -> ResponseDoc { ResponseDoc(description, body: .error) }
+    /// A body of `mediaType` with no schema to state.
+    public static func media(_ mediaType: String, _ description: String) -> ResponseDoc { ResponseDoc(description, body: .media(mediaType)) }
     /// An answer without a body.
     public static func empty(_ description: String) -> ResponseDoc { ResponseDoc(description, body: .none) }
 }

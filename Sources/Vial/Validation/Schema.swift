@@ -14,17 +14,26 @@
 /// let title = input.string("title")!
 /// ```
 public struct Schema: Sendable {
+    /// The component name in generated OpenAPI documents (`TaskInput`); unnamed schemas are inlined.
+    public var name: String?
     public var fields: [Field]
     /// The status for validation failures: 422 by default; auth uses 400 as SPEC says.
     public var status: HTTPResponseStatus
     /// Whether fields not declared are accepted (and dropped) instead of refused.
     public var allowsUnknownFields: Bool
 
-    public init(_ fields: Field..., status: HTTPResponseStatus = .unprocessableEntity, allowsUnknownFields: Bool = false) {
-        self.init(fields: fields, status: status, allowsUnknownFields: allowsUnknownFields)
+    public init(
+        named name: String? = nil, _ fields: Field..., status: HTTPResponseStatus = .unprocessableEntity,
+        allowsUnknownFields: Bool = false
+    ) {
+        self.init(named: name, fields: fields, status: status, allowsUnknownFields: allowsUnknownFields)
     }
 
-    public init(fields: [Field], status: HTTPResponseStatus = .unprocessableEntity, allowsUnknownFields: Bool = false) {
+    public init(
+        named name: String? = nil, fields: [Field], status: HTTPResponseStatus = .unprocessableEntity,
+        allowsUnknownFields: Bool = false
+    ) {
+        self.name = name
         self.fields = fields
         self.status = status
         self.allowsUnknownFields = allowsUnknownFields

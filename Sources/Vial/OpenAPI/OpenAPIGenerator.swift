@@ -1,0 +1,208 @@
+import Foundation
+import OpenAPIKit
+
+/// Builds an OpenAPI 3.1 document from the route table — from each route's `RouteDocs`, its
+/// rule's converters and its middleware's `MiddlewareDocs`. Nothing is declared twice.
+public enum OpenAPIGenerator {
+    /// The document for `routes`.
+    public static func document(
+        for routes: [RouteInfo], title: String, version: String, description: String? = nil
+    ) -> OpenAPI.Document {
+        var components = ComponentSet()
+        var paths: OrderedDictionary<OpenAPI.Path, Either<OpenAPI.Reference<OpenAPI.PathItem>, OpenAPI.PathItem>> = [:]
+        for route in routes.sorted(by: { ($0.rule, $0.endpoint) < ($1.rule, $1.endpoint) }) {
+            let path = OpenAPI.Path(rawValue: openAPIPath(route.rule))
+            var item = paths[path]?.pathItemValue ?? OpenAPI.PathItem()
+            for method in route.methods {
+                let operation = operation(for: route, components: &components)
+                switch method {
+                case "GET": item.get = operation
+                case "POST": item.post = operation
+                case "PUT": item.put = operation
+                case "PATCH": item.patch = operation
+                case "DELETE": item.delete = operation
+                default: continue
+                }
+            }
+            paths[path] = .b(item)
+        }
+        var schemas = components.schemas
+        schemas[OpenAPI.ComponentKey(rawValue: "Error")!] = errorSchema
+        schemas[OpenAPI.ComponentKey(rawValue: "PageMeta")!] = pageMetaSchema
+        return OpenAPI.Document(
+            openAPIVersion: .v3_1_1,
+            info: .init(title: title, description: description, version: version),
+            servers: [],
+            paths: paths,
+            components: .init(
+                schemas: schemas,
+                securitySchemes: [OpenAPI.ComponentKey(rawValue: "bearerAuth")!: .b(.http(scheme: "bearer", bearerFormat: "JWT"))]))
+    }
+
+    /// The document as JSON text (keys sorted, so the bytes are stable).
+    public static func json(for routes: [RouteInfo], title: String, version: String, description: String? = nil) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        let data = try encoder.encode(document(for: routes, title: title, version: version, description: description))
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    /// `/api/tasks/<int:task_id>` → `/api/tasks/{task_id}`.
+    static func openAPIPath(_ rule: String) -> String {
+        var out = ""
+        var inPlaceholder = false
+        var placeholder = ""
+        for character in rule {
+            switch character {
+            case "<":
+                inPlaceholder = true
+                placeholder = ""
+            case ">":
+                inPlaceholder = false
+                out += "{" + (placeholder.split(separator: ":").last.map(String.init) ?? placeholder) + "}"
+            default:
+                if inPlaceholder { placeholder.append(character) } else { out.append(character) }
+            }
+        }
+        return out
+    }
+
+    struct ComponentSet {
+        var schemas: OrderedDictionary<OpenAPI.ComponentKey, JSONSchema> = [:]
+
+        /// A `$ref` to a named schema (registering it), or the schema inline.
+        mutating func schema(for schema: Schema) -> JSONSchema {
+            let built = OpenAPIGenerator.objectSchema(schema)
+            guard let name = schema.name, let key = OpenAPI.ComponentKey(rawValue: name) else { return built }
+            schemas[key] = built
+            return .reference(.component(named: name))
+        }
+    }
+
+    static func operation(for route: RouteInfo, components: inout ComponentSet) -> OpenAPI.Operation {
+        var parameters: OpenAPI.Parameter.Array = route.pathParameters.map { parameter in
+            .b(OpenAPI.Parameter(name: parameter.name, context: .path(schema: pathSchema(parameter))))
+        }
+        for field in route.docs.query {
+            parameters.append(
+                .b(OpenAPI.Parameter(
+                    name: field.name, context: .query(required: false, schema: fieldSchema(field, required: false)),
+                    description: field.description)))
+        }
+        let requestBody = route.docs.request.map { schema in
+            OpenAPI.Request(
+                content: [.json: .b(OpenAPI.Content(schema: components.schema(for: schema)))], required: true)
+        }
+        var responses: OpenAPI.Response.Map = [:]
+        for status in route.responses.keys.sorted() {
+            let doc = route.responses[status]!
+            let content: OpenAPI.Content.Map
+            switch doc.body {
+            case .none: content = [:]
+            case .media(let type):
+                content = OpenAPI.ContentType(rawValue: type).map { [$0: .b(OpenAPI.Content(schema: nil))] } ?? [:]
+            case .error: content = [.json: .b(OpenAPI.Content(schema: JSONSchema.reference(.component(named: "Error"))))]
+            case .object(let schema): content = [.json: .b(OpenAPI.Content(schema: components.schema(for: schema)))]
+            case .envelope(let schema):
+                content = [.json: .b(OpenAPI.Content(schema: envelopeSchema(components.schema(for: schema))))]
+            case .list(let schema):
+                content = [.json: .b(OpenAPI.Content(schema: listSchema(components.schema(for: schema))))]
+            }
+            responses[.status(code: Int(status))] = .b(OpenAPI.Response(description: doc.description, content: content))
+        }
+        var security: [OpenAPI.SecurityRequirement]?
+        if !route.security.isEmpty {
+            let requirement = Dictionary(uniqueKeysWithValues: route.security.map { (JSONReference<OpenAPI.SecurityScheme>.component(named: $0), [String]()) })
+            security = route.optionalSecurity ? [requirement, [:]] : [requirement]
+        }
+        return OpenAPI.Operation(
+            tags: route.docs.tags.isEmpty ? nil : route.docs.tags, summary: route.docs.summary,
+            description: route.docs.description, operationId: route.endpoint, parameters: parameters,
+            requestBody: requestBody, responses: responses, deprecated: route.docs.deprecated, security: security)
+    }
+
+    static func pathSchema(_ parameter: PathParameterDoc) -> JSONSchema {
+        switch parameter.type {
+        case "integer": return .integer(minimum: (0, exclusive: false))
+        case "number": return .number
+        default: return parameter.format == "uuid" ? .string(format: .uuid) : .string
+        }
+    }
+
+    /// An object schema for `schema`'s fields. One component serves requests and responses alike:
+    /// read-only fields are marked `readOnly` (clients must not send them, and Vial refuses them),
+    /// and unknown properties are refused unless the schema allows them.
+    static func objectSchema(_ schema: Schema) -> JSONSchema {
+        var properties: OrderedDictionary<String, JSONSchema> = [:]
+        for field in schema.fields {
+            properties[field.name] = fieldSchema(field, required: field.required)
+        }
+        return .object(properties: properties, additionalProperties: schema.allowsUnknownFields ? nil : .a(false))
+    }
+
+    static func fieldSchema(_ field: Field, required: Bool) -> JSONSchema {
+        var minLength: Int?
+        var maxLength: Int?
+        var allowed: [AnyCodable]?
+        var pattern: String?
+        var minimum: Double?
+        var maximum: Double?
+        for rule in field.rules {
+            switch rule {
+            case .length(let min, let max):
+                minLength = min
+                maxLength = max
+            case .oneOf(let choices): allowed = choices.map { AnyCodable($0) }
+            case .pattern(let regex, _): pattern = "^(?:\(regex))$"
+            case .range(let min, let max):
+                minimum = min
+                maximum = max
+            }
+        }
+        let permissions: JSONSchema.Permissions? = field.readOnly ? .readOnly : nil
+        switch field.kind {
+        case .string, .date, .email:
+            let format: JSONTypeFormat.StringFormat = field.kind == .date ? .date : field.kind == .email ? .email : .generic
+            return .string(
+                format: format, required: required, nullable: field.nullable, permissions: permissions,
+                description: field.description, minLength: minLength, maxLength: maxLength, pattern: pattern,
+                allowedValues: allowed)
+        case .integer:
+            return .integer(
+                required: required, nullable: field.nullable, permissions: permissions, description: field.description,
+                maximum: maximum.map { (Int($0), exclusive: false) }, minimum: minimum.map { (Int($0), exclusive: false) })
+        case .number:
+            return .number(
+                required: required, nullable: field.nullable, permissions: permissions, description: field.description,
+                maximum: maximum.map { ($0, exclusive: false) }, minimum: minimum.map { ($0, exclusive: false) })
+        case .boolean:
+            return .boolean(required: required, nullable: field.nullable, permissions: permissions, description: field.description)
+        }
+    }
+
+    static func envelopeSchema(_ data: JSONSchema) -> JSONSchema {
+        .object(properties: [
+            "status": .string(allowedValues: ["success"]), "data": data, "message": .string(required: false),
+        ])
+    }
+
+    static func listSchema(_ item: JSONSchema) -> JSONSchema {
+        .object(properties: [
+            "status": .string(allowedValues: ["success"]), "data": .array(items: item), "count": .integer,
+            "meta": .reference(.component(named: "PageMeta")),
+        ])
+    }
+
+    /// The error envelope every error answer uses.
+    static let errorSchema = JSONSchema.object(properties: [
+        "status": .string(allowedValues: ["error"]),
+        "error": .object(properties: [
+            "message": .string, "code": .string,
+            "details": .object(required: false, additionalProperties: .b(.array(items: .string))),
+        ]),
+    ])
+
+    static let pageMetaSchema = JSONSchema.object(properties: [
+        "page": .integer, "per_page": .integer, "total": .integer, "pages": .integer,
+    ])
+}

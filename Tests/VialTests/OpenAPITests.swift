@@ -1,0 +1,81 @@
+import Testing
+@testable import Vial
+
+@Suite struct OpenAPITests {
+    static let item = Schema(
+        named: "Item", .string("name", required: true, length: 1...50), .integer("quantity", range: 0...1000), .readOnly("id"))
+
+    func app(_ values: [String: String] = [:]) -> App {
+        var config = AppConfig()
+        config.values = values
+        config.accessLog = false
+        let app = App("docs-test", config: config)
+        let auth = MiddlewareFunction(name: "auth", docs: MiddlewareDocs(security: ["bearerAuth"], responses: [401: .error("No token")])) {
+            request, next in try await next(request)
+        }
+        let items = Blueprint("items", urlPrefix: "/items")
+        items.use(auth)
+        items.post("/", name: "create", docs: RouteDocs(summary: "Create", tags: ["items"], request: Self.item, responses: [201: .envelope(Self.item, "Created")])) {
+            _ in Response(status: .created)
+        }
+        items.get("/<int:item_id>", name: "get", docs: RouteDocs(summary: "Get", query: [.string("expand")], responses: [200: .envelope(Self.item, "The item")])) {
+            _ in "x"
+        }
+        app.register(items)
+        app.mountAPIDocs(title: "Docs test", version: "0.1")
+        return app
+    }
+
+    func document() async throws -> JSON {
+        try await app().testClient().get("/openapi.json").json()
+    }
+
+    @Test func pathsUseOpenAPITemplatesAndEndpointsAsOperationIDs() async throws {
+        let doc = try await document()
+        #expect(doc["openapi"] == "3.1.1")
+        #expect(doc["info"]?["title"] == "Docs test")
+        let get = try #require(doc["paths"]?["/items/{item_id}"]?["get"])
+        #expect(get["operationId"] == "items.get")
+        #expect(get["parameters"]?[0] == ["in": "path", "name": "item_id", "required": true, "schema": ["type": "integer", "minimum": 0]])
+        #expect(get["parameters"]?[1]?["in"] == "query")
+        #expect(doc["paths"]?["/items/"]?["post"]?["operationId"] == "items.create")
+    }
+
+    @Test func securityAndErrorsComeFromMiddleware() async throws {
+        let doc = try await document()
+        let post = try #require(doc["paths"]?["/items/"]?["post"])
+        #expect(post["security"] == [["bearerAuth": []]])
+        #expect(post["responses"]?["401"]?["content"]?["application/json"]?["schema"] == ["$ref": "#/components/schemas/Error"])
+        #expect(doc["components"]?["securitySchemes"]?["bearerAuth"] == ["type": "http", "scheme": "bearer", "bearerFormat": "JWT"])
+    }
+
+    @Test func schemasAreComponentsThatRefuseExtrasAndMarkReadOnlyFields() async throws {
+        let doc = try await document()
+        let post = try #require(doc["paths"]?["/items/"]?["post"])
+        #expect(post["requestBody"]?["content"]?["application/json"]?["schema"] == ["$ref": "#/components/schemas/Item"])
+        let item = try #require(doc["components"]?["schemas"]?["Item"])
+        #expect(item["additionalProperties"] == false)
+        #expect(item["required"] == ["name"])
+        #expect(item["properties"]?["id"] == ["type": "integer", "readOnly": true])
+        #expect(item["properties"]?["name"] == ["type": "string", "minLength": 1, "maxLength": 50])
+        #expect(item["properties"]?["quantity"] == ["type": "integer", "minimum": 0, "maximum": 1000])
+        #expect(doc["components"]?["schemas"]?["Error"] != nil)
+    }
+
+    @Test func docsPagesLoadTheirAssetsFromTheCDNOrTheConfiguredPlace() async throws {
+        let client = try app().testClient()
+        let swagger = try await client.get("/docs")
+        #expect(swagger.header("Content-Type") == "text/html; charset=utf-8")
+        #expect(swagger.text.contains("https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"))
+        #expect(swagger.text.contains("url: \"/openapi.json\""))
+        #expect(swagger.header("Content-Security-Policy")?.contains("https://unpkg.com") == true)
+        #expect(try await client.get("/redoc").text.contains("<redoc spec-url=\"/openapi.json\">"))
+        let local = try await app(["DOCS_ASSETS_URL": "/static/docs"]).testClient().get("/docs")
+        #expect(local.text.contains("/static/docs/swagger-ui-bundle.js"))
+        #expect(!local.text.contains("unpkg"))
+    }
+
+    @Test func ruleTemplatesConvert() {
+        #expect(OpenAPIGenerator.openAPIPath("/a/<int:id>/b/<name>/<path:rest>") == "/a/{id}/b/{name}/{rest}")
+    }
+}
