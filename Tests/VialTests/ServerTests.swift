@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Testing
@@ -73,7 +74,7 @@ import Testing
     @Test func keepAliveIsTheDefaultForHTTP11() async throws {
         try await app().withLiveServer { client in
             let (raw, closedByServer) = try await client.exchangeRaw(
-                "GET /fast HTTP/1.1\r\nHost: t\r\n\r\n", timeout: .milliseconds(500))
+                "GET /fast HTTP/1.1\r\nHost: t\r\n\r\n", timeout: .seconds(3))
             // The server kept the connection open: the client timed out and closed it.
             #expect(raw.contains("fast"))
             #expect(!closedByServer)
@@ -170,13 +171,24 @@ import Testing
     }
 
     @Test func gracefulShutdownFinishesInFlightRequests() async throws {
-        let app = app()
+        // The handler says when it has started, so shutdown begins with the request truly in flight
+        // however slow the machine is.
+        let started = NIOLockedValueBox(false)
+        var config = AppConfig()
+        config.accessLog = false
+        let app = App("shutdown-test", config: config)
+        app.get("/slow") { _ in
+            started.withLockedValue { $0 = true }
+            try await Task.sleep(for: .milliseconds(300))
+            return "slow"
+        }
+        app.get("/fast") { _ in "fast" }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let server = HTTPServer(responder: try app.build(), config: app.config, logger: app.logger, group: group)
         let port = try await server.start(host: "127.0.0.1", port: 0)
         let client = LiveTestClient(port: port, group: group)
         async let slow = client.get("/slow")
-        try await Task.sleep(for: .milliseconds(50))
+        while !started.withLockedValue({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
         await server.shutdown()
         let response = try await slow
         #expect(response.status == .ok)
@@ -185,6 +197,7 @@ import Testing
         await #expect(throws: (any Error).self) { _ = try await client.get("/fast") }
         try await group.shutdownGracefully()
     }
+
 }
 
 @Suite struct HTTPDateTests {

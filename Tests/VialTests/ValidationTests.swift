@@ -109,3 +109,32 @@ import Testing
         #expect(try await client.send(.POST, "/tasks", body: "title=x", contentType: "text/plain").status == .unsupportedMediaType)
     }
 }
+
+extension ValidationTests {
+    @Test func queryArgsAreCheckedWithTheDeclaredFields() throws {
+        let fields: [Field] = [.string("status", oneOf: ["pending", "completed"]), .integer("page", range: 1...10)]
+        let good = try Request(method: .GET, uri: "/t?status=pending&page=3").validateQuery(fields)
+        #expect(good.string("status") == "pending" && good.int("page") == 3)
+        #expect(try Request(method: .GET, uri: "/t").validateQuery(fields).values.isEmpty)
+        do {
+            _ = try Request(method: .GET, uri: "/t?status=done&page=11").validateQuery(fields)
+            Issue.record("expected an error")
+        } catch let error as HTTPError {
+            #expect(error.status == .badRequest)
+            #expect(error.details == ["status": ["Must be one of: pending, completed."], "page": ["Must be less than or equal to 10."]])
+        }
+        #expect(throws: HTTPError.self) { try Request(method: .GET, uri: "/t?page=x").validateQuery(fields) }
+    }
+
+    @Test func aSchemaCanRequireAtLeastOneField() throws {
+        let patch = Schema(.string("title"), .readOnly("id"), requiresAField: true)
+        #expect(throws: HTTPError.self) { try patch.validate([:], partial: true) }
+        #expect(throws: HTTPError.self) { try patch.validate(["id": 1], partial: true) }
+        #expect(try patch.validate(["title": "x"], partial: true).string("title") == "x")
+        do {
+            _ = try patch.validate(["colour": "red"], partial: true)
+        } catch let error as HTTPError {
+            #expect(error.code == "no_fields" && error.status == .badRequest)
+        }
+    }
+}

@@ -21,7 +21,7 @@ public enum TasksBlueprint {
     public static let replacement = Schema(
         named: "TaskReplacement", fields: writableFields.map { ["title", "status"].contains($0.name) ? required($0) : $0 })
     /// `PATCH /<id>`: any subset.
-    public static let patch = Schema(named: "TaskPatch", fields: writableFields)
+    public static let patch = Schema(named: "TaskPatch", fields: writableFields, requiresAField: true)
     /// `PUT /<id>/status`.
     public static let statusChange = Schema(named: "TaskStatus", .string("status", required: true, oneOf: TaskItem.Status.allCases.map(\.rawValue)))
 
@@ -81,13 +81,11 @@ public enum TasksBlueprint {
                 responses: [200: .list(task, "One page of tasks"), 400: .error("Bad status, page or per_page")]),
             view
         ) { req in
-            let status = try req.query("status", as: TaskItem.Status?.self)
-            let page = try req.query("page", as: Int?.self) ?? 1
-            let perPage = try req.query("per_page", as: Int?.self) ?? 20
-            guard page >= 1 else { throw HTTPError.badRequest("'page' must be 1 or more", code: "invalid_query_parameter") }
-            guard (1...100).contains(perPage) else {
-                throw HTTPError.badRequest("'per_page' must be between 1 and 100", code: "invalid_query_parameter")
-            }
+            // The same declarations the docs list check the query.
+            let query = try req.validateQuery(listQuery)
+            let status = query.string("status").flatMap(TaskItem.Status.init)
+            let page = query.int("page") ?? 1
+            let perPage = query.int("per_page") ?? 20
             let caller = try Caller(req)
             let (items, total) = try await tasks.list(
                 owner: caller.isAdmin ? nil : caller.id, status: status, page: page, perPage: perPage)
@@ -161,13 +159,7 @@ public enum TasksBlueprint {
                 ])
         ) { req in
             var task = try await owned(req, tasks)
-            // Nothing the PATCH could change is a 400; a mix with unknown fields is a 422 below.
-            let updatable = Set(writableFields.filter { !$0.readOnly }.map(\.name))
-            guard let sent = try req.json().objectValue?.keys, sent.contains(where: updatable.contains) else {
-                throw HTTPError.badRequest(
-                    "No updatable field given (expected one of: \(updatable.sorted().joined(separator: ", ")))",
-                    code: "no_fields")
-            }
+            // Sending nothing the PATCH could change is a 400 (`requiresAField`); unknown fields a 422.
             let input = try req.validate(patch, partial: true)
             if let title = input.string("title") { task.title = title }
             if let status = input.string("status").flatMap(TaskItem.Status.init) { task.status = status }

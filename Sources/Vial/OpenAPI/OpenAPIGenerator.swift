@@ -137,7 +137,9 @@ public enum OpenAPIGenerator {
         for field in schema.fields {
             properties[field.name] = fieldSchema(field, required: field.required)
         }
-        return .object(properties: properties, additionalProperties: schema.allowsUnknownFields ? nil : .a(false))
+        return .object(
+            minProperties: schema.requiresAField ? 1 : nil, properties: properties,
+            additionalProperties: schema.allowsUnknownFields ? nil : .a(false))
     }
 
     static func fieldSchema(_ field: Field, required: Bool) -> JSONSchema {

@@ -21,19 +21,24 @@ public struct Schema: Sendable {
     public var status: HTTPResponseStatus
     /// Whether fields not declared are accepted (and dropped) instead of refused.
     public var allowsUnknownFields: Bool
+    /// Whether at least one writable field must be sent (PATCH): otherwise a 400 `no_fields`.
+    public var requiresAField: Bool
 
     public init(
         named name: String? = nil, _ fields: Field..., status: HTTPResponseStatus = .unprocessableEntity,
-        allowsUnknownFields: Bool = false
+        allowsUnknownFields: Bool = false, requiresAField: Bool = false
     ) {
-        self.init(named: name, fields: fields, status: status, allowsUnknownFields: allowsUnknownFields)
+        self.init(
+            named: name, fields: fields, status: status, allowsUnknownFields: allowsUnknownFields,
+            requiresAField: requiresAField)
     }
 
     public init(
         named name: String? = nil, fields: [Field], status: HTTPResponseStatus = .unprocessableEntity,
-        allowsUnknownFields: Bool = false
+        allowsUnknownFields: Bool = false, requiresAField: Bool = false
     ) {
         self.name = name
+        self.requiresAField = requiresAField
         self.fields = fields
         self.status = status
         self.allowsUnknownFields = allowsUnknownFields
@@ -48,6 +53,14 @@ public struct Schema: Sendable {
         var values: [String: JSON] = [:]
         var errors: [String: [String]] = [:]
         let declared = Dictionary(fields.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        if requiresAField {
+            let writable = fields.filter { !$0.readOnly }.map(\.name)
+            guard members.keys.contains(where: writable.contains) else {
+                throw HTTPError(
+                    .badRequest, "No updatable field given (expected one of: \(writable.sorted().joined(separator: ", ")))",
+                    code: "no_fields")
+            }
+        }
         for key in members.keys where declared[key] == nil && !allowsUnknownFields {
             errors[key] = ["Unknown field."]
         }
@@ -93,6 +106,39 @@ public struct ValidatedObject: Sendable, Equatable {
 }
 
 extension Request {
+    /// Checks the query args against `fields` (the same declarations the route's docs list):
+    /// absent args are skipped, present ones must convert to the field's kind and pass its rules;
+    /// otherwise a 400 with details per arg.
+    public func validateQuery(_ fields: [Field]) throws -> ValidatedObject {
+        let args = self.args
+        var values: [String: JSON] = [:]
+        var errors: [String: [String]] = [:]
+        for field in fields {
+            guard let raw = args[field.name] else { continue }
+            let value: JSON?
+            switch field.kind {
+            case .integer: value = Int(raw).map(JSON.int)
+            case .number: value = Double(parameter: raw).map(JSON.double)
+            case .boolean: value = Bool(parameter: raw).map(JSON.bool)
+            case .string, .date, .email: value = .string(raw)
+            }
+            guard let value else {
+                errors[field.name] = ["Not a valid \(field.kind.rawValue)."]
+                continue
+            }
+            switch field.check(value) {
+            case .valid(let checked): values[field.name] = checked
+            case .invalid(let messages): errors[field.name] = messages
+            }
+        }
+        guard errors.isEmpty else {
+            throw HTTPError(
+                .badRequest, "Invalid query parameters", code: "invalid_query_parameter",
+                details: .object(errors.mapValues { .array($0.map(JSON.string)) }))
+        }
+        return ValidatedObject(values: values)
+    }
+
     /// Parses the JSON body and checks it against `schema` (415 when not JSON, 400 when
     /// malformed, `schema.status` with per-field details when invalid).
     public func validate(_ schema: Schema, partial: Bool = false) throws -> ValidatedObject {
