@@ -3,12 +3,19 @@ import NIOConcurrencyHelpers
 extension App {
     /// Serves the generated OpenAPI document at `GET /openapi.json`, Swagger UI at `GET /docs`
     /// and ReDoc at `GET /redoc` — one line for any Vial app. The UIs load their scripts from a
-    /// CDN unless `assetsURL` (or the `DOCS_ASSETS_URL` setting) points elsewhere, e.g. a local
-    /// folder served by your proxy, so the docs also work offline.
+    /// CDN unless `assetsURL` (or the `DOCS_ASSETS_URL` setting) points elsewhere; with
+    /// `DOCS_ASSETS_DIR` (a folder holding `swagger-ui-bundle.js`, `swagger-ui.css` and, for ReDoc,
+    /// `redoc.standalone.js`) Vial serves the assets itself at `/docs/assets`, so the docs work offline.
     public func mountAPIDocs(title: String, version: String, description: String? = nil, assetsURL: String? = nil) {
         let document = NIOLockedValueBox<String?>(nil)
-        let swaggerAssets = assetsURL ?? config.values["DOCS_ASSETS_URL"] ?? "https://unpkg.com/swagger-ui-dist@5"
-        let redocScript = (assetsURL ?? config.values["DOCS_ASSETS_URL"]).map { $0 + "/redoc.standalone.js" }
+        var localAssets: String?
+        if let directory = config.values["DOCS_ASSETS_DIR"], !directory.isEmpty {
+            serveStatic("/docs/assets", directory: directory, name: "docs_assets")
+            localAssets = "/docs/assets"
+        }
+        let configured = assetsURL ?? config.values["DOCS_ASSETS_URL"] ?? localAssets
+        let swaggerAssets = configured ?? "https://unpkg.com/swagger-ui-dist@5"
+        let redocScript = configured.map { $0 + "/redoc.standalone.js" }
             ?? "https://cdn.redoc.ly/redoc/latest/bundles/redoc.standalone.js"
 
         // The document is built from the route table on first use, then kept.

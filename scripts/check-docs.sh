@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Loads /docs in a real browser (Debian's chromium, headless) with the Swagger UI assets served
+# by Vial itself from a local folder (the swagger-ui dist shipped in the flask-swagger-ui PyPI
+# package), and checks that the rendered page lists every operation of /openapi.json.
+# Everything stays on 127.0.0.1; the server is stopped by its PID. Used by .ci/run.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+app="$root/.build/debug/App"
+[ -x "$app" ] || (cd "$root" && swift build --product App)
+assets=$(python3 -c 'import flask_swagger_ui, os; print(os.path.join(os.path.dirname(flask_swagger_ui.__file__), "dist"))')
+browser=$(command -v chromium || command -v chromium-browser)
+
+workdir=$(mktemp -d)
+DATABASE_URL="sqlite:///$workdir/docs.db" DOCS_ASSETS_DIR="$assets" LOG_LEVEL=warning \
+    "$app" serve --host 127.0.0.1 --port 0 >"$workdir/serve.log" 2>&1 &
+pid=$!
+trap 'kill "$pid" 2>/dev/null || true; rm -rf "$workdir"' EXIT
+
+port=""
+for _ in $(seq 1 200); do
+    port=$(sed -n 's/.*Running on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$workdir/serve.log" | head -1)
+    [ -n "$port" ] && break
+    sleep 0.1
+done
+[ -n "$port" ] || { echo "App did not start:"; cat "$workdir/serve.log"; exit 1; }
+base="http://127.0.0.1:$port"
+
+curl -sf "$base/openapi.json" >"$workdir/openapi.json"
+"$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --virtual-time-budget=20000 \
+    --user-data-dir="$workdir/profile" --dump-dom "$base/docs" >"$workdir/dom.html" 2>/dev/null
+
+python3 - "$workdir/openapi.json" "$workdir/dom.html" <<'PY'
+import json, re, sys
+document = json.load(open(sys.argv[1]))
+dom = open(sys.argv[2]).read()
+expected = sum(1 for item in document["paths"].values() for method in item if method in ("get", "post", "put", "patch", "delete"))
+rendered = len(re.findall(r'class="opblock opblock-', dom))
+paths = set(re.findall(r'opblock-summary-path" data-path="([^"]+)"', dom))
+missing = set(document["paths"]) - paths
+print(f"/docs rendered {rendered} of {expected} operations")
+if rendered != expected or missing:
+    print("missing paths:", sorted(missing))
+    sys.exit(1)
+PY
