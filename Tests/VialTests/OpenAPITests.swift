@@ -3,7 +3,8 @@ import Testing
 
 @Suite struct OpenAPITests {
     static let item = Schema(
-        named: "Item", .string("name", required: true, length: 1...50), .integer("quantity", range: 0...1000), .readOnly("id"))
+        named: "Item", .string("name", required: true, length: 1...50, example: "bolt"), .integer("quantity", range: 0...1000),
+        .readOnly("id"))
 
     func app(_ values: [String: String] = [:]) -> App {
         var config = AppConfig()
@@ -57,7 +58,7 @@ import Testing
         #expect(item["additionalProperties"] == false)
         #expect(item["required"] == ["name"])
         #expect(item["properties"]?["id"] == ["type": "integer", "readOnly": true])
-        #expect(item["properties"]?["name"] == ["type": "string", "minLength": 1, "maxLength": 50])
+        #expect(item["properties"]?["name"] == ["type": "string", "minLength": 1, "maxLength": 50, "examples": ["bolt"]])
         #expect(item["properties"]?["quantity"] == ["type": "integer", "minimum": 0, "maximum": 1000])
         #expect(doc["components"]?["schemas"]?["Error"] != nil)
     }

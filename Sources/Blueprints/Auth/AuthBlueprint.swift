@@ -11,9 +11,9 @@ public enum AuthBlueprint {
         named: "Registration",
         .string(
             "username", required: true, trim: true, length: 3...80,
-            pattern: ("[A-Za-z0-9_.-]+", "Only letters, digits, '_', '.' and '-' are allowed.")),
-        Field("email", .email, required: true, trim: true, rules: [.length(min: nil, max: 120)]),
-        .string("password", required: true, length: 8...1024),
+            pattern: ("[A-Za-z0-9_.-]+", "Only letters, digits, '_', '.' and '-' are allowed."), example: "alice"),
+        Field("email", .email, required: true, trim: true, rules: [.length(min: nil, max: 120)], example: "alice@example.com"),
+        .string("password", required: true, length: 8...1024, example: "correct horse battery"),
         status: .badRequest)
 
     /// `POST /login` body.

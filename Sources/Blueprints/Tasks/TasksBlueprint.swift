@@ -8,10 +8,10 @@ extension TaskItem.Status: ParameterConvertible {}
 /// Users act on their own tasks; admins on everyone's; anyone else gets 403.
 public enum TasksBlueprint {
     static let writableFields: [Field] = [
-        .string("title", trim: true, length: 1...150),
-        .string("description", nullable: true),
+        .string("title", trim: true, length: 1...150, example: "Write the release notes"),
+        .string("description", nullable: true, example: "Cover the new rate limits"),
         .string("status", oneOf: TaskItem.Status.allCases.map(\.rawValue)),
-        Field("due_date", .date, nullable: true),
+        Field("due_date", .date, nullable: true, example: "2026-12-01"),
         .readOnly("id"), .readOnly("owner_id"), .readOnly("created_at", .string), .readOnly("updated_at", .string),
     ]
 

@@ -162,23 +162,38 @@ public enum OpenAPIGenerator {
             }
         }
         let permissions: JSONSchema.Permissions? = field.readOnly ? .readOnly : nil
+        let examples = field.example.map { [AnyCodable(anyValue($0))] } ?? []
         switch field.kind {
         case .string, .date, .email:
             let format: JSONTypeFormat.StringFormat = field.kind == .date ? .date : field.kind == .email ? .email : .generic
             return .string(
                 format: format, required: required, nullable: field.nullable, permissions: permissions,
                 description: field.description, minLength: minLength, maxLength: maxLength, pattern: pattern,
-                allowedValues: allowed)
+                allowedValues: allowed, examples: examples)
         case .integer:
             return .integer(
                 required: required, nullable: field.nullable, permissions: permissions, description: field.description,
-                maximum: maximum.map { (Int($0), exclusive: false) }, minimum: minimum.map { (Int($0), exclusive: false) })
+                maximum: maximum.map { (Int($0), exclusive: false) }, minimum: minimum.map { (Int($0), exclusive: false) },
+                examples: examples)
         case .number:
             return .number(
                 required: required, nullable: field.nullable, permissions: permissions, description: field.description,
                 maximum: maximum.map { ($0, exclusive: false) }, minimum: minimum.map { ($0, exclusive: false) })
         case .boolean:
             return .boolean(required: required, nullable: field.nullable, permissions: permissions, description: field.description)
+        }
+    }
+
+    /// A `JSON` value as the plain Swift value `AnyCodable` wraps.
+    static func anyValue(_ json: JSON) -> any Sendable {
+        switch json {
+        case .null: return Optional<Int>.none
+        case .bool(let value): return value
+        case .int(let value): return value
+        case .double(let value): return value
+        case .string(let value): return value
+        case .array(let values): return values.map(anyValue)
+        case .object(let members): return members.mapValues(anyValue)
         }
     }
 

@@ -36,11 +36,14 @@ public struct Field: Sendable {
     public var rules: [Rule]
     /// One line for generated docs.
     public var description: String?
+    /// A sample value for generated docs.
+    public var example: JSON?
 
     public init(
         _ name: String, _ kind: Kind, required: Bool = false, nullable: Bool = false, readOnly: Bool = false,
-        trim: Bool = false, rules: [Rule] = [], description: String? = nil
+        trim: Bool = false, rules: [Rule] = [], description: String? = nil, example: JSON? = nil
     ) {
+        self.example = example
         self.name = name
         self.kind = kind
         self.required = required
@@ -54,13 +57,15 @@ public struct Field: Sendable {
     /// A text field.
     public static func string(
         _ name: String, required: Bool = false, nullable: Bool = false, trim: Bool = false, length: ClosedRange<Int>? = nil,
-        oneOf: [String]? = nil, pattern: (String, String)? = nil, description: String? = nil
+        oneOf: [String]? = nil, pattern: (String, String)? = nil, description: String? = nil, example: String? = nil
     ) -> Field {
         var rules: [Rule] = []
         if let length { rules.append(.length(min: length.lowerBound, max: length.upperBound)) }
         if let oneOf { rules.append(.oneOf(oneOf)) }
         if let pattern { rules.append(.pattern(pattern.0, description: pattern.1)) }
-        return Field(name, .string, required: required, nullable: nullable, trim: trim, rules: rules, description: description)
+        return Field(
+            name, .string, required: required, nullable: nullable, trim: trim, rules: rules, description: description,
+            example: example.map(JSON.string))
     }
 
     /// An integer field, optionally within `range`.
