@@ -4,26 +4,10 @@
 # package), and checks that the rendered page lists every operation of /openapi.json.
 # Everything stays on 127.0.0.1; the server is stopped by its PID. Used by .ci/run.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-app="$root/.build/debug/App"
-[ -x "$app" ] || (cd "$root" && swift build --product App)
 assets=$(python3 -c 'import flask_swagger_ui, os; print(os.path.join(os.path.dirname(flask_swagger_ui.__file__), "dist"))')
 browser=$(command -v chromium || command -v chromium-browser)
-
-workdir=$(mktemp -d)
-DATABASE_URL="sqlite:///$workdir/docs.db" DOCS_ASSETS_DIR="$assets" LOG_LEVEL=warning \
-    "$app" serve --host 127.0.0.1 --port 0 >"$workdir/serve.log" 2>&1 &
-pid=$!
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$workdir"' EXIT
-
-port=""
-for _ in $(seq 1 200); do
-    port=$(sed -n 's/.*Running on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$workdir/serve.log" | head -1)
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || { echo "App did not start:"; cat "$workdir/serve.log"; exit 1; }
-base="http://127.0.0.1:$port"
+source "$(dirname "$0")/lib/start-app.sh"
+start_app DOCS_ASSETS_DIR="$assets"
 
 curl -sf "$base/openapi.json" >"$workdir/openapi.json"
 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --virtual-time-budget=20000 \

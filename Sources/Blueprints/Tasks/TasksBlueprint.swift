@@ -72,6 +72,15 @@ public enum TasksBlueprint {
             }
         }
 
+        /// Stores a changed task, drops the cached copies it makes stale, and answers with it.
+        @Sendable func save(_ task: TaskItem, _ req: Request) async throws -> Response {
+            var task = task
+            task.updatedAt = Timestamp.string(now())
+            let updated = try await tasks.update(task)
+            try await invalidate(req, owner: task.ownerId)
+            return try .ok(updated)
+        }
+
         // Newest first; ?status=pending|completed&page=1&per_page=20 (max 100).
         blueprint.get(
             "/", name: "get_tasks",
@@ -142,10 +151,7 @@ public enum TasksBlueprint {
             task.status = input.string("status").flatMap(TaskItem.Status.init) ?? task.status
             task.description = input.string("description")
             task.dueDate = input.string("due_date")
-            task.updatedAt = Timestamp.string(now())
-            let updated = try await tasks.update(task)
-            try await invalidate(req, owner: task.ownerId)
-            return try .ok(updated)
+            return try await save(task, req)
         }
 
         // Change only the fields sent.
@@ -165,10 +171,7 @@ public enum TasksBlueprint {
             if let status = input.string("status").flatMap(TaskItem.Status.init) { task.status = status }
             if input.contains("description") { task.description = input.string("description") }
             if input.contains("due_date") { task.dueDate = input.string("due_date") }
-            task.updatedAt = Timestamp.string(now())
-            let updated = try await tasks.update(task)
-            try await invalidate(req, owner: task.ownerId)
-            return try .ok(updated)
+            return try await save(task, req)
         }
 
         // Set the status alone.
@@ -184,10 +187,7 @@ public enum TasksBlueprint {
             var task = try await owned(req, tasks)
             let input = try req.validate(statusChange)
             task.status = TaskItem.Status(rawValue: input.string("status")!)!
-            task.updatedAt = Timestamp.string(now())
-            let updated = try await tasks.update(task)
-            try await invalidate(req, owner: task.ownerId)
-            return try .ok(updated)
+            return try await save(task, req)
         }
 
         // 204 with an empty body.

@@ -78,11 +78,7 @@ public struct Schema: Sendable {
             case .invalid(let messages): errors[field.name] = messages
             }
         }
-        guard errors.isEmpty else {
-            throw HTTPError(
-                status, "Validation failed", code: "validation_error",
-                details: .object(errors.mapValues { .array($0.map(JSON.string)) }))
-        }
+        try ValidatedObject.throwIfAny(errors, status: status, message: "Validation failed", code: "validation_error")
         return ValidatedObject(values: values)
     }
 }
@@ -103,6 +99,12 @@ public struct ValidatedObject: Sendable, Equatable {
     public func double(_ name: String) -> Double? { values[name]?.doubleValue }
     /// The Boolean of `name`, or nil when absent or null.
     public func bool(_ name: String) -> Bool? { values[name]?.boolValue }
+
+    /// Throws one error with field → messages details when there are any.
+    static func throwIfAny(_ errors: [String: [String]], status: HTTPResponseStatus, message: String, code: String) throws {
+        guard !errors.isEmpty else { return }
+        throw HTTPError(status, message, code: code, details: .object(errors.mapValues { .array($0.map(JSON.string)) }))
+    }
 }
 
 extension Request {
@@ -131,11 +133,7 @@ extension Request {
             case .invalid(let messages): errors[field.name] = messages
             }
         }
-        guard errors.isEmpty else {
-            throw HTTPError(
-                .badRequest, "Invalid query parameters", code: "invalid_query_parameter",
-                details: .object(errors.mapValues { .array($0.map(JSON.string)) }))
-        }
+        try ValidatedObject.throwIfAny(errors, status: .badRequest, message: "Invalid query parameters", code: "invalid_query_parameter")
         return ValidatedObject(values: values)
     }
 

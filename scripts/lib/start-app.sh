@@ -1,0 +1,22 @@
+# Sourced by the check scripts: starts the debug `App serve` on 127.0.0.1 and an ephemeral
+# port with the environment given as arguments (VAR=value …), on a throw-away database; sets
+# $base, $pid and $workdir and stops the server (by its PID) when the calling script exits.
+start_app() {
+    local root app
+    root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+    app="$root/.build/debug/App"
+    [ -x "$app" ] || (cd "$root" && swift build --product App)
+    workdir=$(mktemp -d)
+    env DATABASE_URL="sqlite:///$workdir/app.db" LOG_LEVEL=warning "$@" \
+        "$app" serve --host 127.0.0.1 --port 0 >"$workdir/serve.log" 2>&1 &
+    pid=$!
+    trap 'kill "$pid" 2>/dev/null || true; rm -rf "$workdir"' EXIT
+    local port=""
+    for _ in $(seq 1 200); do
+        port=$(sed -n 's/.*Running on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$workdir/serve.log" | head -1)
+        [ -n "$port" ] && break
+        sleep 0.1
+    done
+    [ -n "$port" ] || { echo "App did not start:"; cat "$workdir/serve.log"; exit 1; }
+    base="http://127.0.0.1:$port"
+}
