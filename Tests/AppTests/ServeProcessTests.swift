@@ -40,6 +40,7 @@ import Vial
 
     @Test(arguments: [SIGTERM, SIGINT]) func serveAnswersThenShutsDownCleanlyOnSignal(signal: Int32) async throws {
         let (process, output, port) = try await start()
+        defer { if process.isRunning { process.terminate() } }  // never leave a server behind a failed test
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let client = LiveTestClient(port: port, group: group)
         let response = try await client.get("/health")
