@@ -112,11 +112,9 @@ public enum AuthBlueprint {
                 responses: [200: .object(refreshedToken, "A new access token")]),
             jwtRequired(refresh: true)
         ) { req in
-            guard let id = req.identity.flatMap(Int64.init), let user = try await users.find(id: id) else {
-                throw JWTError.invalid("User no longer exists").httpError
-            }
+            let user = try await currentUser(req, users)
             return .json([
-                "access_token": .string(issuer.accessToken(subject: String(id), role: user.role.rawValue, fresh: false)),
+                "access_token": .string(issuer.accessToken(subject: req.identity!, role: user.role.rawValue, fresh: false)),
                 "token_type": "Bearer",
                 "expires_in": .int(issuer.accessLifetime),
             ])
@@ -141,11 +139,16 @@ public enum AuthBlueprint {
             docs: RouteDocs(summary: "The authenticated user", tags: ["auth"], responses: [200: .envelope(user, "The user")]),
             jwtRequired()
         ) { req in
-            guard let id = req.identity.flatMap(Int64.init), let user = try await users.find(id: id) else {
-                throw JWTError.invalid("User no longer exists").httpError
-            }
-            return try .ok(user.payload)
+            try .ok(try await currentUser(req, users).payload)
         }
         return auth
+    }
+
+    /// The user the verified token names; a 401 when the account no longer exists.
+    static func currentUser(_ req: Request, _ users: any UserStore) async throws -> User {
+        guard let id = req.identity.flatMap(Int64.init), let user = try await users.find(id: id) else {
+            throw JWTError.invalid("User no longer exists").httpError
+        }
+        return user
     }
 }
