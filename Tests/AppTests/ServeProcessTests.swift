@@ -97,12 +97,12 @@ import Vial
         let environment = ["DATABASE_URL": temporaryDatabaseURL()]
         #expect(try app(["db", "current"], environment: environment).1 == "base\n")
         #expect(try app(["db", "upgrade"], environment: environment).0 == 0)
-        #expect(try app(["db", "current"], environment: environment).1 == "0003 (head)\n")
+        #expect(try app(["db", "current"], environment: environment).1 == "0004 (head)\n")
         let down = try app(["db", "downgrade", "0001"], environment: environment)
         #expect(down.1.contains("Downgraded 0002: add tasks.due_date"))
         #expect(try app(["db", "current"], environment: environment).1 == "0001\n")
-        #expect(try app(["db", "stamp", "0003"], environment: environment).0 == 0)
-        #expect(try app(["db", "current"], environment: environment).1 == "0003 (head)\n")
+        #expect(try app(["db", "stamp", "0004"], environment: environment).0 == 0)
+        #expect(try app(["db", "current"], environment: environment).1 == "0004 (head)\n")
         #expect(try app(["db", "upgrade", "9999"], environment: environment).0 == 1)
         #expect(try app(["db", "history"]).1.contains("0001 -> 0002, add tasks.due_date"))
     }

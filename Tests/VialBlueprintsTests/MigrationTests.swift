@@ -15,11 +15,11 @@ import Testing
         // When it is upgraded to head
         let applied = try await database.writer.writeWithoutTransaction { db in try Migrator().upgrade(db) }
         // Then every revision ran and head is recorded
-        #expect(applied.map(\.id) == ["0001", "0002", "0003"])
+        #expect(applied.map(\.id) == ["0001", "0002", "0003", "0004"])
         let (current, taskColumns) = try await database.writer.read { db in
             (try Migrator().current(db), try columns(db, "tasks"))
         }
-        #expect(current == "0003")
+        #expect(current == "0004")
         #expect(taskColumns.contains("due_date"))
     }
 
@@ -35,7 +35,7 @@ import Testing
 
         // When it is downgraded to 0001
         let undone = try await database.writer.writeWithoutTransaction { db in try Migrator().downgrade(db, to: "0001") }
-        #expect(undone.map(\.id) == ["0003", "0002"])
+        #expect(undone.map(\.id) == ["0004", "0003", "0002"])
         let (afterDowngrade, columnsAfter, title) = try await database.writer.read { db in
             (
                 try Migrator().current(db), try columns(db, "tasks"),
@@ -61,7 +61,7 @@ import Testing
             try migrator.downgrade(db, to: "base")
             #expect(try migrator.current(db) == nil)
             #expect(try !db.tableExists("users"))
-            #expect(try migrator.pending(db).count == 3)
+            #expect(try migrator.pending(db).count == 4)
         }
     }
 
@@ -70,8 +70,8 @@ import Testing
         try await database.writer.writeWithoutTransaction { db in
             let migrator = Migrator()
             try migrator.upgrade(db)
-            #expect(try migrator.downgrade(db).map(\.id) == ["0003"])
-            #expect(try migrator.current(db) == "0002")
+            #expect(try migrator.downgrade(db).map(\.id) == ["0004"])
+            #expect(try migrator.current(db) == "0003")
         }
     }
 
@@ -88,12 +88,12 @@ import Testing
 
     @Test func aFailingStepLeavesThePreviousRevision() async throws {
         let broken = Migrator(revisions: Migrator.bundled + [
-            Revision(id: "0004", message: "broken", upgrade: { db in try db.execute(sql: "THIS IS NOT SQL") }, downgrade: { _ in }),
+            Revision(id: "9001", message: "broken", upgrade: { db in try db.execute(sql: "THIS IS NOT SQL") }, downgrade: { _ in }),
         ])
         let database = try AppDatabase.inMemory()
         await #expect(throws: (any Error).self) { try await database.writer.writeWithoutTransaction { db in try broken.upgrade(db) } }
         let current = try await database.writer.read { db in try broken.current(db) }
-        #expect(current == "0003")
+        #expect(current == "0004")
     }
 
     @Test func fileDatabasesAreCreatedInWALMode() async throws {

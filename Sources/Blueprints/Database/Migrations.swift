@@ -105,7 +105,7 @@ public struct Migrator: Sendable {
 
 extension Migrator {
     /// The bundled app's revisions: 0001 users and tasks, 0002 `tasks.due_date`
-    /// (the guide's Flask-Migrate example), 0003 the token blocklist.
+    /// (the guide's Flask-Migrate example), 0003 the token blocklist, 0004 jobs and the outbox.
     public static let bundled: [Revision] = [
         Revision(
             id: "0001", message: "create users and tasks",
@@ -150,5 +150,34 @@ extension Migrator {
                     """)
             },
             downgrade: { db in try db.execute(sql: "DROP TABLE token_blocklist") }),
+        Revision(
+            id: "0004", message: "create the job queue and the outbox",
+            upgrade: { db in
+                try db.execute(sql: """
+                    CREATE TABLE jobs (
+                        id TEXT PRIMARY KEY,
+                        name TEXT NOT NULL,
+                        payload TEXT NOT NULL,
+                        state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'retrying', 'succeeded', 'failed')),
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        max_attempts INTEGER NOT NULL,
+                        run_at REAL NOT NULL,
+                        locked_until REAL,
+                        result TEXT,
+                        error TEXT,
+                        created_at TEXT NOT NULL,
+                        finished_at TEXT
+                    );
+                    CREATE INDEX jobs_ready ON jobs(state, run_at);
+                    CREATE TABLE outbox (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        recipient TEXT NOT NULL,
+                        subject TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        created_at TEXT NOT NULL
+                    );
+                    """)
+            },
+            downgrade: { db in try db.execute(sql: "DROP TABLE outbox; DROP TABLE jobs;") }),
     ]
 }
