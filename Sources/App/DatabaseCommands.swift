@@ -17,11 +17,7 @@ struct DB: AsyncParsableCommand {
         @Argument(help: "Target revision.") var revision: String?
 
         func run() async throws {
-            let database = try openDatabase(environment)
-            let applied = try await failOnRefusal {
-                try await database.writer.writeWithoutTransaction { db in try Migrator().upgrade(db, to: revision) }
-            }
-            print(applied.isEmpty ? "Already at the target revision." : applied.map { "Upgraded to \($0.id): \($0.message)" }.joined(separator: "\n"))
+            try await migrate(environment, verb: "Upgraded to") { try Migrator().upgrade($0, to: revision) }
         }
     }
 
@@ -31,11 +27,7 @@ struct DB: AsyncParsableCommand {
         @Argument(help: "Target revision or base.") var revision: String?
 
         func run() async throws {
-            let database = try openDatabase(environment)
-            let undone = try await failOnRefusal {
-                try await database.writer.writeWithoutTransaction { db in try Migrator().downgrade(db, to: revision) }
-            }
-            print(undone.isEmpty ? "Already at the target revision." : undone.map { "Downgraded \($0.id): \($0.message)" }.joined(separator: "\n"))
+            try await migrate(environment, verb: "Downgraded") { try Migrator().downgrade($0, to: revision) }
         }
     }
 
@@ -46,7 +38,7 @@ struct DB: AsyncParsableCommand {
         func run() async throws {
             let database = try openDatabase(environment)
             let migrator = Migrator()
-            let current = try await database.writer.writeWithoutTransaction { db in try migrator.current(db) }
+            let current = try await database.writer.read { db in try migrator.current(db) }
             print((current ?? "base") + (current == migrator.head ? " (head)" : ""))
         }
     }
@@ -135,6 +127,15 @@ struct CreateUser: AsyncParsableCommand {
             throw ExitCode(1)
         }
     }
+}
+
+/// Runs migration steps on the configured database (each step its own transaction) and reports them.
+func migrate(
+    _ environment: EnvironmentOptions, verb: String, _ steps: @escaping @Sendable (Database) throws -> [Revision]
+) async throws {
+    let database = try openDatabase(environment)
+    let done = try await failOnRefusal { try await database.writer.writeWithoutTransaction(steps) }
+    print(done.isEmpty ? "Already at the target revision." : done.map { "\(verb) \($0.id): \($0.message)" }.joined(separator: "\n"))
 }
 
 /// The configured database, opened (not migrated).

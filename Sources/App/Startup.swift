@@ -18,7 +18,7 @@ enum Startup {
         }
         let database = try AppDatabase(settings.database)
         let migrator = Migrator()
-        let pending = try await database.writer.writeWithoutTransaction { db in try migrator.pending(db) }
+        let pending = try await database.writer.read { db in try migrator.pending(db) }
         if !pending.isEmpty {
             guard config.environment != .production else {
                 throw Refusal(

@@ -96,12 +96,7 @@ public enum AuthBlueprint {
             guard let user, valid, let id = user.id else {
                 throw HTTPError(.unauthorized, "Invalid username or password", code: "invalid_credentials")
             }
-            return .json([
-                "access_token": .string(issuer.accessToken(subject: String(id), role: user.role.rawValue, fresh: true)),
-                "refresh_token": .string(issuer.refreshToken(subject: String(id))),
-                "token_type": "Bearer",
-                "expires_in": .int(issuer.accessLifetime),
-            ])
+            return tokenResponse(issuer, subject: String(id), role: user.role, fresh: true, withRefresh: true)
         }
 
         // A new (non-fresh) access token for a valid refresh token.
@@ -113,11 +108,7 @@ public enum AuthBlueprint {
             jwtRequired(refresh: true)
         ) { req in
             let user = try await currentUser(req, users)
-            return .json([
-                "access_token": .string(issuer.accessToken(subject: req.identity!, role: user.role.rawValue, fresh: false)),
-                "token_type": "Bearer",
-                "expires_in": .int(issuer.accessLifetime),
-            ])
+            return tokenResponse(issuer, subject: req.identity!, role: user.role, fresh: false, withRefresh: false)
         }
 
         // Revoke the presented token (access or refresh) by its jti.
@@ -142,6 +133,19 @@ public enum AuthBlueprint {
             try .ok(try await currentUser(req, users).payload)
         }
         return auth
+    }
+
+    /// The OAuth2-style token answer (top level, not enveloped): an access token, and a refresh token on login.
+    static func tokenResponse(_ issuer: TokenIssuer, subject: String, role: User.Role, fresh: Bool, withRefresh: Bool)
+        -> Response
+    {
+        var body: [String: JSON] = [
+            "access_token": .string(issuer.accessToken(subject: subject, role: role.rawValue, fresh: fresh)),
+            "token_type": "Bearer",
+            "expires_in": .int(issuer.accessLifetime),
+        ]
+        if withRefresh { body["refresh_token"] = .string(issuer.refreshToken(subject: subject)) }
+        return .json(.object(body))
     }
 
     /// The user the verified token names; a 401 when the account no longer exists.

@@ -1,4 +1,5 @@
 import Foundation
+import Vial
 import VialMiddleware
 
 /// The development accounts of SPEC section 5: `admin`/`password` (admin) and `user`/`password` (user).

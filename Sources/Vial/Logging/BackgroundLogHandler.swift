@@ -48,16 +48,7 @@ public struct BackgroundLogHandler: LogHandler {
     static func format(_ event: LogEvent, label: String, metadata: Logger.Metadata) -> String {
         let meta = metadata.isEmpty ? "" : metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
             .joined(separator: " ") + " "
-        return "\(timestamp()) \(event.level) \(label): \(meta)\(event.message)\n"
-    }
-
-    private static func timestamp() -> String {
-        var now = time(nil)
-        var parts = tm()
-        gmtime_r(&now, &parts)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-            parts.tm_hour, parts.tm_min, parts.tm_sec)
+        return "\(Timestamp.string(Date())) \(event.level) \(label): \(meta)\(event.message)\n"
     }
 }
 
