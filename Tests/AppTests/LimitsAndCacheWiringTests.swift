@@ -85,3 +85,30 @@ import VialMiddleware
         #expect(throws: ConfigError.self) { _ = try AppSettings.load(try AppConfig.load(from: ["RATELIMIT_ENABLED": "maybe"])) }
     }
 }
+
+extension LimitsAndCacheWiringTests {
+    @Test func corsOriginsSettingInstallsCORS() async throws {
+        let (client, _) = try await client(["CORS_ORIGINS": "https://app.example.com, https://*.example.dev"])
+        let allowed = try await client.get("/health", headers: ["Origin": "https://preview.example.dev"])
+        #expect(allowed.header("Access-Control-Allow-Origin") == "https://preview.example.dev")
+        #expect(try await client.get("/health", headers: ["Origin": "https://evil.example"]).header("Access-Control-Allow-Origin") == nil)
+        let (plain, _) = try await self.client()
+        #expect(try await plain.get("/health", headers: ["Origin": "https://app.example.com"]).header("Access-Control-Allow-Origin") == nil)
+    }
+
+    @Test func productionAddsSecurityHeaders() async throws {
+        var config = try AppConfig.load(from: ["APP_ENV": "production", "JWT_SECRET_KEY": "a-production-secret-value"])
+        config.accessLog = false
+        let services = try Services.inMemory(settings: try AppSettings.load(config))
+        let production = try makeApp(config: config, services: services).testClient()
+        #expect(try await production.get("/health").header("X-Content-Type-Options") == "nosniff")
+        let (development, _) = try await client(["APP_ENV": "development"])
+        #expect(try await development.get("/health").header("X-Content-Type-Options") == nil)
+    }
+
+    @Test func rateLimitStrategyIsConfigurable() throws {
+        let settings = try AppSettings.load(try AppConfig.load(from: ["RATELIMIT_STRATEGY": "sliding-window-counter"]))
+        #expect(settings.rateLimitStrategy == .slidingWindowCounter)
+        #expect(throws: ConfigError.self) { _ = try AppSettings.load(try AppConfig.load(from: ["RATELIMIT_STRATEGY": "leaky-bucket"])) }
+    }
+}
