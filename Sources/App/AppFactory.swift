@@ -13,7 +13,8 @@ public struct Services: Sendable {
     public let cache: Cache
     public let settings: AppSettings
 
-    /// Services over `database` with `settings`' JWT configuration; `clock` is seconds since 1970.
+    /// Services over `database` with `settings`' JWT configuration; `clock` is seconds since 1970
+    /// and drives token lifetimes, revocation expiry and rate-limit windows alike.
     public init(
         database: AppDatabase, settings: AppSettings,
         clock: @escaping @Sendable () -> Int = { Int(Date().timeIntervalSince1970) }
@@ -30,17 +31,19 @@ public struct Services: Sendable {
         // The settings were checked when loaded, so the default limit string parses.
         limiter = try! RateLimiter(
             strategy: settings.rateLimitStrategy, defaults: settings.rateLimitDefault, enabled: settings.rateLimitEnabled,
-            failOpen: settings.rateLimitFailOpen, exempt: ["health.check"])
+            failOpen: settings.rateLimitFailOpen, exempt: ["health.check"], clock: { Double(clock()) })
         cache = Cache(
             backend: settings.cacheType == "NullCache" ? NullCache() : SimpleCache(),
             defaultTimeout: Double(settings.cacheDefaultTimeout))
     }
 
     /// Services on a migrated in-memory database (tests, `App routes`).
-    public static func inMemory(settings: AppSettings) throws -> Services {
+    public static func inMemory(
+        settings: AppSettings, clock: @escaping @Sendable () -> Int = { Int(Date().timeIntervalSince1970) }
+    ) throws -> Services {
         let database = try AppDatabase.inMemory()
         try database.writer.writeWithoutTransaction { db in _ = try Migrator().upgrade(db) }
-        return Services(database: database, settings: settings)
+        return Services(database: database, settings: settings, clock: clock)
     }
 }
 

@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 import Vial
 import VialBlueprints
@@ -9,7 +10,8 @@ import VialMiddleware
     func client(_ variables: [String: String] = [:]) async throws -> (TestClient, Services) {
         var config = try AppConfig.load(from: variables.merging(["APP_ENV": "testing"]) { mine, _ in mine })
         config.accessLog = false
-        let services = try Services.inMemory(settings: try AppSettings.load(config))
+        // A frozen clock: a fixed window must not roll over between two requests of one test.
+        let services = try Services.inMemory(settings: try AppSettings.load(config), clock: { 1_800_000_030 })
         try await DevelopmentSeed.users(into: services.users)
         return (try makeApp(config: config, services: services).testClient(), services)
     }
@@ -30,6 +32,19 @@ import VialMiddleware
         #expect(blocked.status == .tooManyRequests)
         #expect(blocked.header("Retry-After") != nil)
         #expect(try blocked.json()["status"] == "error")
+    }
+
+    @Test func theServicesClockDrivesTheLoginWindow() async throws {
+        let now = Mutex(1_800_000_030)
+        var config = try AppConfig.load(from: ["APP_ENV": "testing", "RATELIMIT_ENABLED": "true"])
+        config.accessLog = false
+        let services = try Services.inMemory(settings: try AppSettings.load(config), clock: { now.withLock { $0 } })
+        let client = try makeApp(config: config, services: services).testClient()
+        let login: JSON = ["username": "user", "password": "wrong-password"]
+        for _ in 0..<5 { _ = try await client.post("/auth/login", json: login) }
+        #expect(try await client.post("/auth/login", json: login).status == .tooManyRequests)
+        now.withLock { $0 += 60 }
+        #expect(try await client.post("/auth/login", json: login).status == .unauthorized)
     }
 
     @Test func defaultsApplyElsewhereAndHealthIsExempt() async throws {

@@ -52,7 +52,8 @@ extension WalkthroughTests {
     @Test func limitsAndCacheOverASocket() async throws {
         var config = try AppConfig.load(from: ["APP_ENV": "testing", "RATELIMIT_ENABLED": "true"])
         config.accessLog = false
-        let services = try Services.inMemory(settings: try AppSettings.load(config))
+        // Frozen clock: the login limit's minute window must not roll over mid-test.
+        let services = try Services.inMemory(settings: try AppSettings.load(config), clock: { 1_800_000_030 })
         try await DevelopmentSeed.users(into: services.users)
         try await makeApp(config: config, services: services).withLiveServer { client in
             var token = ""

@@ -9,7 +9,8 @@ import Vial
         config.accessLog = false
         config.eventLoopThreads = 2
         let app = App(config: config)
-        try RateLimiter(strategy: strategy).install(on: app)
+        // Frozen clock: the hour window must not roll over mid-test.
+        try RateLimiter(strategy: strategy, clock: { 1_800_000_030 }).install(on: app)
         app.get("/limited", limit("20 per hour")) { _ in "ok" }
         let statuses = try await app.withLiveServer { client in
             try await withThrowingTaskGroup(of: UInt.self) { group in
