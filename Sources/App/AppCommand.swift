@@ -9,7 +9,7 @@ struct AppCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "App",
         abstract: "The Vial task-management API.",
-        subcommands: [Serve.self, Routes.self, OpenAPICommand.self, DB.self, InitDB.self, CreateUser.self],
+        subcommands: [Serve.self, Worker.self, Routes.self, OpenAPICommand.self, DB.self, InitDB.self, CreateUser.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -39,7 +39,39 @@ struct Serve: AsyncParsableCommand {
         BackgroundLogHandler.bootstrap()
         defer { BackgroundLogHandler.flush() }
         let services = try await failOnRefusal { try await Startup.prepare(config: config, settings: settings, say: { print($0) }) }
-        try await makeApp(config: config, services: services).run(host: host, port: port)
+        let workers = services.inProcessWorkers
+        if let workers {
+            print(" * Background jobs: \(workers.concurrency) worker(s) in this process (\(services.jobs.names.joined(separator: ", ")))")
+        } else {
+            print(" * Background jobs: no worker in this process (JOBS_CONCURRENCY=0); run `App worker`")
+        }
+        try await makeApp(config: config, services: services).run(host: host, port: port, alongside: workers.map { [$0] } ?? [])
+    }
+}
+
+/// `App worker`: runs background jobs on its own, Celery's `celery worker -c N`.
+struct Worker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run background job workers (no HTTP server).")
+
+    @OptionGroup var environment: EnvironmentOptions
+    @Option(name: [.short, .long], help: "Workers in this process (default JOBS_CONCURRENCY, at least 1).")
+    var concurrency: Int?
+
+    func validate() throws {
+        if let concurrency, !(1...64).contains(concurrency) { throw ValidationError("--concurrency must be from 1 to 64") }
+    }
+
+    func run() async throws {
+        let (config, settings) = try loadOrExit(environment)
+        BackgroundLogHandler.bootstrap()
+        defer { BackgroundLogHandler.flush() }
+        let services = try await failOnRefusal { try await Startup.prepare(config: config, settings: settings, say: { print($0) }) }
+        let workers = JobWorkers(queue: services.jobs, concurrency: concurrency ?? max(settings.jobsConcurrency, 1))
+        print(" * Worker for '\(config.environment.rawValue)': \(workers.concurrency) worker(s); jobs: \(services.jobs.names.joined(separator: ", "))")
+        print(" * Press CTRL+C to quit")
+        fflush(nil)
+        try await workers.runUntilSignalled(logger: services.jobs.logger)
+        print(" * Shut down cleanly")
     }
 }
 

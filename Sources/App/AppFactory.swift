@@ -11,6 +11,9 @@ public struct Services: Sendable {
     public let jwt: JWTManager
     public let limiter: RateLimiter
     public let cache: Cache
+    /// The background job queue, with the tasks API's jobs registered.
+    public let jobs: JobQueue
+    public let outbox: Outbox
     public let settings: AppSettings
 
     /// Services over `database` with `settings`' JWT configuration; `clock` is seconds since 1970
@@ -35,6 +38,16 @@ public struct Services: Sendable {
         cache = Cache(
             backend: settings.cacheType == "NullCache" ? NullCache() : SimpleCache(),
             defaultTimeout: Double(settings.cacheDefaultTimeout))
+        outbox = Outbox(database)
+        jobs = JobQueue(
+            store: SQLiteJobStore(database), visibility: Double(settings.jobsVisibilityTimeout),
+            resultExpiry: Double(settings.jobsResultExpires), clock: { Double(clock()) })
+        TaskJobs.register(on: jobs, tasks: tasks, users: users, outbox: outbox, cache: cache)
+    }
+
+    /// The in-process workers `App serve` runs next to the server (`JOBS_CONCURRENCY`), or nil for none.
+    public var inProcessWorkers: JobWorkers? {
+        settings.jobsConcurrency > 0 ? JobWorkers(queue: jobs, concurrency: settings.jobsConcurrency) : nil
     }
 
     /// Services on a migrated in-memory database (tests, `App routes`).
@@ -60,7 +73,8 @@ public func makeApp(config: AppConfig, services: Services) -> App {
     let database = services.database
     app.register(HealthBlueprint.make(databaseCheck: { try await database.ping() }))
     app.register(AuthBlueprint.make(users: services.users, jwt: services.jwt), urlPrefix: "/auth")
-    app.register(TasksBlueprint.make(tasks: services.tasks, cache: services.cache), urlPrefix: "/api/tasks")
+    app.register(TasksBlueprint.make(tasks: services.tasks, cache: services.cache, jobs: services.jobs), urlPrefix: "/api/tasks")
+    app.register(JobsBlueprint.make(jobs: services.jobs), urlPrefix: "/api/jobs")
     app.mountAPIDocs(title: "Vial Tasks API", version: "1.0.0", description: "Users, JWT authentication and tasks.")
     return app
 }

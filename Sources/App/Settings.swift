@@ -27,6 +27,12 @@ public struct AppSettings: Sendable {
     public var cacheDefaultTimeout: Int
     /// `CORS_ORIGINS`: comma-separated origins (`*` wildcards allowed); none means no CORS headers.
     public var corsOrigins: [String]
+    /// `JOBS_CONCURRENCY`: background workers inside `App serve` (0 = none; run `App worker`).
+    public var jobsConcurrency: Int
+    /// `JOBS_RESULT_EXPIRES`: seconds a finished job's result stays readable (Celery's `result_expires`).
+    public var jobsResultExpires: Int
+    /// `JOBS_VISIBILITY_TIMEOUT`: seconds before a job whose worker vanished runs again.
+    public var jobsVisibilityTimeout: Int
 
     /// Reads `DATABASE_URL`, `JWT_SECRET_KEY`, `JWT_ACCESS_TOKEN_EXPIRES`, `JWT_REFRESH_TOKEN_EXPIRES`;
     /// a bad value throws `ConfigError` naming the variable.
@@ -76,6 +82,10 @@ public struct AppSettings: Sendable {
         guard ["SimpleCache", "NullCache"].contains(cacheType) else {
             throw ConfigError(variable: "CACHE_TYPE", reason: "must be SimpleCache or NullCache (got '\(cacheType)'); RedisCache comes later")
         }
+        let concurrencyText = values["JOBS_CONCURRENCY"] ?? "1"
+        guard let jobsConcurrency = Int(concurrencyText), (0...64).contains(jobsConcurrency) else {
+            throw ConfigError(variable: "JOBS_CONCURRENCY", reason: "must be a whole number from 0 to 64 (got '\(concurrencyText)')")
+        }
         let corsOrigins = (values["CORS_ORIGINS"] ?? "").split(separator: ",").map(\.trimmedSpaces).filter { !$0.isEmpty }
         return AppSettings(
             database: database, jwtSecret: secret ?? developmentSecret, usesDevelopmentSecret: secret == nil,
@@ -84,6 +94,8 @@ public struct AppSettings: Sendable {
             rateLimitEnabled: try flag("RATELIMIT_ENABLED", config.environment != .testing),
             rateLimitDefault: rateLimitDefault, rateLimitFailOpen: try flag("RATELIMIT_FAIL_OPEN", true),
             rateLimitStrategy: strategy, cacheType: cacheType,
-            cacheDefaultTimeout: try seconds("CACHE_DEFAULT_TIMEOUT", 300), corsOrigins: corsOrigins)
+            cacheDefaultTimeout: try seconds("CACHE_DEFAULT_TIMEOUT", 300), corsOrigins: corsOrigins,
+            jobsConcurrency: jobsConcurrency, jobsResultExpires: try seconds("JOBS_RESULT_EXPIRES", 3600),
+            jobsVisibilityTimeout: try seconds("JOBS_VISIBILITY_TIMEOUT", 600))
     }
 }

@@ -4,96 +4,176 @@ import Testing
 import Vial
 @testable import VialBlueprints
 
-/// The durable job queue, driven step by step with a clock moved by hand.
+/// A clock in seconds, moved by hand.
+final class JobClock: Sendable {
+    let seconds = Mutex(1_800_000_000.0)
+    var now: Double { seconds.withLock { $0 } }
+    func advance(_ delta: Double) { seconds.withLock { $0 += delta } }
+    var function: @Sendable () -> Double { { [self] in self.now } }
+}
+
+/// Counts runs per key.
+final class RunCounter: Sendable {
+    let runs = Mutex([String: Int]())
+    func record(_ key: String) { runs.withLock { $0[key, default: 0] += 1 } }
+    var total: Int { runs.withLock { $0.values.reduce(0, +) } }
+    var maximum: Int { runs.withLock { $0.values.max() ?? 0 } }
+}
+
+/// The two bundled job stores, so every contract test runs against both.
+enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case memory, sqlite
+    var testDescription: String { rawValue }
+
+    func make() async throws -> any JobStore {
+        switch self {
+        case .memory: return MemoryJobStore()
+        case .sqlite: return SQLiteJobStore(try await migratedDatabase())
+        }
+    }
+}
+
+func migratedDatabase(_ location: DatabaseLocation = .memory) async throws -> AppDatabase {
+    let database = try AppDatabase(location)
+    try await database.writer.writeWithoutTransaction { db in _ = try Migrator().upgrade(db) }
+    return database
+}
+
+struct Boom: Error {}
+
+/// The job queue, driven step by step with a clock moved by hand, on both stores.
 @Suite struct JobTests {
-    final class Clock: Sendable {
-        let seconds = Mutex(1_800_000_000.0)
-        var now: Double { seconds.withLock { $0 } }
-        func advance(_ delta: Double) { seconds.withLock { $0 += delta } }
-        var function: @Sendable () -> Double { { [self] in self.now } }
-    }
-
-    final class Counter: Sendable {
-        let runs = Mutex([String: Int]())
-        func record(_ key: String) { runs.withLock { $0[key, default: 0] += 1 } }
-        var total: Int { runs.withLock { $0.values.reduce(0, +) } }
-        var maximum: Int { runs.withLock { $0.values.max() ?? 0 } }
-    }
-
-    struct Boom: Error {}
-
-    func database() async throws -> AppDatabase {
-        let database = try AppDatabase.inMemory()
-        try await database.writer.writeWithoutTransaction { db in _ = try Migrator().upgrade(db) }
-        return database
-    }
-
-    @Test func aJobSucceedsWithItsResult() async throws {
-        let clock = Clock()
-        let worker = JobWorker(
-            store: SQLiteJobStore(try await database()),
-            jobs: [JobDefinition("double") { payload in .int((payload["n"]?.intValue ?? 0) * 2) }], clock: clock.function)
-        let job = try await worker.enqueue("double", payload: ["n": 21])
+    @Test(arguments: StoreKind.allCases) func aJobSucceedsWithItsResult(store: StoreKind) async throws {
+        let clock = JobClock()
+        let queue = JobQueue(store: try await store.make(), resultExpiry: 100, clock: clock.function)
+        queue.register("double") { payload in .int((payload["n"]?.intValue ?? 0) * 2) }
+        let job = try await queue.enqueue("double", payload: ["n": 21], owner: "7")
         #expect(job.state == .queued)
-        #expect(try await worker.runOnce())
-        let done = try #require(try await worker.store.find(job.id))
+        #expect(job.owner == "7")
+        #expect(try await queue.runNext())
+        let done = try #require(try await queue.job(job.id))
         #expect(done.state == .succeeded)
-        #expect(done.result == "42")
+        #expect(done.statusJSON["result"] == 42)
         #expect(done.attempts == 1)
         #expect(done.finishedAt != nil)
-        #expect(try await !worker.runOnce())  // nothing left
+        #expect(try await !queue.runNext())  // nothing left
     }
 
-    @Test func aFailingJobRetriesWithBackoffThenFailsForGood() async throws {
-        let clock = Clock()
-        let worker = JobWorker(
-            store: SQLiteJobStore(try await database()),
-            jobs: [JobDefinition("flaky", maxRetries: 2, backoff: 30) { _ in throw Boom() }], clock: clock.function)
-        let job = try await worker.enqueue("flaky", payload: [:])
-        try await worker.runOnce()
-        var stored = try #require(try await worker.store.find(job.id))
+    @Test(arguments: StoreKind.allCases) func aFailingJobRetriesWithBackoffThenFailsForGood(store: StoreKind) async throws {
+        let clock = JobClock()
+        let queue = JobQueue(store: try await store.make(), clock: clock.function)
+        queue.register("flaky", maxRetries: 2, backoff: 30) { _ in throw Boom() }
+        let job = try await queue.enqueue("flaky")
+        try await queue.runNext()
+        var stored = try #require(try await queue.job(job.id))
         #expect(stored.state == .retrying)
         #expect(stored.runAt == clock.now + 30)
-        #expect(try await !worker.runOnce())  // not due yet
+        #expect(try await !queue.runNext())  // not due yet
         clock.advance(30)
-        try await worker.runOnce()
-        stored = try #require(try await worker.store.find(job.id))
+        try await queue.runNext()
+        stored = try #require(try await queue.job(job.id))
         #expect(stored.state == .retrying)
         #expect(stored.runAt == clock.now + 60)  // doubled
         clock.advance(60)
-        try await worker.runOnce()
-        stored = try #require(try await worker.store.find(job.id))
+        try await queue.runNext()
+        stored = try #require(try await queue.job(job.id))
         #expect(stored.state == .failed)
         #expect(stored.attempts == 3)
         #expect(stored.error?.contains("Boom") == true)
+        #expect(stored.finishedAt != nil)
     }
 
-    @Test func aJobWhoseWorkerDiedIsTakenOverAfterTheVisibilityTimeout() async throws {
-        let clock = Clock()
-        let store = SQLiteJobStore(try await database())
-        let job = try await store.enqueue("work", payload: [:], maxAttempts: 3, now: clock.now)
+    @Test(arguments: StoreKind.allCases) func anAttemptThatTakesTooLongFails(store: StoreKind) async throws {
+        let queue = JobQueue(store: try await store.make(), clock: JobClock().function)
+        queue.register("slow", maxRetries: 0, timeout: 0.05) { _ in
+            try await Task.sleep(for: .seconds(10))
+            return .null
+        }
+        let job = try await queue.enqueue("slow")
+        try await queue.runNext()
+        let stored = try #require(try await queue.job(job.id))
+        #expect(stored.state == .failed)
+        #expect(stored.error?.contains("timed out") == true)
+    }
+
+    @Test(arguments: StoreKind.allCases) func aJobWhoseWorkerDiedIsTakenOverAfterTheVisibilityTimeout(store kind: StoreKind) async throws {
+        let clock = JobClock()
+        let store = try await kind.make()
+        let job = JobRecord(name: "work", payload: [:], maxAttempts: 3, now: clock.now)
+        try await store.insert(job)
         // A worker claims it and dies without finishing.
-        #expect(try await store.claim(now: clock.now, visibility: 60)?.id == job.id)
+        let first = try #require(try await store.claim(now: clock.now, visibility: 60))
+        #expect(first.id == job.id)
         #expect(try await store.claim(now: clock.now + 59, visibility: 60) == nil)  // still invisible
         let again = try #require(try await store.claim(now: clock.now + 61, visibility: 60))
         #expect(again.id == job.id)
         #expect(again.attempts == 2)
+        // The first worker comes back: its outcome no longer counts; the second worker's does.
+        #expect(try await !store.succeed(first, result: "late", now: clock.now + 62, expiresAt: clock.now + 1000))
+        #expect(try await store.succeed(again, result: "on time", now: clock.now + 62, expiresAt: clock.now + 1000))
+        #expect(try await store.find(job.id, now: clock.now + 62)?.result == "\"on time\"")
+    }
+
+    @Test(arguments: StoreKind.allCases) func resultsExpire(store: StoreKind) async throws {
+        let clock = JobClock()
+        let queue = JobQueue(store: try await store.make(), resultExpiry: 3600, clock: clock.function)
+        queue.register("quick") { _ in "done" }
+        let finished = try await queue.enqueue("quick")
+        try await queue.runNext()
+        let waiting = try await queue.enqueue("quick")
+        clock.advance(3599)
+        #expect(try await queue.job(finished.id)?.state == .succeeded)
+        #expect(try await queue.purgeExpired() == 0)
+        clock.advance(1)
+        #expect(try await queue.job(finished.id) == nil)  // expired: gone even before the purge
+        #expect(try await queue.purgeExpired() == 1)
+        #expect(try await queue.job(waiting.id)?.state == .queued)  // unfinished jobs never expire
+    }
+
+    @Test(arguments: StoreKind.allCases) func releasingGivesTheAttemptBack(store kind: StoreKind) async throws {
+        let clock = JobClock()
+        let store = try await kind.make()
+        try await store.insert(JobRecord(name: "work", payload: [:], maxAttempts: 3, now: clock.now))
+        let claimed = try #require(try await store.claim(now: clock.now, visibility: 60))
+        #expect(try await store.release(claimed, now: clock.now))
+        let back = try #require(try await store.find(claimed.id, now: clock.now))
+        #expect(back.state == .queued)
+        #expect(back.attempts == 0)
+        #expect(back.lockedUntil == nil)
+        #expect(try await store.claim(now: clock.now, visibility: 60)?.attempts == 1)  // due again at once
+    }
+
+    @Test func enqueuingAnUnknownJobThrows() async throws {
+        let queue = JobQueue(store: MemoryJobStore())
+        await #expect(throws: JobQueue.UnknownJob.self) { try await queue.enqueue("nope") }
+    }
+
+    @Test(arguments: StoreKind.allCases) func aJobNoWorkerKnowsFails(store: StoreKind) async throws {
+        let shared = try await store.make()
+        let producer = JobQueue(store: shared, clock: JobClock().function)
+        producer.register("elsewhere") { _ in .null }
+        let job = try await producer.enqueue("elsewhere")
+        try await JobQueue(store: shared, clock: JobClock().function).runNext()
+        let stored = try #require(try await producer.job(job.id))
+        #expect(stored.state == .failed)
+        #expect(stored.error == "No worker knows job 'elsewhere'")
     }
 
     @Test func twoWorkersNeverRunTheSameJob() async throws {
-        let clock = Clock()
-        let counter = Counter()
-        let database = try await database()
-        let definition = JobDefinition("count") { payload in
-            counter.record(payload["i"]?.stringValue ?? "?")
-            return .null
+        let counter = RunCounter()
+        let database = try await migratedDatabase()
+        // Two queues (as two processes would have) over one database.
+        let queues = [JobQueue(store: SQLiteJobStore(database)), JobQueue(store: SQLiteJobStore(database))]
+        for queue in queues {
+            queue.register("count") { payload in
+                counter.record(payload["i"]?.stringValue ?? "?")
+                return .null
+            }
         }
-        let first = JobWorker(store: SQLiteJobStore(database), jobs: [definition], clock: clock.function)
-        let second = JobWorker(store: SQLiteJobStore(database), jobs: [definition], clock: clock.function)
-        for index in 0..<40 { _ = try await first.enqueue("count", payload: ["i": .string("\(index)")]) }
+        for index in 0..<40 { try await queues[0].enqueue("count", payload: ["i": .string("\(index)")]) }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for worker in [first, second] {
-                group.addTask { while try await worker.runOnce() {} }
+            for queue in queues {
+                group.addTask { while try await queue.runNext() {} }
             }
             try await group.waitForAll()
         }
@@ -103,42 +183,26 @@ import Vial
 
     @Test func anEnqueuedJobSurvivesARestart() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("vial-jobs-\(UUID().uuidString).db").path
-        let clock = Clock()
-        let counter = Counter()
-        let definition = JobDefinition("note") { _ in
-            counter.record("ran")
-            return "done"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let counter = RunCounter()
+        func queue(_ database: AppDatabase) -> JobQueue {
+            let queue = JobQueue(store: SQLiteJobStore(database))
+            queue.register("note") { _ in
+                counter.record("ran")
+                return "done"
+            }
+            return queue
         }
         // Given a job enqueued by one process that then stops
         var id = ""
         do {
-            let database = try AppDatabase(.file(path))
-            try await database.writer.writeWithoutTransaction { db in _ = try Migrator().upgrade(db) }
-            id = try await JobWorker(store: SQLiteJobStore(database), jobs: [definition], clock: clock.function)
-                .enqueue("note", payload: [:]).id
+            id = try await queue(try await migratedDatabase(.file(path))).enqueue("note").id
         }
         // When a new worker opens the same database
-        let reopened = try AppDatabase(.file(path))
-        let worker = JobWorker(store: SQLiteJobStore(reopened), jobs: [definition], clock: clock.function)
-        try await worker.runOnce()
+        let reopened = queue(try AppDatabase(.file(path)))
+        try await reopened.runNext()
         // Then the job runs
         #expect(counter.total == 1)
-        #expect(try await worker.store.find(id)?.state == .succeeded)
-        try? FileManager.default.removeItem(atPath: path)
-    }
-
-    @Test func anAttemptThatTakesTooLongFails() async throws {
-        let clock = Clock()
-        let worker = JobWorker(
-            store: SQLiteJobStore(try await database()),
-            jobs: [JobDefinition("slow", maxRetries: 0, timeout: 0.05) { _ in
-                try await Task.sleep(for: .seconds(10))
-                return .null
-            }], clock: clock.function)
-        let job = try await worker.enqueue("slow", payload: [:])
-        try await worker.runOnce()
-        let stored = try #require(try await worker.store.find(job.id))
-        #expect(stored.state == .failed)
-        #expect(stored.error?.contains("timed out") == true)
+        #expect(try await reopened.job(id)?.state == .succeeded)
     }
 }

@@ -158,6 +158,7 @@ extension Migrator {
                         id TEXT PRIMARY KEY,
                         name TEXT NOT NULL,
                         payload TEXT NOT NULL,
+                        owner TEXT,
                         state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'retrying', 'succeeded', 'failed')),
                         attempts INTEGER NOT NULL DEFAULT 0,
                         max_attempts INTEGER NOT NULL,
@@ -166,9 +167,11 @@ extension Migrator {
                         result TEXT,
                         error TEXT,
                         created_at TEXT NOT NULL,
-                        finished_at TEXT
+                        finished_at TEXT,
+                        expires_at REAL
                     );
                     CREATE INDEX jobs_ready ON jobs(state, run_at);
+                    CREATE INDEX jobs_expiry ON jobs(expires_at) WHERE expires_at IS NOT NULL;
                     CREATE TABLE outbox (
                         id INTEGER PRIMARY KEY AUTOINCREMENT,
                         recipient TEXT NOT NULL,

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Vial
 import VialMiddleware
 
@@ -54,9 +55,11 @@ public enum TasksBlueprint {
 
     /// The blueprint. With a `cache`, list and detail answers are cached per user (60 s) and
     /// every write drops the affected entries; `perUserLimit` applies when a `RateLimiter` is installed.
+    /// With `jobs` (where `TaskJobs` are registered), creating a task enqueues its confirmation
+    /// email and `POST /<task_id>/process` exists.
     public static func make(
-        tasks: any TaskStore, cache: Cache? = nil, perUserLimit: String = "120 per minute",
-        now: @escaping @Sendable () -> Date = Date.init
+        tasks: any TaskStore, cache: Cache? = nil, jobs: JobQueue? = nil, perUserLimit: String = "120 per minute",
+        now: @escaping @Sendable () -> Date = Date.init, logger: Logger = Logger(label: "vial.tasks")
     ) -> Blueprint {
         let blueprint = Blueprint("tasks")
         blueprint.use(jwtRequired())
@@ -65,11 +68,7 @@ public enum TasksBlueprint {
 
         /// Drops the cached lists and details of the task's owner, the caller and every admin.
         @Sendable func invalidate(_ req: Request, owner: Int64) async throws {
-            guard let cache else { return }
-            let caller = try Caller(req)
-            for tag in Set(["tasks:user:\(owner)", "tasks:user:\(caller.id)", "tasks:admins"]) {
-                try await cache.invalidate(tag: tag)
-            }
+            try await dropCached(cache, owners: [owner, try Caller(req).id])
         }
 
         /// Stores a changed task, drops the cached copies it makes stale, and answers with it.
@@ -119,6 +118,17 @@ public enum TasksBlueprint {
                     status: input.string("status").flatMap(TaskItem.Status.init) ?? .pending,
                     dueDate: input.string("due_date"), ownerId: caller.id, createdAt: stamp, updatedAt: stamp))
             try await invalidate(req, owner: caller.id)
+            if let jobs {
+                // The email is a side effect: failing to queue it is logged and never fails the create.
+                do {
+                    try await jobs.enqueue(
+                        TaskJobs.confirmationEmail,
+                        payload: ["user_id": .int(Int(caller.id)), "task_id": .int(Int(task.id ?? 0)), "title": .string(task.title)],
+                        owner: String(caller.id))
+                } catch {
+                    logger.error("could not queue the confirmation email for task \(task.id ?? 0): \(error)")
+                }
+            }
             let location = try req.urlFor(".get_task", ["task_id": task.id ?? 0], external: true)
             return try .created(task, location: location)
         }
@@ -202,7 +212,33 @@ public enum TasksBlueprint {
             try await invalidate(req, owner: task.ownerId)
             return .noContent
         }
+
+        // Queue process_task_data; 202 with the job, Location its status URL.
+        if let jobs {
+            blueprint.post(
+                "/<int:task_id>/process", name: "process_task",
+                docs: RouteDocs(
+                    summary: "Process a task in the background",
+                    description: "Queues process_task_data, which appends \" [Processed]\" to the description and marks the task completed. Poll the job at Location.",
+                    tags: ["tasks", "jobs"],
+                    responses: [202: .envelope(JobsBlueprint.job, "The queued job; Location is its status URL"), 403: forbidden, 404: notFound])
+            ) { req in
+                let task = try await owned(req, tasks)
+                let job = try await jobs.enqueue(
+                    TaskJobs.process, payload: ["task_id": .int(Int(task.id!))], owner: String(try Caller(req).id))
+                logger.info("queued process_task_data for task \(task.id!) as job \(job.id)")
+                return try .accepted(job.statusJSON, location: try req.urlFor("jobs.get_job", ["job_id": job.id], external: true))
+            }
+        }
         return blueprint
+    }
+
+    /// Drops the cached lists and details of `owners` and of every admin.
+    static func dropCached(_ cache: Cache?, owners: Set<Int64>) async throws {
+        guard let cache else { return }
+        for tag in owners.map({ "tasks:user:\($0)" }) + ["tasks:admins"] {
+            try await cache.invalidate(tag: tag)
+        }
     }
 
     /// `cached(60 s)` tagged with the caller (and `tasks:admins` for admins), or a no-op without a cache.

@@ -181,6 +181,8 @@ public enum OpenAPIGenerator {
                 maximum: maximum.map { ($0, exclusive: false) }, minimum: minimum.map { ($0, exclusive: false) })
         case .boolean:
             return .boolean(required: required, nullable: field.nullable, permissions: permissions, description: field.description)
+        case .any:
+            return .fragment(required: required, nullable: field.nullable, permissions: permissions, description: field.description)
         }
     }
 

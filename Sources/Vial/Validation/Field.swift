@@ -11,6 +11,8 @@ public struct Field: Sendable {
         case date
         /// An email address, as text.
         case email
+        /// Any JSON value (a job's result, say); only `nullable` and `required` apply.
+        case any
     }
 
     /// A check on a present, non-null value.
@@ -101,6 +103,8 @@ public struct Field: Sendable {
             guard value.isNumber else { return .invalid(["Not a valid number."]) }
         case .boolean:
             guard value.boolValue != nil else { return .invalid(["Not a valid boolean."]) }
+        case .any:
+            break
         }
         let messages = rules.compactMap { rule in Field.failure(of: rule, for: value) }
         return messages.isEmpty ? .valid(value) : .invalid(messages)

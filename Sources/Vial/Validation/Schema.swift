@@ -122,7 +122,7 @@ extension Request {
             case .integer: value = Int(raw).map(JSON.int)
             case .number: value = Double(parameter: raw).map(JSON.double)
             case .boolean: value = Bool(parameter: raw).map(JSON.bool)
-            case .string, .date, .email: value = .string(raw)
+            case .string, .date, .email, .any: value = .string(raw)
             }
             guard let value else {
                 errors[field.name] = ["Not a valid \(field.kind.rawValue)."]

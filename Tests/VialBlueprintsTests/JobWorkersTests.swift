@@ -1,0 +1,117 @@
+import Foundation
+import Synchronization
+import Testing
+import Vial
+@testable import VialBlueprints
+
+/// Lets a test see that a job started and decide when it may finish.
+final class JobGate: Sendable {
+    private let state = Mutex((started: false, open: false))
+    var started: Bool { state.withLock { $0.started } }
+    func open() { state.withLock { $0.open = true } }
+
+    /// Called by the job: marks it started, then waits until the test opens the gate.
+    func pass() async throws {
+        state.withLock { $0.started = true }
+        while !state.withLock({ $0.open }) { try await Task.sleep(for: .milliseconds(5)) }
+    }
+
+    /// Waits (up to 10 s) until the job started.
+    func waitUntilStarted() async throws {
+        for _ in 0..<2000 where !started { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(started)
+    }
+}
+
+/// Waits (up to 10 s) until `condition` holds.
+func eventually(_ condition: @Sendable () async throws -> Bool) async throws -> Bool {
+    for _ in 0..<1000 {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    return false
+}
+
+/// Worker pools: waking on new work, finishing or releasing jobs at shutdown.
+@Suite struct JobWorkersTests {
+    @Test(arguments: StoreKind.allCases) func aRunningJobFinishesWhenShutdownStartsWithinTheGrace(store: StoreKind) async throws {
+        let gate = JobGate()
+        let queue = JobQueue(store: try await store.make())
+        queue.register("gated") { _ in
+            try await gate.pass()
+            return "finished"
+        }
+        let job = try await queue.enqueue("gated")
+        let signal = WorkerSignal()
+        let pool = Task { await JobWorkers(queue: queue, concurrency: 2, shutdownGrace: 30).run(signal: signal) }
+        try await gate.waitUntilStarted()
+        signal.stop()
+        #expect(try await queue.job(job.id)?.state == .running)  // shutdown waits for it
+        gate.open()
+        await pool.value
+        #expect(try await queue.job(job.id)?.state == .succeeded)
+    }
+
+    @Test(arguments: StoreKind.allCases) func aJobStillRunningAfterTheGraceIsReleased(store: StoreKind) async throws {
+        let gate = JobGate()
+        let queue = JobQueue(store: try await store.make())
+        queue.register("stuck") { _ in
+            try await gate.pass()  // never opened
+            return .null
+        }
+        let job = try await queue.enqueue("stuck")
+        let signal = WorkerSignal()
+        let pool = Task { await JobWorkers(queue: queue, concurrency: 1, shutdownGrace: 0.05).run(signal: signal) }
+        try await gate.waitUntilStarted()
+        signal.stop()
+        await pool.value
+        let released = try #require(try await queue.job(job.id))
+        #expect(released.state == .queued)  // back in the queue, its attempt not counted
+        #expect(released.attempts == 0)
+        #expect(released.lockedUntil == nil)
+    }
+
+    @Test func idleWorkersWakeWhenWorkIsEnqueued() async throws {
+        let queue = JobQueue(store: try await StoreKind.sqlite.make())
+        queue.register("quick") { _ in "done" }
+        let signal = WorkerSignal()
+        // An hour between looks: only the enqueue's wake-up can make the job run in time.
+        let pool = Task { await JobWorkers(queue: queue, concurrency: 2, pollInterval: 3600).run(signal: signal) }
+        try await Task.sleep(for: .milliseconds(200))  // let both workers find nothing and wait
+        let job = try await queue.enqueue("quick")
+        #expect(try await eventually { try await queue.job(job.id)?.state == .succeeded })
+        signal.stop()
+        await pool.value
+    }
+
+    @Test func aPoolRunsJobsConcurrently() async throws {
+        let gates = [JobGate(), JobGate()]
+        let queue = JobQueue(store: try await StoreKind.sqlite.make())
+        queue.register("gated") { payload in
+            try await gates[payload["gate"]!.intValue!].pass()
+            return .null
+        }
+        for index in 0..<2 { try await queue.enqueue("gated", payload: ["gate": .int(index)]) }
+        let signal = WorkerSignal()
+        let pool = Task { await JobWorkers(queue: queue, concurrency: 2).run(signal: signal) }
+        for gate in gates { try await gate.waitUntilStarted() }  // both run at once
+        for gate in gates { gate.open() }
+        signal.stop()
+        await pool.value
+    }
+
+    @Test func cancellingThePoolReleasesItsJob() async throws {
+        let gate = JobGate()
+        let queue = JobQueue(store: MemoryJobStore())
+        queue.register("stuck") { _ in
+            try await gate.pass()
+            return .null
+        }
+        let job = try await queue.enqueue("stuck")
+        let pool = Task { await JobWorkers(queue: queue, concurrency: 1).run(signal: WorkerSignal()) }
+        try await gate.waitUntilStarted()
+        pool.cancel()
+        await pool.value
+        #expect(try await queue.job(job.id)?.state == .queued)
+    }
+}
