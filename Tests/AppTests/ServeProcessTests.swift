@@ -2,6 +2,7 @@ import Foundation
 import NIOPosix
 import Testing
 import Vial
+import VialBlueprints
 
 /// `App serve` as a user runs it: the built binary, real signals.
 @Suite(.serialized) struct ServeProcessTests {
@@ -11,11 +12,25 @@ import Vial
     }
 
     /// Starts `App serve --port 0`, waits for the start-up lines, and returns the process, its
-    /// output pipe and the port it printed.
-    func start() async throws -> (Process, Pipe, Int) {
+    /// output pipe and the port it printed. On a `fresh` database it must say it seeded the development users.
+    func start(environment: [String: String] = [:], fresh: Bool = true) async throws -> (Process, Pipe, Int) {
+        let (process, output, text) = try await launch(["serve", "--port", "0", "--env", "testing"], environment: environment) {
+            $0.contains("Running on http://127.0.0.1:")
+        }
+        let line = text.split(separator: "\n").first { $0.contains("Running on http://127.0.0.1:") }!
+        #expect(text.contains(" * Serving Vial app 'tasks-api'"))
+        #expect(text.contains(" * Seeded development users: admin/password (admin), user/password (user)") == fresh)
+        return (process, output, Int(line.split(separator: ":").last ?? "")!)
+    }
+
+    /// Starts `App arguments…` and reads its output until `ready` holds (20 s at most).
+    func launch(
+        _ arguments: [String], environment: [String: String] = [:], until ready: (String) -> Bool
+    ) async throws -> (Process, Pipe, String) {
         let process = Process()
         process.executableURL = Self.executable
-        process.arguments = ["serve", "--port", "0", "--env", "testing"]
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, mine in mine }
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -25,17 +40,20 @@ import Vial
         while ContinuousClock.now < deadline {
             let chunk = output.fileHandleForReading.availableData
             text += String(decoding: chunk, as: UTF8.self)
-            if let line = text.split(separator: "\n").first(where: { $0.contains("Running on http://127.0.0.1:") }),
-                let port = Int(line.split(separator: ":").last ?? "")
-            {
-                #expect(text.contains(" * Serving Vial app 'tasks-api'"))
-                #expect(text.contains(" * Seeded development users: admin/password (admin), user/password (user)"))
-                return (process, output, port)
-            }
+            if ready(text) { return (process, output, text) }
             if chunk.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
         }
         process.terminate()
         throw CancellationError()
+    }
+
+    /// Sends `signal` and expects a clean exit.
+    func stop(_ process: Process, _ output: Pipe, signal: Int32 = SIGTERM) {
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let rest = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(rest.contains(" * Shut down cleanly"))
     }
 
     @Test(arguments: [SIGTERM, SIGINT]) func serveAnswersThenShutsDownCleanlyOnSignal(signal: Int32) async throws {
@@ -46,12 +64,72 @@ import Vial
         let response = try await client.get("/health")
         #expect(response.status == .ok)
         #expect(try response.json() == ["status": "ok", "database": "ok"])
-        kill(process.processIdentifier, signal)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        let rest = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(rest.contains(" * Shut down cleanly"))
+        stop(process, output, signal: signal)
         try await group.shutdownGracefully()
+    }
+
+    /// Section 13 in one process: `App serve` runs the job itself (JOBS_CONCURRENCY defaults to 1).
+    @Test func serveRunsJobsInProcess() async throws {
+        let (server, output, port) = try await start(environment: ["DATABASE_URL": temporaryDatabaseURL()])
+        defer { if server.isRunning { server.terminate() } }
+        let client = LiveTestClient(port: port, group: MultiThreadedEventLoopGroup.singleton)
+        let login = try await client.post("/auth/login", json: ["username": "user", "password": "password"]).json()
+        let auth: HTTPHeaders = ["Authorization": "Bearer \(login["access_token"]!.stringValue!)"]
+        let task = try await client.post("/api/tasks/", json: ["title": "Report"], headers: auth).json()["data"]!
+        let accepted = try await client.post("/api/tasks/\(task["id"]!.intValue!)/process", json: [:], headers: auth)
+        let location = try #require(accepted.header("Location"))
+        let path = String(location[try #require(location.range(of: "/api/jobs/")).lowerBound...])
+        var state: JSON?
+        for _ in 0..<500 {
+            state = try await client.get(path, headers: auth).json()["data"]?["state"]
+            if state == "succeeded" { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(state == "succeeded")
+        stop(server, output)
+    }
+
+    /// Section 13 across processes: a job queued by a server that then stops runs in `App worker`,
+    /// and the restarted server reports it done.
+    @Test func aJobQueuedBeforeARestartRunsInAppWorker() async throws {
+        let url = temporaryDatabaseURL()
+        let environment = ["DATABASE_URL": url, "JOBS_CONCURRENCY": "0"]
+        let group = MultiThreadedEventLoopGroup.singleton
+
+        // Given a server without workers, a task and a queued processing job
+        var (server, output, port) = try await start(environment: environment)
+        defer { if server.isRunning { server.terminate() } }
+        var client = LiveTestClient(port: port, group: group)
+        let login = try await client.post("/auth/login", json: ["username": "user", "password": "password"]).json()
+        let auth: HTTPHeaders = ["Authorization": "Bearer \(login["access_token"]!.stringValue!)"]
+        let task = try await client.post("/api/tasks/", json: ["title": "Report", "description": "Q4"], headers: auth).json()["data"]!
+        let taskID = task["id"]!.intValue!
+        let accepted = try await client.post("/api/tasks/\(taskID)/process", json: [:], headers: auth)
+        #expect(accepted.status == .accepted)
+        let jobID = try #require(try accepted.json()["data"]?["id"]?.stringValue)
+        stop(server, output)
+
+        // When `App worker` runs on the same database
+        let (worker, workerOutput, banner) = try await launch(["worker", "--env", "testing"], environment: environment) {
+            $0.contains("Press CTRL+C")
+        }
+        defer { if worker.isRunning { worker.terminate() } }
+        #expect(banner.contains("1 worker(s); jobs: process_task_data, send_confirmation_email"))
+        let jobs = SQLiteJobStore(try AppDatabase(.file(String(url.dropFirst("sqlite:///".count)))))
+        for _ in 0..<500 where try await jobs.find(jobID, now: Date().timeIntervalSince1970)?.state != .succeeded {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        stop(worker, workerOutput)
+
+        // Then the restarted server shows the job succeeded and the task processed
+        (server, output, port) = try await start(environment: environment, fresh: false)
+        client = LiveTestClient(port: port, group: group)
+        let job = try await client.get("/api/jobs/\(jobID)", headers: auth).json()["data"]!
+        #expect(job["state"] == "succeeded")
+        let processed = try await client.get("/api/tasks/\(taskID)", headers: auth).json()["data"]!
+        #expect(processed["description"] == "Q4 [Processed]")
+        #expect(processed["status"] == "completed")
+        stop(server, output)
     }
 
     /// Runs `App arguments…` with `environment` and `input` on stdin; returns status, stdout, stderr.
