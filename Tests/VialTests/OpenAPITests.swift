@@ -63,6 +63,14 @@ import Testing
         #expect(doc["components"]?["schemas"]?["Error"] != nil)
     }
 
+    @Test func anAnyFieldHasNoTypeSoNullAndObjectsBothFit() {
+        let field = OpenAPIGenerator.fieldSchema(Field("result", .any, nullable: true, description: "Anything"), required: true)
+        let json = try? JSON(encoding: field)
+        #expect(json == ["description": "Anything"])
+        guard case .valid(let value) = Field("result", .any).check(["a": [1, 2]]) else { Issue.record("refused"); return }
+        #expect(value == ["a": [1, 2]])
+    }
+
     @Test func docsPagesLoadTheirAssetsFromTheCDNOrTheConfiguredPlace() async throws {
         let client = try app().testClient()
         let swagger = try await client.get("/docs")

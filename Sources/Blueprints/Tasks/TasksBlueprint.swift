@@ -220,7 +220,7 @@ public enum TasksBlueprint {
                 docs: RouteDocs(
                     summary: "Process a task in the background",
                     description: "Queues process_task_data, which appends \" [Processed]\" to the description and marks the task completed. Poll the job at Location.",
-                    tags: ["tasks", "jobs"],
+                    tags: ["tasks"],
                     responses: [202: .envelope(JobsBlueprint.job, "The queued job; Location is its status URL"), 403: forbidden, 404: notFound])
             ) { req in
                 let task = try await owned(req, tasks)

@@ -182,7 +182,8 @@ public enum OpenAPIGenerator {
         case .boolean:
             return .boolean(required: required, nullable: field.nullable, permissions: permissions, description: field.description)
         case .any:
-            return .fragment(required: required, nullable: field.nullable, permissions: permissions, description: field.description)
+            // No `type` at all: any JSON value, null included (OpenAPIKit's `nullable` would make it `type: null`).
+            return .fragment(required: required, permissions: permissions, description: field.description)
         }
     }
 
