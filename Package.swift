@@ -97,6 +97,12 @@ let package = Package(
             path: "Benchmarks/RouterBench",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "JobBench",
+            dependencies: ["Vial", "VialMiddleware", "VialBlueprints", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/JobBench",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "VialTests",
             dependencies: ["Vial"],

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Throughput benchmark: Vial (`Examples hello`, GET /api/hello) against a bare SwiftNIO
 # server returning the same bytes, both release builds, alternated in one run on loopback.
-# Also the router alone (10 vs 1,000 routes). Writes docs/performance.md.
+# Also the router alone (10 vs 1,000 routes) and background jobs (Benchmarks/JobBench).
+# Writes docs/performance.md.
 #
 #   Benchmarks/run.sh [--duration SECONDS] [--rounds N] [--connections "8 64 256"]
 #
@@ -26,12 +27,13 @@ if ! command -v wrk >/dev/null; then
 fi
 
 echo "== building release binaries"
-for product in Examples BareServer RouterBench App; do
+for product in Examples BareServer RouterBench JobBench App; do
     (cd "$root" && swift build -c release --product "$product" >/dev/null)
 done
 examples="$root/.build/release/Examples"
 bare="$root/.build/release/BareServer"
 routerbench="$root/.build/release/RouterBench"
+jobbench="$root/.build/release/JobBench"
 app="$root/.build/release/App"
 
 results="$root/Benchmarks/results"
@@ -39,25 +41,36 @@ mkdir -p "$results"
 raw="$results/raw-$(date -u +%Y%m%dT%H%M%SZ).tsv"
 printf 'server\tconnections\tround\trps\trequests\tcpu_ticks\n' >"$raw"
 
-vial_port=18080
-bare_port=18081
-"$examples" hello --port "$vial_port" --quiet >/dev/null 2>&1 &
+# Every server binds an ephemeral loopback port (--port 0) and prints it; we read it back.
+workdir=$(mktemp -d)
+"$examples" hello --port 0 --quiet >"$workdir/hello.log" 2>&1 &
 vial_pid=$!
-"$bare" --port "$bare_port" >/dev/null 2>&1 &
+"$bare" --port 0 >"$workdir/bare.log" 2>&1 &
 bare_pid=$!
 # The bundled API twice: with SimpleCache (hits) and NullCache (every read a miss), on
-# throw-away databases, rate limits off, access log off (LOG_LEVEL=warning).
-workdir=$(mktemp -d)
-hit_port=18082
-miss_port=18083
+# throw-away databases, rate limits off, access log off (LOG_LEVEL=warning), no job workers.
 # (No subshell: $! must be the server itself, so the trap below really stops it.)
-DATABASE_URL="sqlite:///$workdir/hit.db" RATELIMIT_ENABLED=false LOG_LEVEL=warning \
-    "$app" serve --port "$hit_port" >"$workdir/hit.log" 2>&1 &
+DATABASE_URL="sqlite:///$workdir/hit.db" RATELIMIT_ENABLED=false LOG_LEVEL=warning JOBS_CONCURRENCY=0 \
+    "$app" serve --port 0 >"$workdir/hit.log" 2>&1 &
 hit_pid=$!
-DATABASE_URL="sqlite:///$workdir/miss.db" RATELIMIT_ENABLED=false LOG_LEVEL=warning CACHE_TYPE=NullCache \
-    "$app" serve --port "$miss_port" >"$workdir/miss.log" 2>&1 &
+DATABASE_URL="sqlite:///$workdir/miss.db" RATELIMIT_ENABLED=false LOG_LEVEL=warning JOBS_CONCURRENCY=0 CACHE_TYPE=NullCache \
+    "$app" serve --port 0 >"$workdir/miss.log" 2>&1 &
 miss_pid=$!
 trap 'kill "$vial_pid" "$bare_pid" "$hit_pid" "$miss_pid" 2>/dev/null || true; rm -rf "$workdir"' EXIT
+
+port_of() { # log file → the port its server printed (waits up to 20 s)
+    local port=""
+    for _ in $(seq 1 200); do
+        port=$(grep -o 'http://127.0.0.1:[0-9]*' "$1" 2>/dev/null | head -1 | cut -d: -f3)
+        [ -n "$port" ] && { echo "$port"; return; }
+        sleep 0.1
+    done
+    echo "no port in $1:" >&2; cat "$1" >&2; exit 1
+}
+vial_port=$(port_of "$workdir/hello.log")
+bare_port=$(port_of "$workdir/bare.log")
+hit_port=$(port_of "$workdir/hit.log")
+miss_port=$(port_of "$workdir/miss.log")
 
 for port in "$vial_port" "$bare_port"; do
     for _ in $(seq 1 100); do
@@ -136,6 +149,11 @@ router_json=$("$routerbench")
 echo "$router_json"
 echo "$router_json" >"${raw%.tsv}-router.jsonl"
 
-python3 "$root/Benchmarks/report.py" "$raw" "$(getconf CLK_TCK)" "$duration" "$rounds" "$router_json" \
+echo "== background jobs"
+jobs_json=$("$jobbench")
+echo "$jobs_json"
+echo "$jobs_json" >"${raw%.tsv}-jobs.jsonl"
+
+python3 "$root/Benchmarks/report.py" "$raw" "$(getconf CLK_TCK)" "$duration" "$rounds" "$router_json" "$jobs_json" \
     >"$root/docs/performance.md"
 echo "== wrote docs/performance.md (raw numbers: $raw)"

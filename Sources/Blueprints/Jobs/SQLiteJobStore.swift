@@ -15,25 +15,36 @@ public struct SQLiteJobStore: JobStore {
 
     public init(_ database: AppDatabase) { self.database = database }
 
+    // Plain SQL in cached statements: enqueuing sits on the request path (task creation), and
+    // Codable record encoding cost more than the insert itself (Benchmarks/JobBench).
     public func insert(_ job: JobRecord) async throws {
-        try await database.writer.write { db in try job.insert(db) }
+        try await database.writer.write { db in
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO jobs (id, name, payload, owner, state, attempts, max_attempts, run_at, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [
+                job.id, job.name, job.payload, job.owner, job.state.rawValue, job.attempts, job.maxAttempts, job.runAt,
+                job.createdAt,
+            ])
+        }
     }
 
     public func claim(now: Double, visibility: Double) async throws -> JobRecord? {
+        // One statement: pick the next due job and take it (RETURNING needs SQLite 3.35).
         try await database.writer.write { db in
-            guard var job = try JobRecord.fetchOne(
-                db,
-                sql: """
-                    SELECT * FROM jobs
-                    WHERE (state IN ('queued', 'retrying') AND run_at <= ?) OR (state = 'running' AND locked_until < ?)
-                    ORDER BY run_at, created_at LIMIT 1
-                    """, arguments: [now, now])
-            else { return nil }
-            job.state = .running
-            job.attempts += 1
-            job.lockedUntil = now + visibility
-            try job.update(db)
-            return job
+            try JobRecord.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_until = ?
+                        WHERE id = (
+                            SELECT id FROM jobs
+                            WHERE (state IN ('queued', 'retrying') AND run_at <= ?) OR (state = 'running' AND locked_until < ?)
+                            ORDER BY run_at, created_at LIMIT 1)
+                        RETURNING *
+                        """),
+                arguments: [now + visibility, now, now])
         }
     }
 
@@ -76,9 +87,8 @@ public struct SQLiteJobStore: JobStore {
     /// Applies `assignments` only while the job is running at the attempt it was claimed with.
     private func change(_ job: JobRecord, _ assignments: String, _ arguments: StatementArguments) async throws -> Bool {
         try await database.writer.write { db in
-            try db.execute(
-                sql: "UPDATE jobs SET \(assignments) WHERE id = ? AND state = 'running' AND attempts = ?",
-                arguments: arguments + [job.id, job.attempts])
+            try db.cachedStatement(sql: "UPDATE jobs SET \(assignments) WHERE id = ? AND state = 'running' AND attempts = ?")
+                .execute(arguments: arguments + [job.id, job.attempts])
             return db.changesCount == 1
         }
     }

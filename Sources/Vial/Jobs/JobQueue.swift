@@ -108,7 +108,7 @@ public final class JobQueue: Sendable {
             logger.error("job \(label) failed: no job is registered under that name")
             return
         }
-        logger.info("job \(label) started (attempt \(job.attempts) of \(job.maxAttempts))")
+        logger.debug("job \(label) started (attempt \(job.attempts) of \(job.maxAttempts))")
         let started = ContinuousClock.now
         let outcome: Outcome
         do {
@@ -118,7 +118,9 @@ public final class JobQueue: Sendable {
             outcome = .failure("payload is not JSON: \(error)")
         }
         let now = clock()
-        let elapsed = ContinuousClock.now - started
+        let took = ContinuousClock.now - started
+        let elapsed = String(
+            format: "%.1f ms", Double(took.components.seconds) * 1000 + Double(took.components.attoseconds) / 1e15)
         var recorded = true
         switch outcome {
         case .result(let result):
