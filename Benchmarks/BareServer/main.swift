@@ -59,5 +59,5 @@ let channel = try ServerBootstrap(group: group)
     }
     .bind(host: "127.0.0.1", port: port).wait()
 print(" * Bare NIO server on http://127.0.0.1:\(channel.localAddress?.port ?? port)")
-fflush(stdout)  // run.sh reads the port from a file
+fflush(nil)  // run.sh reads the port from a file
 try channel.closeFuture.wait()
