@@ -45,6 +45,11 @@ public final class JobQueue: Sendable {
 
     /// Registers (or replaces) a job kind.
     public func register(_ definition: JobDefinition) {
+        if definition.timeout >= visibility {
+            // Another worker would take the job over while this one may still be running it.
+            logger.warning(
+                "job \(definition.name): timeout \(definition.timeout) s is not below the visibility timeout \(visibility) s")
+        }
         definitions.withLock { $0[definition.name] = definition }
     }
 
