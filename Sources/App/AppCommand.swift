@@ -45,7 +45,9 @@ struct Serve: AsyncParsableCommand {
         } else {
             print(" * Background jobs: no worker in this process (JOBS_CONCURRENCY=0); run `App worker`")
         }
-        try await makeApp(config: config, services: services).run(host: host, port: port, alongside: workers.map { [$0] } ?? [])
+        let app = makeApp(config: config, services: services)
+        if let workers { app.addServices(workers) }
+        try await app.run(host: host, port: port)
     }
 }
 

@@ -7,7 +7,7 @@ struct Example: Sendable {
     var make: @Sendable (AppConfig) -> App
 }
 
-/// Every example app from the guide's sections 1 to 3, in the guide's order.
+/// Every example app from the guide's sections 1 to 3 and 13, in the guide's order.
 enum ExampleCatalog {
     static let all: [Example] = [
         Example(name: "hello", summary: "Your first API: / (text) and /api/hello (JSON)", make: HelloExample.make),
@@ -26,6 +26,9 @@ enum ExampleCatalog {
         Example(
             name: "tasks-enhanced", summary: "Workshop: envelopes, Location, DELETE 204, PUT status",
             make: TasksEnhancedExample.make),
+        Example(
+            name: "email-jobs", summary: "Section 13: a background email job, 202 + Location, polling its status",
+            make: EmailJobsExample.make),
         Example(
             name: "mount-bundled", summary: "The bundled auth and tasks blueprints under your own prefixes",
             make: MountBundledExample.make),

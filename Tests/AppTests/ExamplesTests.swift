@@ -12,8 +12,32 @@ import Vial
 
     @Test func catalogListsEveryExample() {
         let listing = ExampleCatalog.listing
-        for name in ["hello", "greet", "products", "users", "search", "items", "headers", "tasks-memory", "tasks-enhanced"] {
+        for name in ["hello", "greet", "products", "users", "search", "items", "headers", "tasks-memory", "tasks-enhanced", "email-jobs"] {
             #expect(listing.contains("  \(name) "))
+        }
+    }
+
+    @Test(arguments: ClientKind.allCases) func emailJobs(kind: ClientKind) async throws {
+        try await kind.run(try app("email-jobs")) { client in
+            let email: JSON = ["recipient": "user@example.com", "subject": "Task Created: Report", "body": "Your task was created."]
+            let accepted = try await client.post("/api/emails", json: email)
+            #expect(accepted.status == .accepted)
+            let job = try #require(try accepted.json()["data"])
+            #expect(job["state"] == "queued")
+            #expect(job["name"] == "send_confirmation_email")
+            let location = try #require(accepted.header("Location"))
+            #expect(location.hasSuffix("/api/jobs/\(job["id"]!.stringValue!)"))
+            #expect(try await client.post("/api/emails", json: ["recipient": "not-an-email"]).status == .unprocessableEntity)
+            #expect(try await client.get("/api/jobs/nope").status == .notFound)
+            guard kind == .live else { return }  // workers run with the live server (app.addServices), not in-process
+            var state: JSON?
+            for _ in 0..<500 {
+                state = try await client.get("/api/jobs/\(job["id"]!.stringValue!)").json()["data"]?["state"]
+                if state == "succeeded" { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(state == "succeeded")
+            #expect(try await client.get("/api/outbox").json()["data"] == [email])
         }
     }
 

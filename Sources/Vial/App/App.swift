@@ -1,5 +1,6 @@
 import Logging
 import NIOConcurrencyHelpers
+import ServiceLifecycle
 
 /// A Vial application: routes, blueprints, middleware, hooks and error handlers,
 /// collected here and turned into an immutable responder by `build()`.
@@ -16,6 +17,7 @@ public final class App: RouteRegistering {
     struct State: Sendable {
         var converters: [String: ConverterFactory] = BuiltinConverters.all
         var registrations: [Blueprint.Registration] = []
+        var services: [any Service] = []
     }
 
     /// The app's name, shown at start-up.
@@ -41,6 +43,13 @@ public final class App: RouteRegistering {
         state.withLockedValue {
             $0.registrations.append(Blueprint.Registration(blueprint: blueprint, urlPrefix: urlPrefix, name: name))
         }
+    }
+
+    /// Adds services that run as long as the server does (`run()` and `withLiveServer`), such
+    /// as background job workers; at shutdown the server stops first, then these, last added first.
+    /// Hummingbird's `addServices`.
+    public func addServices(_ services: any Service...) {
+        state.withLockedValue { $0.services.append(contentsOf: services) }
     }
 
     /// Adds a path converter usable as `<name:…>` or `<name(args):…>` in rules.

@@ -4,8 +4,8 @@ import ServiceLifecycle
 extension App {
     /// Builds the app and serves it until SIGINT or SIGTERM, then shuts down gracefully
     /// (stop accepting, finish in-flight requests, return). Prints Flask-style start-up lines.
-    /// `alongside` run next to the server (background job workers, say) and shut down after it.
-    public func run(host: String? = nil, port: Int? = nil, alongside: [any Service] = []) async throws {
+    /// Services added with `addServices` run next to the server and shut down after it.
+    public func run(host: String? = nil, port: Int? = nil) async throws {
         let responder = try build()
         let server = HTTPServer(responder: responder, config: config, logger: logger)
         let bound = try await server.start(host: host, port: port)
@@ -13,7 +13,7 @@ extension App {
         // A ServiceGroup shuts its services down last to first: the server stops taking requests first.
         let group = ServiceGroup(
             configuration: .init(
-                services: alongside.map { .init(service: $0) } + [.init(service: server)],
+                services: snapshot.services.map { .init(service: $0) } + [.init(service: server)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

@@ -2,6 +2,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import ServiceLifecycle
 
 /// Talks to a real server over loopback — for end-to-end tests of the socket path.
 ///
@@ -143,23 +144,35 @@ private final class RawCollector: ChannelInboundHandler {
 }
 
 extension App {
-    /// Starts the real server on 127.0.0.1 and an ephemeral port, runs `body` with a
-    /// client for it, then shuts the server down.
+    /// Starts the real server on 127.0.0.1 and an ephemeral port, with the app's services
+    /// (`addServices`), runs `body` with a client for it, then shuts everything down.
     public func withLiveServer<T: Sendable>(
         _ body: @Sendable (LiveTestClient) async throws -> T
     ) async throws -> T {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let server = HTTPServer(responder: try build(), config: config, logger: logger, group: group)
-        do {
-            let port = try await server.start(host: "127.0.0.1", port: 0)
-            let result = try await body(LiveTestClient(port: port, group: group))
-            await server.shutdown()
-            try await group.shutdownGracefully()
-            return result
-        } catch {
-            await server.shutdown()
-            try? await group.shutdownGracefully()
-            throw error
+        let services = ServiceGroup(
+            configuration: .init(services: snapshot.services.map { .init(service: $0) }, logger: logger))
+        return try await withThrowingTaskGroup(of: T?.self) { tasks in
+            tasks.addTask {
+                try await services.run()
+                return nil
+            }
+            do {
+                let port = try await server.start(host: "127.0.0.1", port: 0)
+                let result = try await body(LiveTestClient(port: port, group: group))
+                await server.shutdown()
+                await services.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                try await group.shutdownGracefully()
+                return result
+            } catch {
+                await server.shutdown()
+                await services.triggerGracefulShutdown()
+                try? await tasks.waitForAll()
+                try? await group.shutdownGracefully()
+                throw error
+            }
         }
     }
 }
