@@ -31,7 +31,7 @@ public struct AppSettings: Sendable {
     public var jobsConcurrency: Int
     /// `JOBS_RESULT_EXPIRES`: seconds a finished job's result stays readable (Celery's `result_expires`).
     public var jobsResultExpires: Int
-    /// `JOBS_VISIBILITY_TIMEOUT`: seconds before a job whose worker vanished runs again.
+    /// `JOBS_VISIBILITY_TIMEOUT`: seconds before a job whose worker vanished runs again (running jobs renew it).
     public var jobsVisibilityTimeout: Int
 
     /// Reads `DATABASE_URL`, `JWT_SECRET_KEY`, `JWT_ACCESS_TOKEN_EXPIRES`, `JWT_REFRESH_TOKEN_EXPIRES`;
@@ -96,6 +96,6 @@ public struct AppSettings: Sendable {
             rateLimitStrategy: strategy, cacheType: cacheType,
             cacheDefaultTimeout: try seconds("CACHE_DEFAULT_TIMEOUT", 300), corsOrigins: corsOrigins,
             jobsConcurrency: jobsConcurrency, jobsResultExpires: try seconds("JOBS_RESULT_EXPIRES", 3600),
-            jobsVisibilityTimeout: try seconds("JOBS_VISIBILITY_TIMEOUT", 600))
+            jobsVisibilityTimeout: try seconds("JOBS_VISIBILITY_TIMEOUT", 60))
     }
 }

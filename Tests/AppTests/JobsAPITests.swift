@@ -210,7 +210,7 @@ final class SecondsClock: Sendable {
         let defaults = try AppSettings.load(AppConfig(environment: .testing))
         #expect(defaults.jobsConcurrency == 1)
         #expect(defaults.jobsResultExpires == 3600)
-        #expect(defaults.jobsVisibilityTimeout == 600)
+        #expect(defaults.jobsVisibilityTimeout == 60)
         let off = try AppSettings.load(try AppConfig.load(from: ["JOBS_CONCURRENCY": "0"]))
         #expect(try Services.inMemory(settings: off).inProcessWorkers == nil)
         let three = try AppSettings.load(try AppConfig.load(from: ["JOBS_CONCURRENCY": "3", "JOBS_RESULT_EXPIRES": "60"]))
@@ -255,6 +255,7 @@ struct BrokenJobStore: JobStore {
     func claim(now: Double, visibility: Double) async throws -> JobRecord? { throw Unavailable() }
     func succeed(_ job: JobRecord, result: JSON, now: Double, expiresAt: Double) async throws -> Bool { throw Unavailable() }
     func fail(_ job: JobRecord, error: String, retryAt: Double?, now: Double, expiresAt: Double) async throws -> Bool { throw Unavailable() }
+    func extend(_ job: JobRecord, lockedUntil: Double) async throws -> Bool { throw Unavailable() }
     func release(_ job: JobRecord, now: Double) async throws -> Bool { throw Unavailable() }
     func find(_ id: String, now: Double) async throws -> JobRecord? { throw Unavailable() }
     func purgeExpired(now: Double) async throws -> Int { throw Unavailable() }

@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import Synchronization
 import Testing
 import Vial
@@ -205,36 +204,5 @@ struct Boom: Error {}
         // Then the job runs
         #expect(counter.total == 1)
         #expect(try await reopened.job(id)?.state == .succeeded)
-    }
-}
-
-/// Keeps the messages logged through it.
-final class CapturedLogs: Sendable {
-    let messages = Mutex([String]())
-
-    var logger: Logger {
-        Logger(label: "test") { _ in Handler(logs: self) }
-    }
-
-    struct Handler: LogHandler {
-        let logs: CapturedLogs
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) { logs.messages.withLock { $0.append("\(event.level): \(event.message)") } }
-    }
-}
-
-extension JobTests {
-    @Test func aTimeoutNotBelowTheVisibilityTimeoutIsWarnedAbout() {
-        let logs = CapturedLogs()
-        let queue = JobQueue(store: MemoryJobStore(), visibility: 60, logger: logs.logger)
-        queue.register("quick", timeout: 59) { _ in .null }
-        #expect(logs.messages.withLock { $0 }.isEmpty)
-        queue.register("long", timeout: 60) { _ in .null }
-        #expect(logs.messages.withLock { $0 } == ["warning: job long: timeout 60.0 s is not below the visibility timeout 60.0 s"])
     }
 }

@@ -115,3 +115,52 @@ func eventually(_ condition: @Sendable () async throws -> Bool) async throws -> 
         #expect(try await queue.job(job.id)?.state == .queued)
     }
 }
+
+/// Leases: a running job's worker renews it, and stops when it was lost.
+@Suite struct JobLeaseTests {
+    @Test(arguments: StoreKind.allCases) func aLongJobKeepsItsLeaseWhileItRuns(store kind: StoreKind) async throws {
+        let clock = JobClock()
+        let gate = JobGate()
+        let store = try await kind.make()
+        // Leases of 60 s on the hand-moved clock, renewed every 10 ms of real time.
+        let queue = JobQueue(store: store, visibility: 60, heartbeat: 0.01, clock: clock.function)
+        queue.register("long") { _ in
+            try await gate.pass()
+            return "done"
+        }
+        let job = try await queue.enqueue("long")
+        let worker = Task { try await queue.runNext() }
+        try await gate.waitUntilStarted()
+        for _ in 0..<3 {  // 150 s in all: far past the first lease
+            clock.advance(50)
+            let renewedTo = clock.now + 60
+            #expect(try await eventually { try await store.find(job.id, now: clock.now)?.lockedUntil == renewedTo })
+            #expect(try await store.claim(now: clock.now, visibility: 60) == nil)  // nobody else can take it
+        }
+        gate.open()
+        #expect(try await worker.value)
+        let done = try #require(try await store.find(job.id, now: clock.now))
+        #expect(done.state == .succeeded)
+        #expect(done.attempts == 1)
+    }
+
+    @Test(arguments: StoreKind.allCases) func aWorkerThatLostItsLeaseStopsWithoutRecording(store kind: StoreKind) async throws {
+        let gate = JobGate()
+        let store = try await kind.make()
+        let queue = JobQueue(store: store, visibility: 60, heartbeat: 0.01)
+        queue.register("stuck") { _ in
+            try await gate.pass()  // never opened: only losing the lease ends it
+            return "done"
+        }
+        let job = try await queue.enqueue("stuck")
+        let worker = Task { try await queue.runNext() }
+        try await gate.waitUntilStarted()
+        // Someone else now holds the job (as after a takeover): the fence moves on.
+        let claimed = try #require(try await store.find(job.id, now: Date().timeIntervalSince1970))
+        #expect(try await store.release(claimed, now: Date().timeIntervalSince1970))
+        #expect(try await worker.value)  // the attempt ended by itself
+        let after = try #require(try await store.find(job.id, now: Date().timeIntervalSince1970))
+        #expect(after.state == .queued)  // not overwritten with a result or an error
+        #expect(after.result == nil && after.error == nil)
+    }
+}

@@ -63,6 +63,10 @@ public struct SQLiteJobStore: JobStore {
             [error, Self.stamp(now), expiresAt])
     }
 
+    public func extend(_ job: JobRecord, lockedUntil: Double) async throws -> Bool {
+        try await change(job, "locked_until = ?", [lockedUntil])
+    }
+
     public func release(_ job: JobRecord, now: Double) async throws -> Bool {
         try await change(
             job,

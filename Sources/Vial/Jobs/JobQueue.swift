@@ -21,8 +21,12 @@ public final class JobQueue: Sendable {
     }
 
     public let store: any JobStore
-    /// Seconds a claimed job stays invisible to other workers; longer than any job's timeout.
+    /// Seconds a claimed job stays invisible to other workers (its lease). A running job's
+    /// worker renews the lease every `heartbeat` seconds, so jobs may run longer than this;
+    /// it is how long a job whose worker died waits before another worker takes it.
     public let visibility: Double
+    /// Seconds between lease renewals while a job runs (a third of `visibility` by default).
+    public let heartbeat: Double
     /// Seconds a finished job's result and error are kept (Celery's `result_expires`).
     public let resultExpiry: Double
     let clock: @Sendable () -> Double
@@ -32,12 +36,13 @@ public final class JobQueue: Sendable {
     private let listeners = Mutex([ObjectIdentifier: WorkerSignal]())
 
     public init(
-        store: any JobStore, visibility: Double = 600, resultExpiry: Double = 3600,
+        store: any JobStore, visibility: Double = 60, heartbeat: Double? = nil, resultExpiry: Double = 3600,
         clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
         logger: Logger = Logger(label: "vial.jobs")
     ) {
         self.store = store
         self.visibility = visibility
+        self.heartbeat = heartbeat ?? visibility / 3
         self.resultExpiry = resultExpiry
         self.clock = clock
         self.logger = logger
@@ -45,11 +50,6 @@ public final class JobQueue: Sendable {
 
     /// Registers (or replaces) a job kind.
     public func register(_ definition: JobDefinition) {
-        if definition.timeout >= visibility {
-            // Another worker would take the job over while this one may still be running it.
-            logger.warning(
-                "job \(definition.name): timeout \(definition.timeout) s is not below the visibility timeout \(visibility) s")
-        }
         definitions.withLock { $0[definition.name] = definition }
     }
 
@@ -98,84 +98,4 @@ public final class JobQueue: Sendable {
 
     func listen(_ signal: WorkerSignal) { listeners.withLock { $0[ObjectIdentifier(signal)] = signal } }
     func stopListening(_ signal: WorkerSignal) { listeners.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(signal)) } }
-
-    private enum Outcome: Sendable {
-        case result(JSON)
-        case failure(String)
-        case released
-    }
-
-    private func perform(_ job: JobRecord, stopping: WorkerSignal?, grace: Double) async throws {
-        let label = "\(job.name) \(job.id)"
-        guard let definition = definition(job.name) else {
-            _ = try await store.fail(
-                job, error: "No worker knows job '\(job.name)'", retryAt: nil, now: clock(), expiresAt: clock() + resultExpiry)
-            logger.error("job \(label) failed: no job is registered under that name")
-            return
-        }
-        logger.debug("job \(label) started (attempt \(job.attempts) of \(job.maxAttempts))")
-        let started = ContinuousClock.now
-        let outcome: Outcome
-        do {
-            let payload = try JSON(parsing: Array(job.payload.utf8))
-            outcome = await Self.attempt(definition, payload, stopping: stopping, grace: grace)
-        } catch {
-            outcome = .failure("payload is not JSON: \(error)")
-        }
-        let now = clock()
-        let took = ContinuousClock.now - started
-        let elapsed = String(
-            format: "%.1f ms", Double(took.components.seconds) * 1000 + Double(took.components.attoseconds) / 1e15)
-        var recorded = true
-        switch outcome {
-        case .result(let result):
-            recorded = try await store.succeed(job, result: result, now: now, expiresAt: now + resultExpiry)
-            logger.info("job \(label) succeeded in \(elapsed)")
-        case .failure(let error):
-            let retryAt = job.attempts < job.maxAttempts ? now + definition.retryDelay(after: job.attempts) : nil
-            recorded = try await store.fail(job, error: error, retryAt: retryAt, now: now, expiresAt: now + resultExpiry)
-            if let retryAt {
-                logger.warning("job \(label) attempt \(job.attempts) failed: \(error); retrying in \(Int(retryAt - now)) s")
-            } else {
-                logger.error("job \(label) failed for good after \(job.attempts) attempt(s): \(error)")
-            }
-        case .released:
-            recorded = try await store.release(job, now: now)
-            logger.notice("job \(label) released unfinished at shutdown; it will run again")
-        }
-        if !recorded { logger.warning("job \(label): another worker took it over; this attempt's outcome was dropped") }
-    }
-
-    /// One attempt, racing the work against its timeout and (when stopping) the shutdown grace.
-    private static func attempt(
-        _ definition: JobDefinition, _ payload: JSON, stopping: WorkerSignal?, grace: Double
-    ) async -> Outcome {
-        await withTaskGroup(of: Outcome?.self) { group in
-            group.addTask {
-                do {
-                    return .result(try await definition.run(payload))
-                } catch {
-                    return Task.isCancelled ? nil : .failure(String(describing: error))
-                }
-            }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(definition.timeout))
-                return Task.isCancelled ? nil : .failure("timed out after \(definition.timeout) s")
-            }
-            if let stopping {
-                group.addTask {
-                    await stopping.waitUntilStopped()
-                    try? await Task.sleep(for: .seconds(grace))
-                    return Task.isCancelled ? nil : .released
-                }
-            }
-            while let next = await group.next() {
-                if let outcome = next {
-                    group.cancelAll()
-                    return outcome
-                }
-            }
-            return .released  // the worker itself was cancelled
-        }
-    }
 }

@@ -14,6 +14,8 @@ public protocol JobStore: Sendable {
     func succeed(_ job: JobRecord, result: JSON, now: Double, expiresAt: Double) async throws -> Bool
     /// Records a failed attempt: `retrying` from `retryAt`, or `failed` for good when it is nil.
     func fail(_ job: JobRecord, error: String, retryAt: Double?, now: Double, expiresAt: Double) async throws -> Bool
+    /// Renews the lease of a running job (as claimed); false when the claim was lost.
+    func extend(_ job: JobRecord, lockedUntil: Double) async throws -> Bool
     /// Gives a claimed job back untouched (its attempt does not count), due at `now`.
     func release(_ job: JobRecord, now: Double) async throws -> Bool
     /// The job, unless unknown or its result expired.

@@ -53,6 +53,10 @@ public final class MemoryJobStore: JobStore {
         }
     }
 
+    public func extend(_ job: JobRecord, lockedUntil: Double) async throws -> Bool {
+        update(job) { $0.lockedUntil = lockedUntil }
+    }
+
     public func release(_ job: JobRecord, now: Double) async throws -> Bool {
         update(job) { stored in
             stored.attempts -= 1

@@ -1,0 +1,103 @@
+import Foundation
+
+/// Running one claimed job: the attempt races its timeout, lease renewals and shutdown, and
+/// the outcome is recorded (fenced by the attempt number, see `JobStore`).
+extension JobQueue {
+    enum Outcome: Sendable {
+        case result(JSON)
+        case failure(String)
+        /// Given back at shutdown.
+        case released
+        /// The lease could not be renewed: another worker has the job now.
+        case lost
+    }
+
+    func perform(_ job: JobRecord, stopping: WorkerSignal?, grace: Double) async throws {
+        let label = "\(job.name) \(job.id)"
+        guard let definition = definition(job.name) else {
+            _ = try await store.fail(
+                job, error: "No worker knows job '\(job.name)'", retryAt: nil, now: clock(), expiresAt: clock() + resultExpiry)
+            logger.error("job \(label) failed: no job is registered under that name")
+            return
+        }
+        logger.debug("job \(label) started (attempt \(job.attempts) of \(job.maxAttempts))")
+        let started = ContinuousClock.now
+        let outcome: Outcome
+        do {
+            let payload = try JSON(parsing: Array(job.payload.utf8))
+            outcome = await attempt(job, definition, payload, stopping: stopping, grace: grace)
+        } catch {
+            outcome = .failure("payload is not JSON: \(error)")
+        }
+        let now = clock()
+        let took = ContinuousClock.now - started
+        let elapsed = String(
+            format: "%.1f ms", Double(took.components.seconds) * 1000 + Double(took.components.attoseconds) / 1e15)
+        var recorded = true
+        switch outcome {
+        case .result(let result):
+            recorded = try await store.succeed(job, result: result, now: now, expiresAt: now + resultExpiry)
+            logger.info("job \(label) succeeded in \(elapsed)")
+        case .failure(let error):
+            let retryAt = job.attempts < job.maxAttempts ? now + definition.retryDelay(after: job.attempts) : nil
+            recorded = try await store.fail(job, error: error, retryAt: retryAt, now: now, expiresAt: now + resultExpiry)
+            if let retryAt {
+                logger.warning("job \(label) attempt \(job.attempts) failed: \(error); retrying in \(Int(retryAt - now)) s")
+            } else {
+                logger.error("job \(label) failed for good after \(job.attempts) attempt(s): \(error)")
+            }
+        case .released:
+            recorded = try await store.release(job, now: now)
+            logger.notice("job \(label) released unfinished at shutdown; it will run again")
+        case .lost:
+            recorded = false
+        }
+        if !recorded { logger.warning("job \(label): another worker took it over; this attempt's outcome was dropped") }
+    }
+
+    /// One attempt, racing the work against its timeout, the loss of its lease and (when
+    /// stopping) the shutdown grace; the lease is renewed every `heartbeat` seconds meanwhile.
+    private func attempt(
+        _ job: JobRecord, _ definition: JobDefinition, _ payload: JSON, stopping: WorkerSignal?, grace: Double
+    ) async -> Outcome {
+        await withTaskGroup(of: Outcome?.self) { group in
+            group.addTask {
+                do {
+                    return .result(try await definition.run(payload))
+                } catch {
+                    return Task.isCancelled ? nil : .failure(String(describing: error))
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(definition.timeout))
+                return Task.isCancelled ? nil : .failure("timed out after \(definition.timeout) s")
+            }
+            group.addTask { [store, clock, visibility, heartbeat, logger] in
+                while true {
+                    try? await Task.sleep(for: .seconds(heartbeat))
+                    if Task.isCancelled { return nil }
+                    do {
+                        if try await !store.extend(job, lockedUntil: clock() + visibility) { return .lost }
+                    } catch {
+                        // Keep working; if renewals keep failing the lease runs out and another worker retries.
+                        logger.warning("job \(job.name) \(job.id): could not renew its lease: \(error)")
+                    }
+                }
+            }
+            if let stopping {
+                group.addTask {
+                    await stopping.waitUntilStopped()
+                    try? await Task.sleep(for: .seconds(grace))
+                    return Task.isCancelled ? nil : .released
+                }
+            }
+            while let next = await group.next() {
+                if let outcome = next {
+                    group.cancelAll()
+                    return outcome
+                }
+            }
+            return .released  // the worker itself was cancelled
+        }
+    }
+}
