@@ -102,20 +102,16 @@ public struct PasswordHasher: Sendable {
     }
 }
 
-import Dispatch
+import Vial
 
 extension PasswordHasher {
-    /// `hash` on a global dispatch queue, so an event loop never spends scrypt's tens of milliseconds.
+    /// `hash` through `runBlocking`, so an event loop never spends scrypt's tens of milliseconds.
     public func hashOffLoop(_ password: String) async throws -> String {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try self.hash(password) }) }
-        }
+        try await runBlocking { try self.hash(password) }
     }
 
-    /// `verify` on a global dispatch queue.
+    /// `verify` through `runBlocking`; false also when the thread pool is gone (shutting down).
     public func verifyOffLoop(_ password: String, against stored: String) async -> Bool {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: self.verify(password, against: stored)) }
-        }
+        (try? await runBlocking { self.verify(password, against: stored) }) ?? false
     }
 }

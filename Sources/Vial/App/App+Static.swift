@@ -12,17 +12,18 @@ extension App {
             guard !relative.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) else {
                 throw HTTPError.notFound()
             }
-            let path = URL(fileURLWithPath: root).appendingPathComponent(relative).standardizedFileURL.resolvingSymlinksInPath().path
-            guard path.hasPrefix(root + "/") else { throw HTTPError.notFound() }
-            // Disk reads happen on the cooperative pool, never on a NIO event loop.
-            let data = await Task.detached { () -> Data? in
+            // Every file-system call (resolving symlinks included) runs off the event loop.
+            let found = try await runBlocking { () -> (path: String, data: Data)? in
+                let path = URL(fileURLWithPath: root).appendingPathComponent(relative).standardizedFileURL
+                    .resolvingSymlinksInPath().path
                 var isDirectory: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
-                    return nil
-                }
-                return try? Data(contentsOf: URL(fileURLWithPath: path))
-            }.value
-            guard let data else { throw HTTPError.notFound() }
+                guard path.hasPrefix(root + "/"),
+                    FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+                    let data = try? Data(contentsOf: URL(fileURLWithPath: path))
+                else { return nil }
+                return (path, data)
+            }
+            guard let (path, data) = found else { throw HTTPError.notFound() }
             return Response(
                 status: .ok, headers: ["Content-Type": Self.mediaType(for: path), "Cache-Control": "public, max-age=3600"],
                 body: ByteBuffer(bytes: data))

@@ -25,7 +25,11 @@ extension App {
         ) { _ -> Response in
             // The app keeps this route and the route keeps the app: both live as long as the process.
             if let cached = document.withLockedValue({ $0 }) { return Self.jsonText(cached) }
-            let text = try OpenAPIGenerator.json(for: try self.routes(), title: title, version: version, description: description)
+            // Built once, off the event loop: encoding the whole document takes milliseconds.
+            let routes = try self.routes()
+            let text = try await runBlocking {
+                try OpenAPIGenerator.json(for: routes, title: title, version: version, description: description)
+            }
             document.withLockedValue { $0 = text }
             return Self.jsonText(text)
         }
