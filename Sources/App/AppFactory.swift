@@ -15,15 +15,18 @@ public struct Services: Sendable {
     public let jobs: JobQueue
     public let outbox: Outbox
     public let settings: AppSettings
+    /// Seconds since 1970: token lifetimes, revocation expiry, rate-limit windows, job timing and
+    /// the timestamps the blueprints write all read this one clock.
+    public let clock: @Sendable () -> Int
 
-    /// Services over `database` with `settings`' JWT configuration; `clock` is seconds since 1970
-    /// and drives token lifetimes, revocation expiry and rate-limit windows alike.
+    /// Services over `database` with `settings`' JWT configuration, all on `clock`.
     public init(
         database: AppDatabase, settings: AppSettings,
         clock: @escaping @Sendable () -> Int = { Int(Date().timeIntervalSince1970) }
     ) {
         self.database = database
         self.settings = settings
+        self.clock = clock
         users = SQLiteUserStore(database)
         tasks = SQLiteTaskStore(database)
         let codec = JWTCodec(secret: settings.jwtSecret, clock: clock)
@@ -42,7 +45,12 @@ public struct Services: Sendable {
         jobs = JobQueue(
             store: SQLiteJobStore(database), visibility: Double(settings.jobsVisibilityTimeout),
             resultExpiry: Double(settings.jobsResultExpires), clock: { Double(clock()) })
-        TaskJobs.register(on: jobs, tasks: tasks, users: users, outbox: outbox, cache: cache)
+        TaskJobs.register(on: jobs, tasks: tasks, users: users, outbox: outbox, cache: cache, now: now)
+    }
+
+    /// `clock` as a `Date`, for the timestamps stores and blueprints write.
+    public var now: @Sendable () -> Date {
+        { [clock] in Date(timeIntervalSince1970: Double(clock())) }
     }
 
     /// The in-process workers `App serve` runs next to the server (`JOBS_CONCURRENCY`), or nil for none.
@@ -72,8 +80,10 @@ public func makeApp(config: AppConfig, services: Services) -> App {
     app.use(services.jwt)
     let database = services.database
     app.register(HealthBlueprint.make(databaseCheck: { try await database.ping() }))
-    app.register(AuthBlueprint.make(users: services.users, jwt: services.jwt), urlPrefix: "/auth")
-    app.register(TasksBlueprint.make(tasks: services.tasks, cache: services.cache, jobs: services.jobs), urlPrefix: "/api/tasks")
+    app.register(AuthBlueprint.make(users: services.users, jwt: services.jwt, now: services.now), urlPrefix: "/auth")
+    app.register(
+        TasksBlueprint.make(tasks: services.tasks, cache: services.cache, jobs: services.jobs, now: services.now),
+        urlPrefix: "/api/tasks")
     app.register(JobsBlueprint.make(jobs: services.jobs), urlPrefix: "/api/jobs")
     app.mountAPIDocs(title: "Vial Tasks API", version: "1.0.0", description: "Users, JWT authentication and tasks.")
     return app

@@ -1,17 +1,9 @@
 import Foundation
-import Synchronization
 import Testing
 import Vial
 import VialBlueprints
 import VialMiddleware
 @testable import VialApp
-
-/// Whole seconds since 1970, moved by hand.
-final class SecondsClock: Sendable {
-    private let seconds = Mutex(1_800_000_000)
-    func advance(_ delta: Int) { seconds.withLock { $0 += delta } }
-    var function: @Sendable () -> Int { { [self] in self.seconds.withLock { $0 } } }
-}
 
 /// The guide's section 13 through the whole app in-process: 202 + Location, the job status
 /// endpoint, process_task_data and send_confirmation_email. Workers are stepped by hand with
@@ -20,7 +12,7 @@ final class SecondsClock: Sendable {
     struct Fixture {
         let client: TestClient
         let services: Services
-        let clock = SecondsClock()
+        let clock = ManualClock()
         var user: HTTPHeaders = [:]
         var admin: HTTPHeaders = [:]
         var other: HTTPHeaders = [:]
@@ -28,7 +20,7 @@ final class SecondsClock: Sendable {
         init(_ variables: [String: String] = [:]) async throws {
             var config = try AppConfig.load(from: variables.merging(["APP_ENV": "testing"]) { mine, _ in mine })
             config.accessLog = false
-            services = try Services.inMemory(settings: try AppSettings.load(config), clock: clock.function)
+            services = try Services.inMemory(settings: try AppSettings.load(config), clock: clock.wholeSeconds)
             let users = try await DevelopmentSeed.users(into: services.users)
             let carol = try await services.users.create(
                 User(username: "carol", email: "carol@example.com", passwordHash: "x", role: .user, createdAt: "2026-01-01T00:00:00Z"))

@@ -1,4 +1,3 @@
-import Synchronization
 import Testing
 import Vial
 import VialBlueprints
@@ -35,15 +34,15 @@ import VialMiddleware
     }
 
     @Test func theServicesClockDrivesTheLoginWindow() async throws {
-        let now = Mutex(1_800_000_030)
+        let clock = ManualClock()
         var config = try AppConfig.load(from: ["APP_ENV": "testing", "RATELIMIT_ENABLED": "true"])
         config.accessLog = false
-        let services = try Services.inMemory(settings: try AppSettings.load(config), clock: { now.withLock { $0 } })
+        let services = try Services.inMemory(settings: try AppSettings.load(config), clock: clock.wholeSeconds)
         let client = try makeApp(config: config, services: services).testClient()
         let login: JSON = ["username": "user", "password": "wrong-password"]
         for _ in 0..<5 { _ = try await client.post("/auth/login", json: login) }
         #expect(try await client.post("/auth/login", json: login).status == .tooManyRequests)
-        now.withLock { $0 += 60 }
+        clock.advance(60)
         #expect(try await client.post("/auth/login", json: login).status == .unauthorized)
     }
 

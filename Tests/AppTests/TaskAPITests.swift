@@ -1,5 +1,4 @@
 import Foundation
-import NIOConcurrencyHelpers
 import Testing
 import Vial
 import VialBlueprints
@@ -246,23 +245,19 @@ import VialMiddleware
     }
 
     @Test func updatedAtMovesOnEveryChange() async throws {
-        // Given a tasks blueprint on a clock we move by hand
-        let services = try Services.inMemory(settings: try AppSettings.load(AppConfig(environment: .testing)))
+        // Given the bundled app on a clock we move by hand (the factory hands it to the blueprints)
+        let clock = ManualClock()
+        let config = AppConfig(environment: .testing)
+        let services = try Services.inMemory(settings: try AppSettings.load(config), clock: clock.wholeSeconds)
         let users = try await DevelopmentSeed.users(into: services.users)
-        let seconds = NIOLockedValueBox(1_800_000_000.0)
-        let app = App(config: AppConfig(environment: .testing))
-        app.use(services.jwt)
-        app.register(
-            TasksBlueprint.make(tasks: services.tasks, now: { Date(timeIntervalSince1970: seconds.withLockedValue { $0 }) }),
-            urlPrefix: "/api/tasks")
-        let client = try app.testClient()
+        let client = try makeApp(config: config, services: services).testClient()
         let token = services.jwt.issuer.accessToken(subject: String(users[1].id!), role: "user", fresh: true)
         // When the task is created, then patched and its status changed a minute apart each
         let created = try await client.post("/api/tasks/", json: ["title": "t"], headers: auth(token)).json()["data"]!
         let id = created["id"]!.intValue!
-        seconds.withLockedValue { $0 += 60 }
+        clock.advance(60)
         let patched = try await client.patch("/api/tasks/\(id)", json: ["title": "u"], headers: auth(token)).json()["data"]!
-        seconds.withLockedValue { $0 += 60 }
+        clock.advance(60)
         let flipped = try await client.put("/api/tasks/\(id)/status", json: ["status": "completed"], headers: auth(token)).json()["data"]!
         // Then updated_at moves each time and created_at never does
         #expect(created["updated_at"] == "2027-01-15T08:00:00Z")

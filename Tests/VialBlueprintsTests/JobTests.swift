@@ -4,14 +4,6 @@ import Testing
 import Vial
 @testable import VialBlueprints
 
-/// A clock in seconds, moved by hand.
-final class JobClock: Sendable {
-    let seconds = Mutex(1_800_000_000.0)
-    var now: Double { seconds.withLock { $0 } }
-    func advance(_ delta: Double) { seconds.withLock { $0 += delta } }
-    var function: @Sendable () -> Double { { [self] in self.now } }
-}
-
 /// Counts runs per key.
 final class RunCounter: Sendable {
     let runs = Mutex([String: Int]())
@@ -44,7 +36,7 @@ struct Boom: Error {}
 /// The job queue, driven step by step with a clock moved by hand, on both stores.
 @Suite struct JobTests {
     @Test(arguments: StoreKind.allCases) func aJobSucceedsWithItsResult(store: StoreKind) async throws {
-        let clock = JobClock()
+        let clock = ManualClock()
         let queue = JobQueue(store: try await store.make(), resultExpiry: 100, clock: clock.function)
         queue.register("double") { payload in .int((payload["n"]?.intValue ?? 0) * 2) }
         let job = try await queue.enqueue("double", payload: ["n": 21], owner: "7")
@@ -60,7 +52,7 @@ struct Boom: Error {}
     }
 
     @Test(arguments: StoreKind.allCases) func aFailingJobRetriesWithBackoffThenFailsForGood(store: StoreKind) async throws {
-        let clock = JobClock()
+        let clock = ManualClock()
         let queue = JobQueue(store: try await store.make(), clock: clock.function)
         queue.register("flaky", maxRetries: 2, backoff: 30) { _ in throw Boom() }
         let job = try await queue.enqueue("flaky")
@@ -84,7 +76,7 @@ struct Boom: Error {}
     }
 
     @Test(arguments: StoreKind.allCases) func anAttemptThatTakesTooLongFails(store: StoreKind) async throws {
-        let queue = JobQueue(store: try await store.make(), clock: JobClock().function)
+        let queue = JobQueue(store: try await store.make(), clock: ManualClock().function)
         queue.register("slow", maxRetries: 0, timeout: 0.05) { _ in
             try await Task.sleep(for: .seconds(10))
             return .null
@@ -97,7 +89,7 @@ struct Boom: Error {}
     }
 
     @Test(arguments: StoreKind.allCases) func aJobWhoseWorkerDiedIsTakenOverAfterTheVisibilityTimeout(store kind: StoreKind) async throws {
-        let clock = JobClock()
+        let clock = ManualClock()
         let store = try await kind.make()
         let job = JobRecord(name: "work", payload: [:], maxAttempts: 3, now: clock.now)
         try await store.insert(job)
@@ -115,7 +107,7 @@ struct Boom: Error {}
     }
 
     @Test(arguments: StoreKind.allCases) func resultsExpire(store: StoreKind) async throws {
-        let clock = JobClock()
+        let clock = ManualClock()
         let queue = JobQueue(store: try await store.make(), resultExpiry: 3600, clock: clock.function)
         queue.register("quick") { _ in "done" }
         let finished = try await queue.enqueue("quick")
@@ -131,7 +123,7 @@ struct Boom: Error {}
     }
 
     @Test(arguments: StoreKind.allCases) func releasingGivesTheAttemptBack(store kind: StoreKind) async throws {
-        let clock = JobClock()
+        let clock = ManualClock()
         let store = try await kind.make()
         try await store.insert(JobRecord(name: "work", payload: [:], maxAttempts: 3, now: clock.now))
         let claimed = try #require(try await store.claim(now: clock.now, visibility: 60))
@@ -150,10 +142,10 @@ struct Boom: Error {}
 
     @Test(arguments: StoreKind.allCases) func aJobNoWorkerKnowsFails(store: StoreKind) async throws {
         let shared = try await store.make()
-        let producer = JobQueue(store: shared, clock: JobClock().function)
+        let producer = JobQueue(store: shared, clock: ManualClock().function)
         producer.register("elsewhere") { _ in .null }
         let job = try await producer.enqueue("elsewhere")
-        try await JobQueue(store: shared, clock: JobClock().function).runNext()
+        try await JobQueue(store: shared, clock: ManualClock().function).runNext()
         let stored = try #require(try await producer.job(job.id))
         #expect(stored.state == .failed)
         #expect(stored.error == "No worker knows job 'elsewhere'")

@@ -119,7 +119,7 @@ func eventually(_ condition: @Sendable () async throws -> Bool) async throws -> 
 /// Leases: a running job's worker renews it, and stops when it was lost.
 @Suite struct JobLeaseTests {
     @Test(arguments: StoreKind.allCases) func aLongJobKeepsItsLeaseWhileItRuns(store kind: StoreKind) async throws {
-        let clock = JobClock()
+        let clock = ManualClock()
         let gate = JobGate()
         let store = try await kind.make()
         // Leases of 60 s on the hand-moved clock, renewed every 10 ms of real time.

@@ -1,20 +1,12 @@
 import Foundation
-import NIOConcurrencyHelpers
 import Testing
 import Vial
 @testable import VialMiddleware
 
-/// A clock tests move by hand: no sleeping for expiry.
-final class TestClock: Sendable {
-    private let seconds = NIOLockedValueBox(1_800_000_000)
-    var now: Int { seconds.withLockedValue { $0 } }
-    func advance(_ delta: Int) { seconds.withLockedValue { $0 += delta } }
-    var function: @Sendable () -> Int { { [self] in self.now } }
-}
 
 @Suite struct JWTCodecTests {
-    let clock = TestClock()
-    var codec: JWTCodec { JWTCodec(secret: "test-secret-that-is-long-enough-for-hs256", clock: clock.function) }
+    let clock = ManualClock()
+    var codec: JWTCodec { JWTCodec(secret: "test-secret-that-is-long-enough-for-hs256", clock: clock.wholeSeconds) }
     var issuer: TokenIssuer { TokenIssuer(codec: codec, accessLifetime: 60, refreshLifetime: 600) }
 
     @Test func accessTokensRoundTripWithTheSpecClaims() throws {
@@ -24,8 +16,8 @@ final class TestClock: Sendable {
         #expect(claims.type == .access)
         #expect(claims.role == "admin")
         #expect(claims.fresh == true)
-        #expect(claims.expiresAt == clock.now + 60)
-        #expect(claims.issuedAt == clock.now && claims.notBefore == clock.now)
+        #expect(claims.expiresAt == clock.wholeNow + 60)
+        #expect(claims.issuedAt == clock.wholeNow && claims.notBefore == clock.wholeNow)
         #expect(claims.id.count == 32)
         let header = try JSON(parsing: Base64URL.decode(token.split(separator: ".")[0])!)
         #expect(header == ["alg": "HS256", "typ": "JWT"])
@@ -35,18 +27,18 @@ final class TestClock: Sendable {
         let token = issuer.accessToken(subject: "1", role: "user", fresh: false)
         clock.advance(61)
         #expect(throws: JWTError.expired) { try codec.verify(token) }
-        let lenient = JWTCodec(secret: "test-secret-that-is-long-enough-for-hs256", leeway: 5, clock: clock.function)
+        let lenient = JWTCodec(secret: "test-secret-that-is-long-enough-for-hs256", leeway: 5, clock: clock.wholeSeconds)
         #expect(throws: Never.self) { try lenient.verify(token) }
     }
 
     @Test func tokensBeforeTheirNotBeforeAreRefused() {
         let claims = JWTClaims(
-            subject: "1", type: .access, id: "x", issuedAt: clock.now, notBefore: clock.now + 30, expiresAt: clock.now + 90)
+            subject: "1", type: .access, id: "x", issuedAt: clock.wholeNow, notBefore: clock.wholeNow + 30, expiresAt: clock.wholeNow + 90)
         #expect(throws: JWTError.notYetValid) { try codec.verify(codec.encode(claims)) }
     }
 
     @Test func aSignatureFromAnotherKeyIsRefused() {
-        let other = JWTCodec(secret: "some-other-secret", clock: clock.function)
+        let other = JWTCodec(secret: "some-other-secret", clock: clock.wholeSeconds)
         let token = TokenIssuer(codec: other).accessToken(subject: "1", role: "admin", fresh: true)
         #expect(throws: JWTError.badSignature) { try codec.verify(token) }
     }
@@ -61,7 +53,7 @@ final class TestClock: Sendable {
     }
 
     @Test func algNoneIsRefused() throws {
-        let payload = JWTClaims(subject: "1", type: .access, id: "x", issuedAt: 0, notBefore: 0, expiresAt: clock.now + 60).json
+        let payload = JWTClaims(subject: "1", type: .access, id: "x", issuedAt: 0, notBefore: 0, expiresAt: clock.wholeNow + 60).json
         let header = Base64URL.encode(Array(#"{"alg":"none","typ":"JWT"}"#.utf8))
         let unsigned = header + "." + Base64URL.encode(Array(payload.serialized.utf8)) + "."
         #expect(throws: JWTError.algorithmNotAllowed("none")) { try codec.verify(unsigned) }
@@ -69,7 +61,7 @@ final class TestClock: Sendable {
 
     @Test func anotherAlgorithmIsRefusedEvenWithTheRightKey() {
         // Algorithm confusion: the header may not choose the algorithm.
-        let hs512 = JWTCodec(secret: "test-secret-that-is-long-enough-for-hs256", algorithm: .HS512, clock: clock.function)
+        let hs512 = JWTCodec(secret: "test-secret-that-is-long-enough-for-hs256", algorithm: .HS512, clock: clock.wholeSeconds)
         let token = TokenIssuer(codec: hs512).accessToken(subject: "1", role: "user", fresh: false)
         #expect(throws: JWTError.algorithmNotAllowed("HS512")) { try codec.verify(token) }
     }
@@ -81,13 +73,13 @@ final class TestClock: Sendable {
     }
 
     @Test func claimsMustBeComplete() {
-        let token = codec.sign(payload: ["sub": 5, "type": "access", "jti": "x", "exp": .int(clock.now + 60)])
+        let token = codec.sign(payload: ["sub": 5, "type": "access", "jti": "x", "exp": .int(clock.wholeNow + 60)])
         #expect(throws: JWTError.invalid("Token has no string 'sub' claim")) { try codec.verify(token) }
     }
 
     @Test func everyAlgorithmRoundTrips() throws {
         for algorithm in JWTAlgorithm.allCases {
-            let codec = JWTCodec(secret: "k", algorithm: algorithm, clock: clock.function)
+            let codec = JWTCodec(secret: "k", algorithm: algorithm, clock: clock.wholeSeconds)
             let token = TokenIssuer(codec: codec).refreshToken(subject: "7")
             #expect(try codec.verify(token).type == .refresh)
         }
@@ -95,12 +87,12 @@ final class TestClock: Sendable {
 }
 
 @Suite struct JWTMiddlewareTests {
-    let clock = TestClock()
+    let clock = ManualClock()
 
     func setUp() throws -> (TestClient, TokenIssuer, MemoryRevocationStore) {
-        let codec = JWTCodec(secret: "middleware-secret", clock: clock.function)
+        let codec = JWTCodec(secret: "middleware-secret", clock: clock.wholeSeconds)
         let issuer = TokenIssuer(codec: codec, accessLifetime: 60, refreshLifetime: 600)
-        let revocations = MemoryRevocationStore(clock: clock.function)
+        let revocations = MemoryRevocationStore(clock: clock.wholeSeconds)
         var config = AppConfig()
         config.accessLog = false
         let app = App(config: config)
@@ -183,10 +175,10 @@ final class TestClock: Sendable {
     }
 
     @Test func revocationStoreSweepsExpiredIDs() async throws {
-        let store = MemoryRevocationStore(clock: clock.function)
-        try await store.revoke("old", expiresAt: clock.now + 10)
+        let store = MemoryRevocationStore(clock: clock.wholeSeconds)
+        try await store.revoke("old", expiresAt: clock.wholeNow + 10)
         clock.advance(11)
-        try await store.revoke("new", expiresAt: clock.now + 10)
+        try await store.revoke("new", expiresAt: clock.wholeNow + 10)
         #expect(store.count == 1)
         #expect(try await store.isRevoked("new"))
         #expect(try await !store.isRevoked("old"))
@@ -194,8 +186,8 @@ final class TestClock: Sendable {
 
     @Test func middlewareNamesShowInTheRouteListing() throws {
         let app = App()
-        let codec = JWTCodec(secret: "k", clock: clock.function)
-        app.use(JWTManager(issuer: TokenIssuer(codec: codec), revocations: MemoryRevocationStore(clock: clock.function)))
+        let codec = JWTCodec(secret: "k", clock: clock.wholeSeconds)
+        app.use(JWTManager(issuer: TokenIssuer(codec: codec), revocations: MemoryRevocationStore(clock: clock.wholeSeconds)))
         app.get("/a", jwtRequired()) { _ in "a" }
         app.get("/b", jwtRequired(refresh: true)) { _ in "b" }
         app.get("/c", roleRequired("admin")) { _ in "c" }

@@ -1,16 +1,7 @@
 import Foundation
-import NIOConcurrencyHelpers
 import Testing
 import Vial
 @testable import VialMiddleware
-
-/// A clock in seconds, moved by hand.
-final class ManualClock: Sendable {
-    private let value = NIOLockedValueBox(1_800_000_000.0)
-    var now: Double { value.withLockedValue { $0 } }
-    func advance(_ seconds: Double) { value.withLockedValue { $0 += seconds } }
-    var function: @Sendable () -> Double { { [self] in self.now } }
-}
 
 @Suite struct RateLimitParsingTests {
     @Test func parsesFlaskLimiterNotation() throws {
