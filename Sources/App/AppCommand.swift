@@ -72,7 +72,7 @@ struct Worker: AsyncParsableCommand {
         print(" * Worker for '\(config.environment.rawValue)': \(workers.concurrency) worker(s); jobs: \(services.jobs.names.joined(separator: ", "))")
         print(" * Press CTRL+C to quit")
         fflush(nil)
-        try await workers.runUntilSignalled(logger: services.jobs.logger)
+        try await runUntilSignalled([workers], logger: services.jobs.logger)
         print(" * Shut down cleanly")
     }
 }

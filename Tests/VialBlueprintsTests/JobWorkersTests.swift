@@ -84,6 +84,23 @@ func eventually(_ condition: @Sendable () async throws -> Bool) async throws -> 
         await pool.value
     }
 
+    @Test func idleWorkersDeleteExpiredResults() async throws {
+        let clock = ManualClock()
+        let database = try await migratedDatabase()
+        let queue = JobQueue(store: SQLiteJobStore(database), resultExpiry: 60, clock: clock.function)
+        queue.register("quick") { _ in "done" }
+        try await queue.enqueue("quick")
+        try await queue.runNext()
+        clock.advance(60)  // the result has expired but its row is still there
+        @Sendable func rows() async throws -> Int { try await database.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs") ?? 0 } }
+        #expect(try await rows() == 1)
+        let signal = WorkerSignal()
+        let pool = Task { await JobWorkers(queue: queue, concurrency: 2).run(signal: signal) }
+        #expect(try await eventually { try await rows() == 0 })
+        signal.stop()
+        await pool.value
+    }
+
     @Test func aPoolRunsJobsConcurrently() async throws {
         let gates = [JobGate(), JobGate()]
         let queue = JobQueue(store: try await StoreKind.sqlite.make())

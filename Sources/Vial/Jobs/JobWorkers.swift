@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import ServiceLifecycle
 
 /// A pool of workers looping over a `JobQueue` — in-process next to the HTTP server, or on its
@@ -32,29 +33,23 @@ public struct JobWorkers: Service {
         }
     }
 
-    /// Runs until SIGINT or SIGTERM, then shuts down gracefully (`App worker`).
-    public func runUntilSignalled(logger: Logger) async throws {
-        let group = ServiceGroup(
-            configuration: .init(services: [.init(service: self)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
-    }
-
     /// Runs until `signal.stop()` (or cancellation), then returns once every worker has finished
-    /// or released its job.
+    /// or released its job. Idle workers also delete expired results, at most every `purgeInterval`.
     public func run(signal: WorkerSignal) async {
         queue.listen(signal)
         defer { queue.stopListening(signal) }
+        let nextPurge = NIOLockedValueBox(ContinuousClock.now)  // the first idle moment purges
         await withTaskGroup(of: Void.self) { group in
-            for _ in 0..<concurrency { group.addTask { await work(signal) } }
-            group.addTask { await purge(signal) }
+            for _ in 0..<concurrency { group.addTask { await work(signal, nextPurge) } }
         }
     }
 
-    private func work(_ signal: WorkerSignal) async {
+    private func work(_ signal: WorkerSignal, _ nextPurge: NIOLockedValueBox<ContinuousClock.Instant>) async {
         while !signal.isStopped, !Task.isCancelled {
             let seen = signal.generation
             do {
                 if try await queue.runNext(stopping: signal, grace: shutdownGrace) { continue }
+                try await purgeIfDue(nextPurge)
             } catch {
                 queue.logger.error("job worker: \(error)")
             }
@@ -62,19 +57,16 @@ public struct JobWorkers: Service {
         }
     }
 
-    private func purge(_ signal: WorkerSignal) async {
-        while !signal.isStopped, !Task.isCancelled {
-            do {
-                let purged = try await queue.purgeExpired()
-                if purged > 0 { queue.logger.debug("purged \(purged) expired job result(s)") }
-            } catch {
-                queue.logger.error("purging expired job results: \(error)")
-            }
-            // Sleep the interval out; enqueues wake this loop too, so wait again until the deadline.
-            let deadline = ContinuousClock.now + .seconds(purgeInterval)
-            while !signal.isStopped, !Task.isCancelled, ContinuousClock.now < deadline {
-                await signal.wait(timeout: deadline - ContinuousClock.now, since: signal.generation)
-            }
+    /// Deletes expired results if `purgeInterval` has passed since the last purge by any worker here.
+    private func purgeIfDue(_ nextPurge: NIOLockedValueBox<ContinuousClock.Instant>) async throws {
+        let now = ContinuousClock.now
+        let due = nextPurge.withLockedValue { next in
+            guard now >= next else { return false }
+            next = now + .seconds(purgeInterval)
+            return true
         }
+        guard due else { return }
+        let purged = try await queue.purgeExpired()
+        if purged > 0 { queue.logger.debug("purged \(purged) expired job result(s)") }
     }
 }

@@ -10,13 +10,8 @@ extension App {
         let server = HTTPServer(responder: responder, config: config, logger: logger)
         let bound = try await server.start(host: host, port: port)
         printStartup(host: host ?? config.host, port: bound)
-        // A ServiceGroup shuts its services down last to first: the server stops taking requests first.
-        let group = ServiceGroup(
-            configuration: .init(
-                services: snapshot.services.map { .init(service: $0) } + [.init(service: server)],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
-        try await group.run()
+        // Last listed stops first: the server stops taking requests, then the other services stop.
+        try await runUntilSignalled(snapshot.services + [server], logger: logger)
         print(" * Shut down cleanly")
     }
 
@@ -39,3 +34,12 @@ extension App {
 }
 
 import Foundation
+
+/// Runs `services` until SIGINT or SIGTERM, then shuts them down gracefully, last listed first
+/// (`App.run`, and `App worker` for its job workers).
+public func runUntilSignalled(_ services: [any Service], logger: Logger) async throws {
+    let group = ServiceGroup(
+        configuration: .init(
+            services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    try await group.run()
+}
