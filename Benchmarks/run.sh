@@ -72,18 +72,16 @@ bare_port=$(port_of "$workdir/bare.log")
 hit_port=$(port_of "$workdir/hit.log")
 miss_port=$(port_of "$workdir/miss.log")
 
-for port in "$vial_port" "$bare_port"; do
+answers() { # port path → waits (up to 10 s) until the server answers path
     for _ in $(seq 1 100); do
-        curl -sf "http://127.0.0.1:$port/api/hello" >/dev/null && break
+        curl -sf "http://127.0.0.1:$1$2" >/dev/null && return
         sleep 0.1
     done
-done
-for port in "$hit_port" "$miss_port"; do
-    for _ in $(seq 1 100); do
-        curl -sf "http://127.0.0.1:$port/health" >/dev/null && break
-        sleep 0.1
-    done
-done
+}
+answers "$vial_port" /api/hello
+answers "$bare_port" /api/hello
+answers "$hit_port" /health
+answers "$miss_port" /health
 for pid in "$hit_pid" "$miss_pid"; do
     kill -0 "$pid" 2>/dev/null || { echo "the App server did not start:" >&2; cat "$workdir"/*.log >&2; exit 1; }
 done
