@@ -18,13 +18,12 @@ import VialMiddleware
         var other: HTTPHeaders = [:]
 
         init(_ variables: [String: String] = [:]) async throws {
-            var config = try AppConfig.load(from: variables.merging(["APP_ENV": "testing"]) { mine, _ in mine })
-            config.accessLog = false
-            services = try Services.inMemory(settings: try AppSettings.load(config), clock: clock.wholeSeconds)
-            let users = try await DevelopmentSeed.users(into: services.users)
+            let bundled = try await BundledApp(variables, clock: clock)
+            services = bundled.services
+            let users = bundled.users
             let carol = try await services.users.create(
                 User(username: "carol", email: "carol@example.com", passwordHash: "x", role: .user, createdAt: "2026-01-01T00:00:00Z"))
-            client = try makeApp(config: config, services: services).testClient()
+            client = try bundled.app.testClient()
             func bearer(_ user: User) -> HTTPHeaders {
                 let token = services.jwt.issuer.accessToken(subject: String(user.id!), role: user.role.rawValue, fresh: true)
                 return ["Authorization": "Bearer \(token)", "Host": "api.test"]

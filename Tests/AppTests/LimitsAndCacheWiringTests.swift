@@ -7,12 +7,8 @@ import VialMiddleware
 /// Rate limits and caching as the bundled app wires them.
 @Suite struct LimitsAndCacheWiringTests {
     func client(_ variables: [String: String] = [:]) async throws -> (TestClient, Services) {
-        var config = try AppConfig.load(from: variables.merging(["APP_ENV": "testing"]) { mine, _ in mine })
-        config.accessLog = false
-        // A frozen clock: a fixed window must not roll over between two requests of one test.
-        let services = try Services.inMemory(settings: try AppSettings.load(config), clock: { 1_800_000_030 })
-        try await DevelopmentSeed.users(into: services.users)
-        return (try makeApp(config: config, services: services).testClient(), services)
+        let bundled = try await BundledApp(variables)
+        return (try bundled.app.testClient(), bundled.services)
     }
 
     func token(_ client: TestClient, _ name: String) async throws -> HTTPHeaders {
@@ -35,10 +31,7 @@ import VialMiddleware
 
     @Test func theServicesClockDrivesTheLoginWindow() async throws {
         let clock = ManualClock()
-        var config = try AppConfig.load(from: ["APP_ENV": "testing", "RATELIMIT_ENABLED": "true"])
-        config.accessLog = false
-        let services = try Services.inMemory(settings: try AppSettings.load(config), clock: clock.wholeSeconds)
-        let client = try makeApp(config: config, services: services).testClient()
+        let client = try await BundledApp(["RATELIMIT_ENABLED": "true"], clock: clock).app.testClient()
         let login: JSON = ["username": "user", "password": "wrong-password"]
         for _ in 0..<5 { _ = try await client.post("/auth/login", json: login) }
         #expect(try await client.post("/auth/login", json: login).status == .tooManyRequests)

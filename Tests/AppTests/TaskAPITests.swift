@@ -15,11 +15,8 @@ import VialMiddleware
     }
 
     func fixture() async throws -> Fixture {
-        var config = AppConfig(environment: .testing)
-        config.accessLog = false
-        let services = try Services.inMemory(settings: try AppSettings.load(config))
-        try await DevelopmentSeed.users(into: services.users)
-        var fixture = Fixture(client: try makeApp(config: config, services: services).testClient(), services: services)
+        let bundled = try await BundledApp()
+        var fixture = Fixture(client: try bundled.app.testClient(), services: bundled.services)
         fixture.userToken = try await login(fixture.client, "user", "password")
         fixture.adminToken = try await login(fixture.client, "admin", "password")
         return fixture
@@ -247,11 +244,9 @@ import VialMiddleware
     @Test func updatedAtMovesOnEveryChange() async throws {
         // Given the bundled app on a clock we move by hand (the factory hands it to the blueprints)
         let clock = ManualClock()
-        let config = AppConfig(environment: .testing)
-        let services = try Services.inMemory(settings: try AppSettings.load(config), clock: clock.wholeSeconds)
-        let users = try await DevelopmentSeed.users(into: services.users)
-        let client = try makeApp(config: config, services: services).testClient()
-        let token = services.jwt.issuer.accessToken(subject: String(users[1].id!), role: "user", fresh: true)
+        let bundled = try await BundledApp(clock: clock)
+        let client = try bundled.app.testClient()
+        let token = bundled.token(1)
         // When the task is created, then patched and its status changed a minute apart each
         let created = try await client.post("/api/tasks/", json: ["title": "t"], headers: auth(token)).json()["data"]!
         let id = created["id"]!.intValue!

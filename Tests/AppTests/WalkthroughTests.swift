@@ -6,11 +6,7 @@ import VialBlueprints
 /// The guide's section 7 curl walk-through, over a real socket.
 @Suite struct WalkthroughTests {
     @Test func guideSection7OverASocket() async throws {
-        var config = AppConfig(environment: .testing)
-        config.accessLog = false
-        let services = try Services.inMemory(settings: try AppSettings.load(config))
-        try await DevelopmentSeed.users(into: services.users)
-        try await makeApp(config: config, services: services).withLiveServer { client in
+        try await BundledApp().app.withLiveServer { client in
             // Register a new user
             let registered = try await client.post(
                 "/auth/register", json: ["username": "newuser", "email": "newuser@example.com", "password": "newpassword"])
@@ -50,12 +46,7 @@ import VialBlueprints
 
 extension WalkthroughTests {
     @Test func limitsAndCacheOverASocket() async throws {
-        var config = try AppConfig.load(from: ["APP_ENV": "testing", "RATELIMIT_ENABLED": "true"])
-        config.accessLog = false
-        // Frozen clock: the login limit's minute window must not roll over mid-test.
-        let services = try Services.inMemory(settings: try AppSettings.load(config), clock: { 1_800_000_030 })
-        try await DevelopmentSeed.users(into: services.users)
-        try await makeApp(config: config, services: services).withLiveServer { client in
+        try await BundledApp(["RATELIMIT_ENABLED": "true"]).app.withLiveServer { client in
             var token = ""
             for attempt in 1...6 {
                 let response = try await client.post("/auth/login", json: ["username": "user", "password": "password"])
