@@ -5,9 +5,6 @@ public struct JobRecord: Sendable, Equatable, Codable {
     /// queued → running → succeeded, or running → retrying → running … → failed.
     public enum State: String, Sendable, Codable, CaseIterable {
         case queued, running, retrying, succeeded, failed
-
-        /// Whether the job is done (its result or error is final).
-        public var isFinished: Bool { self == .succeeded || self == .failed }
     }
 
     public var id: String
