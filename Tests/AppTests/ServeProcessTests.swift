@@ -157,6 +157,14 @@ import VialBlueprints
         "sqlite:///" + FileManager.default.temporaryDirectory.appendingPathComponent("vial-\(UUID().uuidString).db").path
     }
 
+    @Test func workerRefusesAConcurrencyOutOfRange() throws {
+        for value in ["0", "65"] {
+            let (status, _, errors) = try app(["worker", "--concurrency", value], environment: ["DATABASE_URL": temporaryDatabaseURL()])
+            #expect(status != 0)
+            #expect(errors.contains("--concurrency must be from 1 to 64"))
+        }
+    }
+
     @Test func productionRefusesWithoutASecret() throws {
         let (status, _, errors) = try app(["serve", "--port", "0"], environment: ["APP_ENV": "production"])
         #expect(status == 2)
