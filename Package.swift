@@ -15,8 +15,9 @@ let package = Package(
     products: [
         .library(name: "Vial", targets: ["Vial"]),
         .library(name: "VialMiddleware", targets: ["VialMiddleware"]),
+        .library(name: "VialApp", targets: ["VialApp"]),
         .library(name: "VialBlueprints", targets: ["VialBlueprints"]),
-        .executable(name: "App", targets: ["VialApp"]),
+        .executable(name: "App", targets: ["AppMain"]),
         .executable(name: "Examples", targets: ["VialExamples"]),
     ],
     dependencies: [
@@ -55,26 +56,36 @@ let package = Package(
             path: "Sources/Middleware",
             swiftSettings: swiftSettings
         ),
+        // The composition root as a library: the plugin contract, per-plugin migrations, settings,
+        // start-up checks and the whole command line. Anyone's `main.swift` is a few lines over it.
         .target(
-            name: "VialBlueprints",
-            dependencies: ["Vial", "VialMiddleware", .product(name: "GRDB", package: "GRDB.swift")],
-            path: "Sources/Blueprints",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
             name: "VialApp",
             dependencies: [
-                "Vial", "VialMiddleware", "VialBlueprints",
+                "Vial", "VialMiddleware",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
+            path: "Sources/VialApp",
+            swiftSettings: swiftSettings
+        ),
+        // The bundled features, each a plugin through VialApp's public contract.
+        .target(
+            name: "VialBlueprints",
+            dependencies: ["Vial", "VialMiddleware", "VialApp", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Sources/Blueprints",
+            swiftSettings: swiftSettings
+        ),
+        // `App`: the bundled plugins handed to VialApp's command line.
+        .executableTarget(
+            name: "AppMain",
+            dependencies: ["VialApp", "VialBlueprints"],
             path: "Sources/App",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "VialExamples",
             dependencies: [
-                "Vial", "VialMiddleware", "VialBlueprints",
+                "Vial", "VialMiddleware", "VialApp", "VialBlueprints",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/Examples",
@@ -99,7 +110,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "JobBench",
-            dependencies: ["Vial", "VialMiddleware", "VialBlueprints", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Vial", "VialMiddleware", "VialApp", "VialBlueprints", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/JobBench",
             swiftSettings: swiftSettings
         ),
@@ -115,13 +126,19 @@ let package = Package(
         ),
         .testTarget(
             name: "VialBlueprintsTests",
-            dependencies: ["VialBlueprints"],
+            dependencies: ["VialBlueprints", "VialApp"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VialAppTests",
+            dependencies: ["VialApp", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "AppTests",
             dependencies: [
-                "VialApp", "VialExamples", "Vial",
+                "VialApp", "VialBlueprints", "VialExamples", "Vial",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

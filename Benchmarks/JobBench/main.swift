@@ -6,6 +6,7 @@
 import Foundation
 import Logging
 import Vial
+import VialApp
 import VialBlueprints
 import VialMiddleware
 
@@ -24,7 +25,8 @@ defer { try? FileManager.default.removeItem(at: folder) }
 
 func database(_ name: String) async throws -> AppDatabase {
     let database = try AppDatabase(.file(folder.appendingPathComponent("\(name).db").path))
-    try await database.writer.writeWithoutTransaction { db in _ = try Migrator().upgrade(db) }
+    let migrator = try Bundled.application.migrator()
+    try await database.writer.writeWithoutTransaction { db in _ = try migrator.upgrade(db) }
     return database
 }
 

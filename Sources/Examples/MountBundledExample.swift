@@ -1,31 +1,37 @@
 import Foundation
 import Vial
+import VialApp
 import VialBlueprints
 import VialMiddleware
 
-/// Mounting the bundled API in your own service: auth at `/v1/account`, tasks at
-/// `/v1/todo`, next to a blueprint of your own that reuses the same JWT check.
+/// Mounting the bundled API in your own service: auth at `/v1/account`, tasks at `/v1/todo`,
+/// next to a plugin of your own whose routes use the same tokens and the typed current user.
 enum MountBundledExample {
-    static func make(_ config: AppConfig) -> App {
-        // The bundled pieces need a database (migrated) and JWT settings.
-        let database = try! AppDatabase.inMemory()  // in memory: the example keeps nothing
-        try! database.writer.writeWithoutTransaction { db in _ = try Migrator().upgrade(db) }
-        let jwt = JWTManager(
-            issuer: TokenIssuer(codec: JWTCodec(secret: "example-secret-change-me-please")),
-            revocations: SQLiteRevocationStore(database, clock: { Int(Date().timeIntervalSince1970) }))
+    /// A plugin of our own: one blueprint, protected by auth's JWT.
+    struct StatsPlugin: Plugin {
+        var name: String { "stats" }
+        var dependencies: [String] { ["auth"] }
 
-        let app = App("mount-bundled", config: config)
-        app.use(jwt)
-        app.register(AuthBlueprint.make(users: SQLiteUserStore(database), jwt: jwt), urlPrefix: "/v1/account")
-        app.register(TasksBlueprint.make(tasks: SQLiteTaskStore(database)), urlPrefix: "/v1/todo")
-
-        // Our own blueprint, protected by the same tokens.
-        let stats = Blueprint("stats", urlPrefix: "/v1/stats")
-        stats.use(jwtRequired())
-        stats.get("/whoami", name: "whoami") { req in
-            ["user_id": .string(req.identity ?? ""), "role": .string(req.jwtClaims?.role ?? "")] as JSON
+        func setUp(_ context: PluginContext) throws {
+            let stats = Blueprint("stats", urlPrefix: "/v1/stats")
+            stats.use(jwtRequired())
+            stats.get("/whoami", name: "whoami") { req in
+                let user = try req.currentUser()
+                return ["user_id": .string(String(user.id)), "role": .string(user.role.rawValue)] as JSON
+            }
+            context.app.register(stats)
         }
-        app.register(stats)
-        return app
+    }
+
+    static let application = Application(
+        "mount-bundled",
+        plugins: [
+            HealthPlugin(), AuthPlugin(urlPrefix: "/v1/account"), JobsPlugin(), TasksPlugin(urlPrefix: "/v1/todo"),
+            StatsPlugin(),
+        ])
+
+    static func make(_ config: AppConfig) -> App {
+        // In memory: the example keeps nothing. A real app hands `application.main()` its command line.
+        try! application.assembleInMemory(config: config).app
     }
 }

@@ -2,14 +2,14 @@ import Foundation
 import Testing
 import Vial
 import VialBlueprints
-@testable import VialApp
+import VialApp
 
 @Suite struct AppFactoryTests {
     @Test(arguments: ClientKind.allCases) func healthAnswersOK(kind: ClientKind) async throws {
         var config = AppConfig(environment: .testing)
         config.accessLog = false
-        let services = try Services.inMemory(settings: try AppSettings.load(config))
-        try await kind.run(makeApp(config: config, services: services)) { client in
+        let services = try BundledServices(config)
+        try await kind.run(services.app) { client in
             let response = try await client.get("/health")
             #expect(response.status == .ok)
             #expect(try response.json() == ["status": "ok", "database": "ok"])
@@ -23,8 +23,8 @@ import VialBlueprints
             .deletingLastPathComponent()
         let doc = try String(contentsOf: root.appendingPathComponent("docs/routes.md"), encoding: .utf8)
         let config = AppConfig(environment: .testing)
-        let services = try Services.inMemory(settings: try AppSettings.load(config))
-        let table = RouteListing.render(try makeApp(config: config, services: services).routes())
+        let services = try BundledServices(config)
+        let table = RouteListing.render(try services.app.routes())
         #expect(doc == RoutesDoc.render(table))
     }
 
@@ -48,17 +48,16 @@ import VialBlueprints
 
     @Test func settingsNameBadVariables() throws {
         #expect(throws: ConfigError(variable: "JWT_SECRET_KEY", reason: "must be set in production")) {
-            _ = try AppSettings.load(try AppConfig.load(from: ["APP_ENV": "production"]))
+            _ = try BundledServices(variables: ["APP_ENV": "production"])
         }
-        #expect(throws: ConfigError.self) { _ = try AppSettings.load(try AppConfig.load(from: ["DATABASE_URL": "postgres://x"])) }
+        #expect(throws: ConfigError.self) { _ = try BundledServices(variables: ["DATABASE_URL": "postgres://x"]) }
         #expect(throws: ConfigError.self) {
-            _ = try AppSettings.load(try AppConfig.load(from: ["JWT_ACCESS_TOKEN_EXPIRES": "soon"]))
+            _ = try BundledServices(variables: ["JWT_ACCESS_TOKEN_EXPIRES": "soon"])
         }
-        let testing = try AppSettings.load(try AppConfig.load(from: ["APP_ENV": "testing"]))
-        #expect(testing.database == .memory)
-        #expect(testing.usesDevelopmentSecret)
-        let development = try AppSettings.load(try AppConfig.load(from: [:]))
-        #expect(development.database == .file("instance/tasks_dev.db"))
+        let testing = try AppConfig.load(from: ["APP_ENV": "testing"])
+        #expect(try CoreSettings.load(testing).database == .memory)
+        #expect(try AuthSettings.load(testing).usesDevelopmentSecret)
+        #expect(try CoreSettings.load(try AppConfig.load(from: [:])).database == .file("instance/tasks_dev.db"))
         #expect(try DatabaseLocation(url: "sqlite:////var/data/app.db") == .file("/var/data/app.db"))
     }
 
@@ -78,8 +77,8 @@ import VialBlueprints
 @Suite struct BundledRouteDocsTests {
     @Test func everyBundledRouteIsDocumentedNextToItsCode() throws {
         let config = AppConfig(environment: .testing)
-        let services = try Services.inMemory(settings: try AppSettings.load(config))
-        let routes = try makeApp(config: config, services: services).routes()
+        let services = try BundledServices(config)
+        let routes = try services.app.routes()
         for route in routes {
             #expect(route.summary != nil, "\(route.endpoint)")
             #expect(!route.docs.tags.isEmpty, "\(route.endpoint)")
@@ -136,9 +135,9 @@ enum PythonTools {
 extension BundledOpenAPITests {
     @Test func theBundledDocumentValidates() throws {
         let config = AppConfig(environment: .testing)
-        let services = try Services.inMemory(settings: try AppSettings.load(config))
+        let services = try BundledServices(config)
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("vial-openapi-\(UUID().uuidString).json").path
-        try apiDocument(makeApp(config: config, services: services)).write(toFile: path, atomically: true, encoding: .utf8)
+        try Bundled.application.apiDocument(services.assembly).write(toFile: path, atomically: true, encoding: .utf8)
         let result = try Self.python(
             """
             import sys

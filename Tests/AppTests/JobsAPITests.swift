@@ -3,7 +3,7 @@ import Testing
 import Vial
 import VialBlueprints
 import VialMiddleware
-@testable import VialApp
+import VialApp
 
 /// The guide's section 13 through the whole app in-process: 202 + Location, the job status
 /// endpoint, process_task_data and send_confirmation_email. Workers are stepped by hand with
@@ -11,7 +11,7 @@ import VialMiddleware
 @Suite struct JobsAPITests {
     struct Fixture {
         let client: TestClient
-        let services: Services
+        let services: BundledServices
         let clock = ManualClock()
         var user: HTTPHeaders = [:]
         var admin: HTTPHeaders = [:]
@@ -183,7 +183,7 @@ import VialMiddleware
     }
 
     @Test func creatingATaskSucceedsWhenTheEmailCannotBeQueued() async throws {
-        let services = try Services.inMemory(settings: try AppSettings.load(AppConfig(environment: .testing)))
+        let services = try BundledServices(AppConfig(environment: .testing))
         let users = try await DevelopmentSeed.users(into: services.users)
         let app = App(config: AppConfig(environment: .testing))
         app.use(services.jwt)
@@ -198,18 +198,17 @@ import VialMiddleware
     }
 
     @Test func jobSettingsAreChecked() throws {
-        let defaults = try AppSettings.load(AppConfig(environment: .testing))
-        #expect(defaults.jobsConcurrency == 1)
-        #expect(defaults.jobsResultExpires == 3600)
-        #expect(defaults.jobsVisibilityTimeout == 60)
-        let off = try AppSettings.load(try AppConfig.load(from: ["JOBS_CONCURRENCY": "0"]))
-        #expect(try Services.inMemory(settings: off).inProcessWorkers == nil)
-        let three = try AppSettings.load(try AppConfig.load(from: ["JOBS_CONCURRENCY": "3", "JOBS_RESULT_EXPIRES": "60"]))
-        let services = try Services.inMemory(settings: three)
-        #expect(services.inProcessWorkers?.concurrency == 3)
+        let defaults = try BundledServices(AppConfig(environment: .testing)).jobsSettings
+        #expect(defaults.concurrency == 1)
+        #expect(defaults.resultExpires == 3600)
+        #expect(defaults.visibilityTimeout == 60)
+        let off = try BundledServices(variables: ["JOBS_CONCURRENCY": "0"])
+        #expect(off.assembly.services.isEmpty)
+        let services = try BundledServices(variables: ["JOBS_CONCURRENCY": "3", "JOBS_RESULT_EXPIRES": "60"])
+        #expect((services.assembly.services.first as? JobWorkers)?.concurrency == 3)
         #expect(services.jobs.resultExpiry == 60)
         for (name, value) in [("JOBS_CONCURRENCY", "-1"), ("JOBS_CONCURRENCY", "many"), ("JOBS_RESULT_EXPIRES", "0"), ("JOBS_VISIBILITY_TIMEOUT", "soon")] {
-            #expect(throws: ConfigError.self, "\(name)=\(value)") { _ = try AppSettings.load(try AppConfig.load(from: [name: value])) }
+            #expect(throws: ConfigError.self, "\(name)=\(value)") { _ = try BundledServices(variables: [name: value]) }
         }
     }
 }

@@ -2,11 +2,11 @@ import Testing
 import Vial
 import VialBlueprints
 import VialMiddleware
-@testable import VialApp
+import VialApp
 
 /// Rate limits and caching as the bundled app wires them.
 @Suite struct LimitsAndCacheWiringTests {
-    func client(_ variables: [String: String] = [:]) async throws -> (TestClient, Services) {
+    func client(_ variables: [String: String] = [:]) async throws -> (TestClient, BundledServices) {
         let bundled = try await BundledApp(variables)
         return (try bundled.app.testClient(), bundled.services)
     }
@@ -86,10 +86,10 @@ import VialMiddleware
     }
 
     @Test func badLimitAndCacheSettingsAreNamed() {
-        #expect(throws: ConfigError.self) { _ = try AppSettings.load(try AppConfig.load(from: ["RATELIMIT_DEFAULT": "lots"])) }
-        #expect(throws: ConfigError.self) { _ = try AppSettings.load(try AppConfig.load(from: ["RATELIMIT_STORAGE_URI": "redis://x"])) }
-        #expect(throws: ConfigError.self) { _ = try AppSettings.load(try AppConfig.load(from: ["CACHE_TYPE": "Memcached"])) }
-        #expect(throws: ConfigError.self) { _ = try AppSettings.load(try AppConfig.load(from: ["RATELIMIT_ENABLED": "maybe"])) }
+        #expect(throws: ConfigError.self) { _ = try BundledServices(variables: ["RATELIMIT_DEFAULT": "lots"]) }
+        #expect(throws: ConfigError.self) { _ = try BundledServices(variables: ["RATELIMIT_STORAGE_URI": "redis://x"]) }
+        #expect(throws: ConfigError.self) { _ = try BundledServices(variables: ["CACHE_TYPE": "Memcached"]) }
+        #expect(throws: ConfigError.self) { _ = try BundledServices(variables: ["RATELIMIT_ENABLED": "maybe"]) }
     }
 }
 
@@ -106,16 +106,16 @@ extension LimitsAndCacheWiringTests {
     @Test func productionAddsSecurityHeaders() async throws {
         var config = try AppConfig.load(from: ["APP_ENV": "production", "JWT_SECRET_KEY": "a-production-secret-value"])
         config.accessLog = false
-        let services = try Services.inMemory(settings: try AppSettings.load(config))
-        let production = try makeApp(config: config, services: services).testClient()
+        let services = try BundledServices(config)
+        let production = try services.app.testClient()
         #expect(try await production.get("/health").header("X-Content-Type-Options") == "nosniff")
         let (development, _) = try await client(["APP_ENV": "development"])
         #expect(try await development.get("/health").header("X-Content-Type-Options") == nil)
     }
 
     @Test func rateLimitStrategyIsConfigurable() throws {
-        let settings = try AppSettings.load(try AppConfig.load(from: ["RATELIMIT_STRATEGY": "sliding-window-counter"]))
-        #expect(settings.rateLimitStrategy == .slidingWindowCounter)
-        #expect(throws: ConfigError.self) { _ = try AppSettings.load(try AppConfig.load(from: ["RATELIMIT_STRATEGY": "leaky-bucket"])) }
+        let services = try BundledServices(variables: ["RATELIMIT_STRATEGY": "sliding-window-counter"])
+        #expect(services.limiter.strategy == .slidingWindowCounter)
+        #expect(throws: ConfigError.self) { _ = try BundledServices(variables: ["RATELIMIT_STRATEGY": "leaky-bucket"]) }
     }
 }

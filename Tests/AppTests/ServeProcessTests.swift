@@ -2,6 +2,7 @@ import Foundation
 import NIOPosix
 import Testing
 import Vial
+import VialApp
 import VialBlueprints
 
 /// `App serve` as a user runs it: the built binary, real signals.
@@ -179,25 +180,31 @@ import VialBlueprints
         #expect(errors.contains("migration(s) pending"))
     }
 
-    @Test func dbCommandsMoveBothWays() throws {
+    @Test func dbCommandsMoveBothWaysPerPlugin() throws {
         let environment = ["DATABASE_URL": temporaryDatabaseURL()]
-        #expect(try app(["db", "current"], environment: environment).1 == "base\n")
+        #expect(try app(["db", "current"], environment: environment).1 == "auth: base\njobs: base\ntasks: base\n")
         #expect(try app(["db", "upgrade"], environment: environment).0 == 0)
-        #expect(try app(["db", "current"], environment: environment).1 == "0004 (head)\n")
-        let down = try app(["db", "downgrade", "0001"], environment: environment)
-        #expect(down.1.contains("Downgraded 0002: add tasks.due_date"))
-        #expect(try app(["db", "current"], environment: environment).1 == "0001\n")
-        #expect(try app(["db", "stamp", "0004"], environment: environment).0 == 0)
-        #expect(try app(["db", "current"], environment: environment).1 == "0004 (head)\n")
-        #expect(try app(["db", "upgrade", "9999"], environment: environment).0 == 1)
-        #expect(try app(["db", "history"]).1.contains("0001 -> 0002, add tasks.due_date"))
+        let head = "auth: 0002 (head)\njobs: 0001 (head)\ntasks: 0003 (head)\n"
+        #expect(try app(["db", "current"], environment: environment).1 == head)
+        let down = try app(["db", "downgrade", "tasks", "0001"], environment: environment)
+        #expect(down.1.contains("Downgraded tasks 0002: add tasks.due_date"))
+        #expect(try app(["db", "current"], environment: environment).1 == "auth: 0002 (head)\njobs: 0001 (head)\ntasks: 0001\n")
+        #expect(try app(["db", "stamp", "tasks", "0003"], environment: environment).0 == 0)
+        #expect(try app(["db", "current"], environment: environment).1 == head)
+        let refused = try app(["db", "downgrade", "auth", "base"], environment: environment)
+        #expect(refused.0 == 1)
+        #expect(refused.2.contains("Cannot take 'auth' to base while jobs, tasks"))
+        #expect(try app(["db", "upgrade", "tasks", "9999"], environment: environment).0 == 1)
+        #expect(try app(["db", "upgrade", "notes"], environment: environment).2.contains("No installed plugin is named 'notes'"))
+        #expect(try app(["db", "history"]).1.contains("tasks: 0001 -> 0002, add tasks.due_date"))
     }
 
     @Test func initDBSeedsAndCreateUserReadsThePasswordFromStdin() throws {
         let environment = ["DATABASE_URL": temporaryDatabaseURL()]
         let initialized = try app(["init-db", "--sample-tasks"], environment: environment)
         #expect(initialized.0 == 0)
-        #expect(initialized.1.contains("seeded admin/password"))
+        #expect(initialized.1.contains("Seeded development users: admin/password"))
+        #expect(initialized.1.contains("Created sample tasks for admin and user."))
         let created = try app(["create-user", "carol", "--email", "carol@example.com", "--role", "admin"], environment: environment, input: "a-long-password\n")
         #expect(created.0 == 0)
         #expect(created.1.contains("Created user carol"))

@@ -3,13 +3,13 @@ import Testing
 import Vial
 import VialBlueprints
 import VialMiddleware
-@testable import VialApp
+import VialApp
 
 /// The guide's section 9 suite (auth workshop and tasks), through the whole app in-process.
 @Suite struct TaskAPITests {
     struct Fixture {
         let client: TestClient
-        let services: Services
+        let services: BundledServices
         var userToken = ""
         var adminToken = ""
     }

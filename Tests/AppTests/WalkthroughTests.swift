@@ -1,7 +1,7 @@
 import Testing
 import Vial
 import VialBlueprints
-@testable import VialApp
+import VialApp
 
 /// The guide's section 7 curl walk-through, over a real socket.
 @Suite struct WalkthroughTests {

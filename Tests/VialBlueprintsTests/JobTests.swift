@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import Vial
+import VialApp
 @testable import VialBlueprints
 
 /// Counts runs per key.
@@ -27,7 +28,8 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
 
 func migratedDatabase(_ location: DatabaseLocation = .memory) async throws -> AppDatabase {
     let database = try AppDatabase(location)
-    try await database.writer.writeWithoutTransaction { db in _ = try Migrator().upgrade(db) }
+    let migrator = try Bundled.application.migrator()
+    try await database.writer.writeWithoutTransaction { db in _ = try migrator.upgrade(db) }
     return database
 }
 

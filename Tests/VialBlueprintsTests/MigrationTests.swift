@@ -2,98 +2,171 @@ import Foundation
 import GRDB
 import Synchronization
 import Testing
+import VialApp
 @testable import VialBlueprints
 
+/// The bundled plugins' migrations: auth (users, blocklist), jobs (queue), tasks (tasks, due dates, outbox).
 @Suite struct MigrationTests {
+    let migrator: Migrator
+
+    init() throws { migrator = try Bundled.application.migrator() }
+
     func columns(_ db: Database, _ table: String) throws -> [String] {
         try db.columns(in: table).map(\.name)
     }
 
-    @Test func upgradeAppliesEveryRevisionInOrder() async throws {
+    @Test func upgradeRunsEveryPluginInDependencyOrder() async throws {
         // Given an empty database
         let database = try AppDatabase.inMemory()
-        // When it is upgraded to head
-        let applied = try await database.writer.writeWithoutTransaction { db in try Migrator().upgrade(db) }
-        // Then every revision ran and head is recorded
-        #expect(applied.map(\.id) == ["0001", "0002", "0003", "0004"])
-        let (current, taskColumns) = try await database.writer.read { db in
-            (try Migrator().current(db), try columns(db, "tasks"))
-        }
-        #expect(current == "0004")
+        // When it is upgraded
+        let applied = try await database.writer.writeWithoutTransaction { db in try migrator.upgrade(db) }
+        // Then auth's users exist before tasks reference them, and each plugin is at its head
+        #expect(applied.map { "\($0.plugin) \($0.id)" } == ["auth 0001", "auth 0002", "jobs 0001", "tasks 0001", "tasks 0002", "tasks 0003"])
+        let (current, taskColumns) = try await database.writer.read { db in (try migrator.current(db), try columns(db, "tasks")) }
+        #expect(current == ["auth": "0002", "jobs": "0001", "tasks": "0003"])
         #expect(taskColumns.contains("due_date"))
+        #expect(try await database.writer.read { db in try migrator.pending(db) }.isEmpty)
     }
 
-    @Test func downgradeDropsDueDateAndUpgradeBringsItBackKeepingData() async throws {
+    @Test func installOrderDoesNotMatter() throws {
+        let reversed = Application("x", plugins: Bundled.plugins.reversed())
+        #expect(try reversed.migrator().chains.map(\.plugin) == migrator.chains.map(\.plugin))
+    }
+
+    @Test func downgradeOnePluginKeepsTheOthersAndTheirData() async throws {
         // Given a database at head with a user and a task that has a due date
         let database = try AppDatabase.inMemory()
-        try await database.writer.writeWithoutTransaction { db in _ = try Migrator().upgrade(db) }
-        let users = SQLiteUserStore(database)
+        try await database.writer.writeWithoutTransaction { db in _ = try migrator.upgrade(db) }
+        let owner = try await SQLiteUserStore(database).create(
+            User(username: "u", email: "u@example.com", passwordHash: "x", role: .user, createdAt: "2026-01-01T00:00:00Z"))
         let tasks = SQLiteTaskStore(database)
-        let owner = try await users.create(User(username: "u", email: "u@example.com", passwordHash: "x", role: .user, createdAt: "2026-01-01T00:00:00Z"))
         let task = try await tasks.create(
             TaskItem(title: "keep me", dueDate: "2026-12-01", ownerId: owner.id!, createdAt: "2026-01-01T00:00:00Z", updatedAt: "2026-01-01T00:00:00Z"))
 
-        // When it is downgraded to 0001
-        let undone = try await database.writer.writeWithoutTransaction { db in try Migrator().downgrade(db, to: "0001") }
-        #expect(undone.map(\.id) == ["0004", "0003", "0002"])
-        let (afterDowngrade, columnsAfter, title) = try await database.writer.read { db in
-            (
-                try Migrator().current(db), try columns(db, "tasks"),
-                try String.fetchOne(db, sql: "SELECT title FROM tasks WHERE id = ?", arguments: [task.id])
-            )
+        // When tasks alone is downgraded to 0001
+        let undone = try await database.writer.writeWithoutTransaction { db in try migrator.downgrade(db, plugin: "tasks", to: "0001") }
+        #expect(undone.map(\.id) == ["0003", "0002"])
+        let (state, columnsAfter, title) = try await database.writer.read { db in
+            (try migrator.current(db), try columns(db, "tasks"), try String.fetchOne(db, sql: "SELECT title FROM tasks WHERE id = ?", arguments: [task.id]))
         }
-        #expect(afterDowngrade == "0001")
+        #expect(state == ["auth": "0002", "jobs": "0001", "tasks": "0001"])
         #expect(!columnsAfter.contains("due_date"))
         #expect(title == "keep me")
 
         // Then upgrading again restores the column with the rows intact (the due date itself is gone)
-        try await database.writer.writeWithoutTransaction { db in _ = try Migrator().upgrade(db) }
+        try await database.writer.writeWithoutTransaction { db in _ = try migrator.upgrade(db) }
         let restored = try #require(try await tasks.find(id: task.id!))
         #expect(restored.title == "keep me")
         #expect(restored.dueDate == nil)
     }
 
-    @Test func downgradeToBaseEmptiesTheSchema() async throws {
+    @Test func aPluginCannotGoToBaseUnderItsDependents() async throws {
         let database = try AppDatabase.inMemory()
         try await database.writer.writeWithoutTransaction { db in
-            let migrator = Migrator()
             try migrator.upgrade(db)
-            try migrator.downgrade(db, to: "base")
-            #expect(try migrator.current(db) == nil)
-            #expect(try !db.tableExists("users"))
-            #expect(try migrator.pending(db).count == 4)
+            #expect(throws: Migrator.Failure.dependentsPresent(plugin: "auth", dependents: ["jobs", "tasks"])) {
+                try migrator.downgrade(db, plugin: "auth", to: "base")
+            }
+            #expect(try db.tableExists("users"))
+            // One step above base is fine: the blocklist goes, users stay.
+            #expect(try migrator.downgrade(db, plugin: "auth").map(\.id) == ["0002"])
+            #expect(try !db.tableExists("token_blocklist"))
         }
     }
 
-    @Test func downgradeWithoutTargetGoesOneStep() async throws {
+    @Test func downgradeAllEmptiesTheSchemaDependentsFirst() async throws {
         let database = try AppDatabase.inMemory()
         try await database.writer.writeWithoutTransaction { db in
-            let migrator = Migrator()
             try migrator.upgrade(db)
-            #expect(try migrator.downgrade(db).map(\.id) == ["0004"])
-            #expect(try migrator.current(db) == "0003")
+            let undone = try migrator.downgradeAll(db)
+            #expect(undone.first?.plugin == "tasks")
+            #expect(undone.last?.plugin == "auth")
+            #expect(try migrator.current(db).isEmpty)
+            #expect(try !db.tableExists("users"))
+            #expect(try migrator.pending(db).count == 6)
+        }
+    }
+
+    @Test func upgradingOnePluginUpgradesWhatItDependsOnFirst() async throws {
+        let database = try AppDatabase.inMemory()
+        try await database.writer.writeWithoutTransaction { db in
+            let applied = try migrator.upgrade(db, plugin: "tasks", to: "0001")
+            #expect(applied.map { "\($0.plugin) \($0.id)" } == ["auth 0001", "auth 0002", "jobs 0001", "tasks 0001"])
+            #expect(try migrator.current(db)["tasks"] == "0001")
         }
     }
 
     @Test func stampRecordsWithoutRunning() async throws {
         let database = try AppDatabase.inMemory()
         try await database.writer.writeWithoutTransaction { db in
-            let migrator = Migrator()
-            try migrator.stamp(db, "0002")
-            #expect(try migrator.current(db) == "0002")
+            try migrator.stamp(db, plugin: "auth", "0001")
+            #expect(try migrator.current(db) == ["auth": "0001"])
             #expect(try !db.tableExists("users"))
-            #expect(throws: Migrator.Failure.unknownRevision("9999")) { try migrator.stamp(db, "9999") }
+            #expect(throws: Migrator.Failure.unknownRevision(plugin: "auth", id: "9999")) { try migrator.stamp(db, plugin: "auth", "9999") }
+            #expect(throws: Migrator.Failure.unknownPlugin("notes")) { try migrator.stamp(db, plugin: "notes", "0001") }
         }
     }
 
     @Test func aFailingStepLeavesThePreviousRevision() async throws {
-        let broken = Migrator(revisions: Migrator.bundled + [
-            Revision(id: "9001", message: "broken", upgrade: { db in try db.execute(sql: "THIS IS NOT SQL") }, downgrade: { _ in }),
-        ])
+        let broken = Migrator(
+            migrator.chains + [
+                MigrationChain(
+                    plugin: "broken", dependencies: ["tasks"],
+                    revisions: [Revision("0001", "ok", up: "CREATE TABLE fine (id INTEGER)", down: "DROP TABLE fine"), Revision("0002", "broken", up: "THIS IS NOT SQL", down: "")])
+            ])
         let database = try AppDatabase.inMemory()
         await #expect(throws: (any Error).self) { try await database.writer.writeWithoutTransaction { db in try broken.upgrade(db) } }
         let current = try await database.writer.read { db in try broken.current(db) }
-        #expect(current == "0004")
+        #expect(current == ["auth": "0002", "jobs": "0001", "tasks": "0003", "broken": "0001"])
+    }
+
+    // MARK: Databases made before per-plugin migrations
+
+    /// A copy of a database the pre-plugin `App` made (`init-db --sample-tasks`, then `create-user carol`;
+    /// the 0002 file then `db downgrade 0002`), in a fresh folder.
+    func legacyCopy(_ name: String) throws -> (AppDatabase, URL) {
+        let source = try #require(Bundle.module.url(forResource: "legacy-\(name)", withExtension: "sqlite", subdirectory: "Fixtures"))
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vial-legacy-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let copy = folder.appendingPathComponent("app.db")
+        try FileManager.default.copyItem(at: source, to: copy)
+        return (try AppDatabase(.file(copy.path)), folder)
+    }
+
+    @Test func aDatabaseAtTheOldHeadUpgradesInPlaceWithNothingLost() async throws {
+        let (database, folder) = try legacyCopy("0004")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // Read without writing: every plugin is already at its head
+        let before = try await database.writer.read { db in (try migrator.current(db), try migrator.pending(db)) }
+        #expect(before.0 == ["auth": "0002", "jobs": "0001", "tasks": "0003"])
+        #expect(before.1.isEmpty)
+        // Upgrading moves the record to vial_migrations and runs nothing
+        let applied = try await database.writer.writeWithoutTransaction { db in try migrator.upgrade(db) }
+        #expect(applied.isEmpty)
+        let (legacyTable, recorded) = try await database.writer.read { db in
+            (try db.tableExists("schema_version"), try String.fetchAll(db, sql: "SELECT plugin || ' ' || revision FROM vial_migrations ORDER BY plugin"))
+        }
+        #expect(!legacyTable)
+        #expect(recorded == ["auth 0002", "jobs 0001", "tasks 0003"])
+        // The users and their tasks are all there, and the app logs carol in
+        let users = SQLiteUserStore(database)
+        #expect(try await users.count() == 3)
+        #expect(try await users.find(username: "carol")?.email == "carol@example.com")
+        #expect(try await SQLiteTaskStore(database).list(owner: nil, status: nil, page: 1, perPage: 100).total == 4)
+    }
+
+    @Test func aDatabaseAtAnOldRevisionGetsOnlyWhatItLacks() async throws {
+        let (database, folder) = try legacyCopy("0002")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let pending = try await database.writer.read { db in try migrator.pending(db) }
+        #expect(pending.map { "\($0.plugin) \($0.id)" } == ["auth 0002", "jobs 0001", "tasks 0003"])
+        let applied = try await database.writer.writeWithoutTransaction { db in try migrator.upgrade(db) }
+        #expect(applied.map { "\($0.plugin) \($0.id)" } == ["auth 0002", "jobs 0001", "tasks 0003"])
+        #expect(try await SQLiteTaskStore(database).list(owner: nil, status: nil, page: 1, perPage: 100).total == 4)
+        let tables = try await database.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        }
+        #expect(tables == ["jobs", "outbox", "tasks", "token_blocklist", "users", "vial_migrations"])
     }
 
     @Test func fileDatabasesAreCreatedInWALMode() async throws {
@@ -116,7 +189,8 @@ import Testing
 @Suite struct StoreTests {
     func database() async throws -> AppDatabase {
         let database = try AppDatabase.inMemory()
-        try await database.writer.writeWithoutTransaction { db in _ = try Migrator().upgrade(db) }
+        let migrator = try Bundled.application.migrator()
+        try await database.writer.writeWithoutTransaction { db in _ = try migrator.upgrade(db) }
         return database
     }
 

@@ -1,4 +1,5 @@
 import Vial
+import VialMiddleware
 
 /// `GET /health`: 200 `{"status": "ok"}`, plus `"database": "ok"` when a check is given,
 /// or 503 when the check fails (SPEC section 3).
@@ -6,6 +7,8 @@ public enum HealthBlueprint {
     /// A blueprint named `health`; `databaseCheck` throws when the database is unreachable.
     public static func make(databaseCheck: (@Sendable () async throws -> Void)? = nil) -> Blueprint {
         let health = Blueprint("health")
+        // Probes poll it: never counted against the app's default limits.
+        health.use(rateLimitExempt())
         // Liveness (and database reachability, when a check is wired in).
         health.get(
             "/health", name: "check",

@@ -28,7 +28,7 @@ public enum JobsBlueprint {
                 responses: [200: .envelope(job, "The job"), 404: .error("Job with ID X not found (or not yours, or expired)")])
         ) { req in
             let id: String = try req.param("job_id")
-            let caller = try Caller(req)
+            let caller = try CurrentUser(req)
             guard let record = try await jobs.job(id), caller.isAdmin || record.owner == String(caller.id) else {
                 throw HTTPError.notFound("Job with ID \(id) not found")
             }

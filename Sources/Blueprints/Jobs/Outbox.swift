@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Vial
+import VialApp
 
 /// One message the app "sent": the confirmation-email job records it here instead of talking
 /// to a mail server (revision 0004's `outbox` table). A real mailer would read from here.

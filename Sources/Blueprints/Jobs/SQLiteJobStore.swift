@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Vial
+import VialApp
 
 extension JobRecord: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "jobs"

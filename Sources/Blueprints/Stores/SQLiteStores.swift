@@ -1,4 +1,5 @@
 import GRDB
+import VialApp
 import Synchronization
 import VialMiddleware
 

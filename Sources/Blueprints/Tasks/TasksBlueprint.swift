@@ -68,7 +68,7 @@ public enum TasksBlueprint {
 
         /// Drops the cached lists and details of the task's owner, the caller and every admin.
         @Sendable func invalidate(_ req: Request, owner: Int64) async throws {
-            try await dropCached(cache, owners: [owner, try Caller(req).id])
+            try await dropCached(cache, owners: [owner, try CurrentUser(req).id])
         }
 
         /// Stores a changed task, drops the cached copies it makes stale, and answers with it.
@@ -94,7 +94,7 @@ public enum TasksBlueprint {
             let status = query.string("status").flatMap(TaskItem.Status.init)
             let page = query.int("page") ?? 1
             let perPage = query.int("per_page") ?? 20
-            let caller = try Caller(req)
+            let caller = try CurrentUser(req)
             let (items, total) = try await tasks.list(
                 owner: caller.isAdmin ? nil : caller.id, status: status, page: page, perPage: perPage)
             return try .list(items, meta: PageMeta(page: page, perPage: perPage, total: total))
@@ -110,7 +110,7 @@ public enum TasksBlueprint {
                 ])
         ) { req in
             let input = try req.validate(creation)
-            let caller = try Caller(req)
+            let caller = try CurrentUser(req)
             let stamp = Timestamp.string(now())
             let task = try await tasks.create(
                 TaskItem(
@@ -225,7 +225,7 @@ public enum TasksBlueprint {
             ) { req in
                 let task = try await owned(req, tasks)
                 let job = try await jobs.enqueue(
-                    TaskJobs.process, payload: ["task_id": .int(Int(task.id!))], owner: String(try Caller(req).id))
+                    TaskJobs.process, payload: ["task_id": .int(Int(task.id!))], owner: String(try CurrentUser(req).id))
                 logger.info("queued process_task_data for task \(task.id!) as job \(job.id)")
                 return try .accepted(job.statusJSON, location: try req.urlFor("jobs.get_job", ["job_id": job.id], external: true))
             }
@@ -247,7 +247,7 @@ public enum TasksBlueprint {
         return cached(
             timeout: 60, keyPrefix: "tasks",
             tags: { req in
-                guard let caller = try? Caller(req) else { return [] }
+                guard let caller = try? CurrentUser(req) else { return [] }
                 return caller.isAdmin ? ["tasks:user:\(caller.id)", "tasks:admins"] : ["tasks:user:\(caller.id)"]
             })
     }
@@ -258,7 +258,7 @@ public enum TasksBlueprint {
         guard let task = try await tasks.find(id: Int64(id)) else {
             throw HTTPError.notFound("Task with ID \(id) not found")
         }
-        let caller = try Caller(req)
+        let caller = try CurrentUser(req)
         guard caller.isAdmin || task.ownerId == caller.id else {
             throw HTTPError.forbidden("You do not have permission to access this task")
         }
@@ -272,16 +272,3 @@ struct Uncached: Middleware {
     func handle(_ request: Request, next: Handler) async throws -> Response { try await next(request) }
 }
 
-/// Who is calling, from the verified access token.
-struct Caller {
-    let id: Int64
-    let isAdmin: Bool
-
-    init(_ req: Request) throws {
-        guard let claims = req.jwtClaims, let id = Int64(claims.subject) else {
-            throw JWTError.invalid("Token subject is not a user id").httpError
-        }
-        self.id = id
-        self.isAdmin = claims.role == User.Role.admin.rawValue
-    }
-}

@@ -6,7 +6,10 @@ extension App {
     /// CDN unless `assetsURL` (or the `DOCS_ASSETS_URL` setting) points elsewhere; with
     /// `DOCS_ASSETS_DIR` (a folder holding `swagger-ui-bundle.js`, `swagger-ui.css` and, for ReDoc,
     /// `redoc.standalone.js`) Vial serves the assets itself at `/docs/assets`, so the docs work offline.
-    public func mountAPIDocs(title: String, version: String, description: String? = nil, assetsURL: String? = nil) {
+    /// `tags` describes the operations' tags by name.
+    public func mountAPIDocs(
+        title: String, version: String, description: String? = nil, tags: [String: String] = [:], assetsURL: String? = nil
+    ) {
         let document = NIOLockedValueBox<String?>(nil)
         var localAssets: String?
         if let directory = config.values["DOCS_ASSETS_DIR"], !directory.isEmpty {
@@ -28,7 +31,7 @@ extension App {
             // Built once, off the event loop: encoding the whole document takes milliseconds.
             let routes = try self.routes()
             let text = try await runBlocking {
-                try OpenAPIGenerator.json(for: routes, title: title, version: version, description: description)
+                try OpenAPIGenerator.json(for: routes, title: title, version: version, description: description, tags: tags)
             }
             document.withLockedValue { $0 = text }
             return Self.jsonText(text)

@@ -4,9 +4,9 @@ import OpenAPIKit
 /// Builds an OpenAPI 3.1 document from the route table — from each route's `RouteDocs`, its
 /// rule's converters and its middleware's `MiddlewareDocs`. Nothing is declared twice.
 public enum OpenAPIGenerator {
-    /// The document for `routes`.
+    /// The document for `routes`; `tags` describes tags by name (listed in name order).
     public static func document(
-        for routes: [RouteInfo], title: String, version: String, description: String? = nil
+        for routes: [RouteInfo], title: String, version: String, description: String? = nil, tags: [String: String] = [:]
     ) -> OpenAPI.Document {
         var components = ComponentSet()
         var paths: OrderedDictionary<OpenAPI.Path, Either<OpenAPI.Reference<OpenAPI.PathItem>, OpenAPI.PathItem>> = [:]
@@ -36,14 +36,17 @@ public enum OpenAPIGenerator {
             paths: paths,
             components: .init(
                 schemas: schemas,
-                securitySchemes: [OpenAPI.ComponentKey(rawValue: "bearerAuth")!: .b(.http(scheme: "bearer", bearerFormat: "JWT"))]))
+                securitySchemes: [OpenAPI.ComponentKey(rawValue: "bearerAuth")!: .b(.http(scheme: "bearer", bearerFormat: "JWT"))]),
+            tags: tags.isEmpty ? nil : tags.sorted { $0.key < $1.key }.map { OpenAPI.Tag(name: $0.key, description: $0.value) })
     }
 
     /// The document as JSON text (keys sorted, so the bytes are stable).
-    public static func json(for routes: [RouteInfo], title: String, version: String, description: String? = nil) throws -> String {
+    public static func json(
+        for routes: [RouteInfo], title: String, version: String, description: String? = nil, tags: [String: String] = [:]
+    ) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        let data = try encoder.encode(document(for: routes, title: title, version: version, description: description))
+        let data = try encoder.encode(document(for: routes, title: title, version: version, description: description, tags: tags))
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 

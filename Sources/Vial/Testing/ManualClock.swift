@@ -24,6 +24,8 @@ public final class ManualClock: Sendable {
     /// Moves the clock on by `delta` seconds.
     public func advance(_ delta: Double) { seconds.withLockedValue { $0 += delta } }
 
+    /// This clock as the `WallClock` the composition root hands every part.
+    public var clock: WallClock { WallClock { [self] in self.now } }
     /// The clock for APIs that read seconds as a `Double`.
     public var function: @Sendable () -> Double { { [self] in self.now } }
     /// The clock for APIs that read whole seconds.

@@ -1,0 +1,144 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import Vial
+import VialApp
+import VialMiddleware
+
+/// The `auth` plugin: users, JWT (installed app-wide, so any plugin's routes can use
+/// `jwtRequired()`), the token blocklist, `/auth/…` routes, the `create-user` command and the
+/// development users. Settings: `JWT_SECRET_KEY` (required in production), `JWT_ACCESS_TOKEN_EXPIRES`,
+/// `JWT_REFRESH_TOKEN_EXPIRES`. Provides `AuthPlugin.Users` and `AuthPlugin.JWT`.
+public struct AuthPlugin: Plugin {
+    /// The user store, for plugins that need to look users up.
+    public enum Users: StorageKey { public typealias Value = any UserStore }
+    /// The app's `JWTManager` (issuer and revocations).
+    public enum JWT: StorageKey { public typealias Value = JWTManager }
+
+    /// Where the blueprint is mounted.
+    public var urlPrefix: String
+
+    public init(urlPrefix: String = "/auth") { self.urlPrefix = urlPrefix }
+
+    public var name: String { "auth" }
+    public var tags: [String: String] { ["auth": "Accounts and JWT tokens"] }
+    public var commands: [any ParsableCommand.Type] { [CreateUser.self] }
+
+    public var migrations: [Revision] {
+        [
+            Revision(
+                "0001", "create users",
+                up: """
+                    CREATE TABLE users (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        username TEXT NOT NULL UNIQUE,
+                        email TEXT NOT NULL UNIQUE,
+                        password_hash TEXT NOT NULL,
+                        role TEXT NOT NULL DEFAULT 'user' CHECK (role IN ('user', 'admin')),
+                        created_at TEXT NOT NULL
+                    )
+                    """,
+                down: "DROP TABLE users"),
+            Revision(
+                "0002", "create the token blocklist",
+                up: """
+                    CREATE TABLE token_blocklist (
+                        jti TEXT PRIMARY KEY,
+                        expires_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX token_blocklist_expiry ON token_blocklist(expires_at);
+                    """,
+                down: "DROP TABLE token_blocklist"),
+        ]
+    }
+
+    /// The old single `schema_version`: users came with 0001, the blocklist with 0003.
+    public var legacyVersions: [String: String] { ["0001": "0001", "0002": "0001", "0003": "0002", "0004": "0002"] }
+
+    public func setUp(_ context: PluginContext) throws {
+        let settings = try AuthSettings.load(context.config)
+        if settings.usesDevelopmentSecret {
+            context.announce(" * WARNING: JWT_SECRET_KEY is not set; using the development secret. Never do this in production.")
+        }
+        let users = SQLiteUserStore(context.database)
+        let jwt = JWTManager(
+            issuer: TokenIssuer(
+                codec: JWTCodec(secret: settings.secret, clock: context.clock.wholeSeconds),
+                accessLifetime: settings.accessTokenLifetime, refreshLifetime: settings.refreshTokenLifetime),
+            revocations: SQLiteRevocationStore(context.database, clock: context.clock.wholeSeconds))
+        context.app.use(jwt)
+        context.app.register(AuthBlueprint.make(users: users, jwt: jwt, now: context.clock.date), urlPrefix: urlPrefix)
+        context.provide(Users.self, users)
+        context.provide(JWT.self, jwt)
+    }
+
+    /// `admin`/`password` (admin) and `user`/`password` (user) when there are no users yet.
+    public func seed(_ assembly: Assembly, samples: Bool) async throws -> String? {
+        let users = try assembly.require(Users.self)
+        guard try await users.count() == 0 else { return nil }
+        try await DevelopmentSeed.users(into: users, now: assembly.clock.date())
+        return " * Seeded development users: admin/password (admin), user/password (user)"
+    }
+}
+
+/// The auth plugin's settings.
+public struct AuthSettings: Sendable {
+    /// The development fallback; production refuses to start with no secret set.
+    static let developmentSecret = "dev-secret-change-me-0123456789abcdef"
+
+    public var secret: String
+    /// Whether `secret` is the built-in development value (start-up warns).
+    public var usesDevelopmentSecret: Bool
+    public var accessTokenLifetime: Int
+    public var refreshTokenLifetime: Int
+
+    /// Reads `JWT_SECRET_KEY`, `JWT_ACCESS_TOKEN_EXPIRES` and `JWT_REFRESH_TOKEN_EXPIRES`.
+    public static func load(_ config: AppConfig) throws -> AuthSettings {
+        let settings = config.settings
+        let secret = settings["JWT_SECRET_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        if config.environment == .production, secret == nil {
+            throw ConfigError(variable: "JWT_SECRET_KEY", reason: "must be set in production")
+        }
+        if let secret, secret.utf8.count < 16 {
+            throw ConfigError(variable: "JWT_SECRET_KEY", reason: "must be at least 16 characters")
+        }
+        return AuthSettings(
+            secret: secret ?? developmentSecret, usesDevelopmentSecret: secret == nil,
+            accessTokenLifetime: try settings.seconds("JWT_ACCESS_TOKEN_EXPIRES", default: 3600),
+            refreshTokenLifetime: try settings.seconds("JWT_REFRESH_TOKEN_EXPIRES", default: 604_800))
+    }
+}
+
+/// `create-user NAME --email E [--role admin]`, the password read from standard input.
+struct CreateUser: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create-user", abstract: "Create a user; the password is read from standard input.")
+    @OptionGroup var environment: EnvironmentOptions
+    @Argument(help: "Username.") var name: String
+    @Option(help: "Email address.") var email: String
+    @Option(help: "user or admin.") var role: String = "user"
+
+    func run() async throws {
+        let database = try environment.openDatabase()
+        guard let role = User.Role(rawValue: role) else {
+            FileHandle.standardError.write(Data("Error: --role must be user or admin\n".utf8))
+            throw ExitCode(2)
+        }
+        let password = readLine(strippingNewline: true) ?? ""
+        do {
+            _ = try AuthBlueprint.registration.validate(["username": .string(name), "email": .string(email), "password": .string(password)])
+        } catch let error as HTTPError {
+            FileHandle.standardError.write(Data("Error: \(error.details?.serialized ?? error.message)\n".utf8))
+            throw ExitCode(2)
+        }
+        let hash = try PasswordHasher().hash(password)
+        do {
+            let user = try await SQLiteUserStore(database).create(
+                User(username: name, email: email.lowercased(), passwordHash: hash, role: role, createdAt: Timestamp.string(Date())))
+            print("Created user \(user.username) (id \(user.id ?? 0), role \(role.rawValue)).")
+        } catch StoreError.conflict(let field) {
+            FileHandle.standardError.write(Data("Error: that \(field) is already taken\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}

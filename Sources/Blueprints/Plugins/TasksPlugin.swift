@@ -1,0 +1,84 @@
+import Foundation
+import Vial
+import VialApp
+import VialMiddleware
+
+/// The `tasks` plugin: tasks and their routes (`/api/tasks`, cached per user, limited per user),
+/// the outbox, and the `process_task_data` and `send_confirmation_email` jobs. Provides
+/// `TasksPlugin.Tasks` and `TasksPlugin.Mail`.
+public struct TasksPlugin: Plugin {
+    public enum Tasks: StorageKey { public typealias Value = any TaskStore }
+    /// Where the confirmation emails go.
+    public enum Mail: StorageKey { public typealias Value = Outbox }
+
+    public var urlPrefix: String
+
+    public init(urlPrefix: String = "/api/tasks") { self.urlPrefix = urlPrefix }
+
+    public var name: String { "tasks" }
+    public var dependencies: [String] { ["auth", "jobs"] }
+    public var tags: [String: String] { ["tasks": "Tasks of the authenticated user (admins: everyone's)"] }
+
+    public var migrations: [Revision] {
+        [
+            Revision(
+                "0001", "create tasks",
+                up: """
+                    CREATE TABLE tasks (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        title TEXT NOT NULL,
+                        description TEXT,
+                        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'completed')),
+                        owner_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                        created_at TEXT NOT NULL,
+                        updated_at TEXT NOT NULL
+                    );
+                    CREATE INDEX tasks_owner ON tasks(owner_id, id);
+                    """,
+                down: "DROP TABLE tasks"),
+            // The guide's Flask-Migrate example.
+            Revision(
+                "0002", "add tasks.due_date", up: "ALTER TABLE tasks ADD COLUMN due_date TEXT",
+                down: "ALTER TABLE tasks DROP COLUMN due_date"),
+            Revision(
+                "0003", "create the outbox",
+                up: """
+                    CREATE TABLE outbox (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        recipient TEXT NOT NULL,
+                        subject TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        created_at TEXT NOT NULL
+                    )
+                    """,
+                down: "DROP TABLE outbox"),
+        ]
+    }
+
+    /// The old single `schema_version`: tasks came with 0001, due dates with 0002, the outbox with 0004.
+    public var legacyVersions: [String: String] { ["0001": "0001", "0002": "0002", "0003": "0002", "0004": "0003"] }
+
+    public func setUp(_ context: PluginContext) throws {
+        let users = try context.require(AuthPlugin.Users.self)
+        let jobs = try context.require(JobsPlugin.Queue.self)
+        let tasks = SQLiteTaskStore(context.database)
+        let outbox = Outbox(context.database)
+        TaskJobs.register(on: jobs, tasks: tasks, users: users, outbox: outbox, cache: context.cache, now: context.clock.date)
+        context.app.register(
+            TasksBlueprint.make(tasks: tasks, cache: context.cache, jobs: jobs, now: context.clock.date), urlPrefix: urlPrefix)
+        context.provide(Tasks.self, tasks)
+        context.provide(Mail.self, outbox)
+    }
+
+    /// With `samples` (`init-db --sample-tasks`), two tasks for each development user.
+    public func seed(_ assembly: Assembly, samples: Bool) async throws -> String? {
+        guard samples else { return nil }
+        let users = try assembly.require(AuthPlugin.Users.self)
+        var owners: [User] = []
+        for name in ["admin", "user"] {
+            if let user = try await users.find(username: name) { owners.append(user) }
+        }
+        try await DevelopmentSeed.tasks(for: owners, into: try assembly.require(Tasks.self), now: assembly.clock.date())
+        return "Created sample tasks for \(owners.map(\.username).joined(separator: " and "))."
+    }
+}

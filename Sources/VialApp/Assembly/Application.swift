@@ -1,0 +1,118 @@
+import Foundation
+import Synchronization
+import Vial
+import VialMiddleware
+
+/// An application made of plugins — the composition root Flask calls `create_app`, as a library.
+/// It loads settings (`.env` under the real environment), opens the database, sets up the shared
+/// cache, rate limiter, CORS and security headers, sets up each plugin in dependency order, and
+/// serves the API docs. `main()` gives it the whole command line.
+///
+/// ```swift
+/// import VialApp
+/// import VialBlueprints
+///
+/// let application = Application("notes-app", title: "Notes API", plugins: Bundled.plugins + [NotesPlugin()])
+/// await application.main()        // notes-app serve | worker | routes | openapi | db … | init-db | create-user
+/// ```
+public struct Application: Sendable {
+    /// The app's name: the command's name and the name `serve` prints.
+    public let name: String
+    /// The API document's title, version and description.
+    public let title: String
+    public let version: String
+    public let description: String?
+    /// The installed plugins, as given.
+    public let plugins: [any Plugin]
+
+    public init(
+        _ name: String, title: String? = nil, version: String = "1.0.0", description: String? = nil, plugins: [any Plugin]
+    ) {
+        self.name = name
+        self.title = title ?? name
+        self.version = version
+        self.description = description
+        self.plugins = plugins
+    }
+
+    /// The configuration from `.env` and the process environment (the real environment wins),
+    /// with `overrides` on top.
+    public func loadConfig(overrides: [String: String] = [:]) throws -> AppConfig {
+        try AppConfig.load(from: try DotEnv.environment().merging(overrides) { _, override in override })
+    }
+
+    /// Every installed plugin's migrations, in dependency order.
+    public func migrator() throws -> Migrator {
+        Migrator(
+            try plugins.inDependencyOrder().map {
+                MigrationChain(plugin: $0.name, dependencies: $0.dependencies, revisions: $0.migrations, legacyVersions: $0.legacyVersions)
+            })
+    }
+
+    /// The database `config` names, opened (not migrated).
+    public func openDatabase(_ config: AppConfig) throws -> AppDatabase {
+        try AppDatabase(try CoreSettings.load(config).database)
+    }
+
+    /// Builds the app on `database` (default: the one `config` names; it is not migrated here).
+    /// Throws `ConfigError` for a bad setting and `PluginError` for plugins that do not fit.
+    public func assemble(config: AppConfig, database: AppDatabase? = nil, clock: WallClock = .system) throws -> Assembly {
+        let ordered = try plugins.inDependencyOrder()
+        let core = try CoreSettings.load(config)
+        let database = try database ?? AppDatabase(core.database)
+        let app = App(name, config: config)
+        if config.environment == .production { app.use(SecurityHeaders()) }
+        if !core.corsOrigins.isEmpty {
+            app.use(CORS(origins: core.corsOrigins.map { $0 == "*" ? .any : $0.contains("*") ? .pattern($0) : .exact($0) }))
+        }
+        // The settings were checked when loaded, so the default limit string parses.
+        let limiter = try RateLimiter(
+            strategy: core.rateLimitStrategy, defaults: core.rateLimitDefault, enabled: core.rateLimitEnabled,
+            failOpen: core.rateLimitFailOpen, clock: clock.seconds)
+        limiter.install(on: app)
+        let cache = Cache(
+            backend: core.cacheType == "NullCache" ? NullCache() : SimpleCache(), defaultTimeout: Double(core.cacheDefaultTimeout))
+        app.use(cache)
+
+        let shared = PluginContext.SharedState()
+        for plugin in ordered {
+            try plugin.setUp(
+                PluginContext(
+                    plugin: plugin.name, app: app, config: config, database: database, clock: clock, cache: cache,
+                    limiter: limiter, shared: shared))
+        }
+        let tags = ordered.reduce(into: [String: String]()) { tags, plugin in tags.merge(plugin.tags) { first, _ in first } }
+        app.mountAPIDocs(title: title, version: version, description: description, tags: tags)
+        let state = shared.state.withLock { $0 }
+        return Assembly(
+            app: app, config: config, database: database, clock: clock, cache: cache, limiter: limiter, plugins: ordered,
+            migrator: try migrator(), services: state.services, announcements: state.announcements, exports: state.exports)
+    }
+
+    /// The app on a migrated in-memory database: tests, `routes` and `openapi` (routes do not depend on data).
+    public func assembleInMemory(config: AppConfig, clock: WallClock = .system) throws -> Assembly {
+        let database = try AppDatabase.inMemory()
+        let migrator = try migrator()
+        try database.writer.writeWithoutTransaction { db in _ = try migrator.upgrade(db) }
+        return try assemble(config: config, database: database, clock: clock)
+    }
+
+    /// The OpenAPI document `/openapi.json` serves.
+    public func apiDocument(_ assembly: Assembly) throws -> String {
+        let tags = assembly.plugins.reduce(into: [String: String]()) { tags, plugin in tags.merge(plugin.tags) { first, _ in first } }
+        return try OpenAPIGenerator.json(
+            for: assembly.app.routes(), title: title, version: version, description: description, tags: tags)
+    }
+}
+
+extension Application {
+    /// The application `main()` is running (read by subcommands, including plugins' own).
+    public static var current: Application {
+        guard let application = running.withLock({ $0 }) else {
+            preconditionFailure("Application.current is read before Application.main() started")
+        }
+        return application
+    }
+
+    static let running = Mutex<Application?>(nil)
+}

@@ -1,0 +1,51 @@
+import Vial
+import VialMiddleware
+
+/// The settings the composition root itself reads; each plugin reads its own in `setUp`.
+public struct CoreSettings: Sendable {
+    /// `DATABASE_URL` (SQLAlchemy's form; in memory under testing by default).
+    public var database: DatabaseLocation
+    /// `RATELIMIT_ENABLED` (off under testing).
+    public var rateLimitEnabled: Bool
+    /// `RATELIMIT_DEFAULT`: limits for every route without its own.
+    public var rateLimitDefault: String
+    /// `RATELIMIT_FAIL_OPEN`: when the limit storage fails, let requests through (true) or answer 503.
+    public var rateLimitFailOpen: Bool
+    /// `RATELIMIT_STRATEGY`: fixed-window, moving-window or sliding-window-counter.
+    public var rateLimitStrategy: RateLimitStrategy
+    /// `CACHE_TYPE`: SimpleCache or NullCache.
+    public var cacheType: String
+    /// `CACHE_DEFAULT_TIMEOUT`, seconds.
+    public var cacheDefaultTimeout: Int
+    /// `CORS_ORIGINS`: comma-separated origins (`*` wildcards allowed); none means no CORS headers.
+    public var corsOrigins: [String]
+
+    /// Reads the variables above; a bad value throws `ConfigError` naming it.
+    public static func load(_ config: AppConfig) throws -> CoreSettings {
+        let settings = config.settings
+        let defaultURL = config.environment == .testing ? "sqlite:///:memory:" : DatabaseLocation.developmentDefault
+        let storage = settings.string("RATELIMIT_STORAGE_URI", default: "memory://")
+        guard storage == "memory://" else {
+            throw ConfigError(
+                variable: "RATELIMIT_STORAGE_URI", reason: "supports memory:// only for now (got '\(storage)'); Redis comes later")
+        }
+        let rateLimitDefault = settings.string("RATELIMIT_DEFAULT", default: "200 per day;50 per hour")
+        _ = try settings.parsed("RATELIMIT_DEFAULT", default: rateLimitDefault, RateLimitItem.parse)
+        return CoreSettings(
+            database: try DatabaseLocation(url: settings.string("DATABASE_URL", default: defaultURL)),
+            rateLimitEnabled: try settings.flag("RATELIMIT_ENABLED", default: config.environment != .testing),
+            rateLimitDefault: rateLimitDefault,
+            rateLimitFailOpen: try settings.flag("RATELIMIT_FAIL_OPEN", default: true),
+            rateLimitStrategy: try settings.parsed("RATELIMIT_STRATEGY", default: RateLimitStrategy.fixedWindow.rawValue) {
+                guard let strategy = RateLimitStrategy(rawValue: $0) else {
+                    throw ConfigError(
+                        variable: "RATELIMIT_STRATEGY",
+                        reason: "must be one of \(RateLimitStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return strategy
+            },
+            cacheType: try settings.string("CACHE_TYPE", default: "SimpleCache", oneOf: ["SimpleCache", "NullCache"]),
+            cacheDefaultTimeout: try settings.seconds("CACHE_DEFAULT_TIMEOUT", default: 300),
+            corsOrigins: settings.list("CORS_ORIGINS"))
+    }
+}
