@@ -186,6 +186,7 @@ import VialApp
         let services = try BundledServices(AppConfig(environment: .testing))
         let users = try await DevelopmentSeed.users(into: services.users)
         let app = App(config: AppConfig(environment: .testing))
+        try RateLimiter(enabled: false).install(on: app)
         app.use(services.jwt)
         let broken = JobQueue(store: BrokenJobStore())
         TaskJobs.register(on: broken, tasks: services.tasks, users: services.users, outbox: services.outbox)

@@ -12,11 +12,32 @@ import Vial
 public func cached(
     timeout: Double? = nil, keyPrefix: String = "view", queryString: Bool = true,
     tags: (@Sendable (Request) -> Set<String>)? = nil, unless: (@Sendable (Request) -> Bool)? = nil
-) -> some Middleware {
-    let label = timeout.map { "cached(\(Int($0))s)" } ?? "cached"
-    return MiddlewareFunction(name: label, docs: MiddlewareDocs(responses: [304: .empty("Not modified (If-None-Match matched the ETag)")])) {
-        request, next in
-        guard request.method == .GET || request.method == .HEAD, let cache = request.cache, unless?(request) != true else {
+) -> CachedView {
+    CachedView(timeout: timeout, keyPrefix: keyPrefix, queryString: queryString, tags: tags, unless: unless, cache: nil)
+}
+
+/// `cached(…)` on a route. At `build()` it captures the `Cache` installed outside it
+/// (`app.use(cache)`); with none installed the build fails naming the route.
+public struct CachedView: Middleware {
+    let timeout: Double?
+    let keyPrefix: String
+    let queryString: Bool
+    let tags: (@Sendable (Request) -> Set<String>)?
+    let unless: (@Sendable (Request) -> Bool)?
+    let cache: Cache?
+
+    public var name: String { timeout.map { "cached(\(Int($0))s)" } ?? "cached" }
+    public var docs: MiddlewareDocs? { MiddlewareDocs(responses: [304: .empty("Not modified (If-None-Match matched the ETag)")]) }
+
+    public func resolve(in route: MiddlewareResolution) throws -> any Middleware {
+        guard let cache = route.outer(Cache.self) else {
+            throw route.missing(name, fix: "install a Cache with app.use(Cache(…))")
+        }
+        return CachedView(timeout: timeout, keyPrefix: keyPrefix, queryString: queryString, tags: tags, unless: unless, cache: cache)
+    }
+
+    public func handle(_ request: Request, next: Handler) async throws -> Response {
+        guard request.method == .GET || request.method == .HEAD, let cache = cache ?? request.cache, unless?(request) != true else {
             return try await next(request)
         }
         let key = CachedResponse.key(for: request, prefix: keyPrefix, queryString: queryString)

@@ -63,69 +63,95 @@ extension Request {
 
     /// The authenticated identity (the token's `sub`), when there is one.
     public var identity: String? { jwtClaims?.subject }
+}
 
-    func jwtManager() throws -> JWTManager {
-        guard let manager = storage[JWTManagerKey.self] else {
-            // A wiring mistake, not the client's: a 500 whose log line says what to fix.
-            struct MissingJWTManager: Error, CustomStringConvertible {
-                var description: String { "JWT middleware used without app.use(JWTManager(...))" }
-            }
-            throw MissingJWTManager()
+/// A token check (`jwtRequired`, `jwtOptional`, `roleRequired`). At `build()` it captures the
+/// `JWTManager` installed outside it; with none installed the build fails naming the route.
+public struct JWTCheck: Middleware {
+    public let name: String
+    public let docs: MiddlewareDocs?
+    let manager: JWTManager?
+    let check: @Sendable (JWTManager, Request) async throws -> Request
+
+    init(name: String, docs: MiddlewareDocs, check: @escaping @Sendable (JWTManager, Request) async throws -> Request) {
+        self.name = name
+        self.docs = docs
+        self.manager = nil
+        self.check = check
+    }
+
+    private init(_ other: JWTCheck, manager: JWTManager) {
+        name = other.name
+        docs = other.docs
+        self.manager = manager
+        check = other.check
+    }
+
+    public func resolve(in route: MiddlewareResolution) throws -> any Middleware {
+        guard let manager = route.outer(JWTManager.self) else {
+            throw route.missing("\(name)", fix: "install the tokens' settings with app.use(JWTManager(…)) (the auth plugin does)")
         }
-        return manager
+        return JWTCheck(self, manager: manager)
+    }
+
+    public func handle(_ request: Request, next: Handler) async throws -> Response {
+        guard let manager = manager ?? request.storage[JWTManagerKey.self] else {
+            throw HTTPError(.internalServerError, "Internal server error", code: "internal_error")
+        }
+        return try await next(try await check(manager, request))
     }
 }
 
 /// Requires a valid token: an access token by default, a refresh token with `refresh`,
 /// a fresh access token with `fresh`, either kind with `verifyType: false`
 /// (Flask-JWT-Extended's `@jwt_required(refresh=…, fresh=…, verify_type=…)`).
-public func jwtRequired(refresh: Bool = false, fresh: Bool = false, verifyType: Bool = true) -> some Middleware {
+public func jwtRequired(refresh: Bool = false, fresh: Bool = false, verifyType: Bool = true) -> JWTCheck {
     let label = !verifyType ? "jwt(any)" : refresh ? "jwt(refresh)" : fresh ? "jwt(fresh)" : "jwt"
     let type: JWTClaims.TokenType? = verifyType ? (refresh ? .refresh : .access) : nil
     let docs = MiddlewareDocs(
         security: ["bearerAuth"],
         responses: [401: .error(refresh ? "Missing, invalid, expired or revoked refresh token" : "Missing, invalid, expired or revoked token")])
-    return MiddlewareFunction(name: label, docs: docs) { request, next in
-        let claims = try await request.jwtManager().authenticate(request, type: type, fresh: fresh)
+    return JWTCheck(name: label, docs: docs) { manager, request in
+        let claims = try await manager.authenticate(request, type: type, fresh: fresh)
         var request = request
         request.storage[JWTClaimsKey.self] = claims
-        return try await next(request)
+        return request
     }
 }
 
 /// Accepts a request with no `Authorization` header; a header that is there must hold a valid access token.
-public func jwtOptional() -> some Middleware {
-    MiddlewareFunction(
+public func jwtOptional() -> JWTCheck {
+    JWTCheck(
         name: "jwt(optional)",
         docs: MiddlewareDocs(security: ["bearerAuth"], optionalSecurity: true, responses: [401: .error("Invalid, expired or revoked token")])
-    ) { request, next in
-        guard request.header("Authorization") != nil else { return try await next(request) }
-        let claims = try await request.jwtManager().authenticate(request, type: .access)
+    ) { manager, request in
+        guard request.header("Authorization") != nil else { return request }
+        let claims = try await manager.authenticate(request, type: .access)
         var request = request
         request.storage[JWTClaimsKey.self] = claims
-        return try await next(request)
+        return request
     }
 }
 
 /// Requires an access token whose `role` is one of `roles`: 401 without a token, 403 with another role.
-public func roleRequired(_ roles: String...) -> some Middleware {
-    MiddlewareFunction(
+public func roleRequired(_ roles: String...) -> JWTCheck {
+    JWTCheck(
         name: "role(\(roles.joined(separator: ",")))",
         docs: MiddlewareDocs(
             security: ["bearerAuth"],
             responses: [401: .error("Missing or invalid token"), 403: .error("The token's role is not allowed here")])
-    ) { request, next in
+    ) { manager, request in
         var request = request
         let claims: JWTClaims
         if let verified = request.jwtClaims {
             claims = verified
         } else {
-            claims = try await request.jwtManager().authenticate(request, type: .access)
+            claims = try await manager.authenticate(request, type: .access)
         }
         request.storage[JWTClaimsKey.self] = claims
         guard let role = claims.role, roles.contains(role) else {
             throw HTTPError(.forbidden, "This action requires the role \(roles.joined(separator: " or "))", code: "forbidden")
         }
-        return try await next(request)
+        return request
     }
 }

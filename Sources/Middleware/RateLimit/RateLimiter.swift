@@ -69,33 +69,44 @@ public final class RateLimiter: Middleware {
         self.logger = logger
     }
 
-    /// Adds the limiter to `app`: as middleware (so `limit(_:)` finds it and headers are
-    /// added) and as a before-hook applying the default limits to routes without limits of their own.
+    /// Adds the limiter to `app` (`app.use(limiter)`): outermost of the route middleware after it,
+    /// so the default limits count every request to a route without limits of its own — those a
+    /// token check then refuses included, as Flask-Limiter's `before_request` does.
     public func install(on app: App) {
         app.use(self)
-        app.before { [self] (request: inout Request) -> Response? in
-            try await self.applyDefaults(request)
-            return nil
-        }
+    }
+
+    /// At `build()`: whether the route gets the default limits (no `limit(…)` or
+    /// `rateLimitExempt()` of its own, not an exempt endpoint or blueprint), decided once.
+    public func resolve(in route: MiddlewareResolution) throws -> any Middleware {
+        guard enabled else { return self }
+        let ownLimits = route.inner.contains { $0 is RouteLimit || $0 is RateLimitExemption }
+        let exempt =
+            route.endpoint.map(exemptEndpoints.contains) ?? true
+            || (route.blueprint.map { blueprint in exemptBlueprints.contains { blueprint == $0 || blueprint.hasPrefix($0 + ".") } } ?? false)
+        guard !ownLimits, !exempt, !defaults.isEmpty, let endpoint = route.endpoint else { return self }
+        return DefaultLimits(limiter: self, scope: endpoint)
     }
 
     public func handle(_ request: Request, next: Handler) async throws -> Response {
         guard enabled else { return try await next(request) }
-        let tracker = RateLimitTracker()
-        var request = request
-        request.storage[RateLimiterKey.self] = self
-        request.storage[RateLimitTrackerKey.self] = tracker
-        var response = try await next(request)
-        tracker.addHeaders(to: &response.headers)
-        return response
+        return try await tracked(request) { try await next($0) }
     }
 
-    func applyDefaults(_ request: Request) async throws {
-        guard enabled, !defaults.isEmpty, let endpoint = request.endpoint,
-            request.storage[RouteLimitedKey.self] != true, !exemptEndpoints.contains(endpoint),
-            !(request.blueprint.map { blueprint in exemptBlueprints.contains { blueprint == $0 || blueprint.hasPrefix($0 + ".") } } ?? false)
-        else { return }
-        try await check(defaults, scope: endpoint, key: defaultKey, cost: 1, request: request)
+    /// Runs `body` with a tracker on the request; its tightest verdict becomes the response headers.
+    func tracked(_ request: Request, _ body: (Request) async throws -> Response) async throws -> Response {
+        let tracker = RateLimitTracker()
+        var request = request
+        request.storage[RateLimitTrackerKey.self] = tracker
+        do {
+            var response = try await body(request)
+            tracker.addHeaders(to: &response.headers)
+            return response
+        } catch var error as HTTPError {
+            // A refusal further in (a 401 from a token check) still says how much is left.
+            tracker.addHeaders(to: &error.headers)
+            throw error
+        }
     }
 
     /// Hits every limit in `items` for `request`; throws a 429 for the first one exceeded.
@@ -124,47 +135,81 @@ public final class RateLimiter: Middleware {
     }
 }
 
+/// The default limits, for one route without limits of its own (`RateLimiter.resolve(in:)`).
+struct DefaultLimits: Middleware {
+    let limiter: RateLimiter
+    let scope: String
+
+    var name: String { limiter.name }
+    var isListed: Bool { false }
+
+    func handle(_ request: Request, next: Handler) async throws -> Response {
+        try await limiter.tracked(request) { request in
+            try await limiter.check(limiter.defaults, scope: scope, key: limiter.defaultKey, cost: 1, request: request)
+            return try await next(request)
+        }
+    }
+}
+
+/// `limit(…)` on a route or blueprint. At `build()` it captures the `RateLimiter` installed
+/// outside it; with none installed the build fails naming the route.
+public struct RouteLimit: Middleware {
+    let text: String
+    let items: [RateLimitItem]
+    let key: RateLimitKey?
+    let shared: String?
+    let cost: Int
+    let exemptWhen: (@Sendable (Request) -> Bool)?
+    let limiter: RateLimiter?
+    let scope: String?
+
+    public var name: String { "limit(\(text))" }
+    public var docs: MiddlewareDocs? { MiddlewareDocs(responses: [429: .error("Rate limit exceeded (\(text)); see Retry-After")]) }
+
+    public func resolve(in route: MiddlewareResolution) throws -> any Middleware {
+        guard let limiter = route.outer(RateLimiter.self) else {
+            throw route.missing("\(name)", fix: "install a RateLimiter with limiter.install(on: app)")
+        }
+        return RouteLimit(
+            text: text, items: items, key: key, shared: shared, cost: cost, exemptWhen: exemptWhen, limiter: limiter,
+            scope: shared ?? route.endpoint ?? route.rule)
+    }
+
+    public func handle(_ request: Request, next: Handler) async throws -> Response {
+        guard let limiter, limiter.enabled, exemptWhen?(request) != true else { return try await next(request) }
+        try await limiter.check(
+            items, scope: scope ?? request.endpoint ?? request.path.description, key: key ?? limiter.defaultKey, cost: cost,
+            request: request)
+        return try await next(request)
+    }
+}
+
 /// Limits for a route or a blueprint (`blueprint.use(limit(…))` limits each of its routes
 /// separately; pass `shared:` to count several routes together). A bad limit string stops the
 /// program at registration with the parse error; use `RateLimitItem.parse` for strings from configuration.
 public func limit(
     _ text: String, key: RateLimitKey? = nil, shared: String? = nil, cost: Int = 1,
     exemptWhen: (@Sendable (Request) -> Bool)? = nil
-) -> some Middleware {
+) -> RouteLimit {
     let items: [RateLimitItem]
     do {
         items = try RateLimitItem.parse(text)
     } catch {
         preconditionFailure("\(error)")
     }
-    return MiddlewareFunction(
-        name: "limit(\(text))", docs: MiddlewareDocs(responses: [429: .error("Rate limit exceeded (\(text)); see Retry-After")])
-    ) { request, next in
-        guard let limiter = request.storage[RateLimiterKey.self], limiter.enabled else { return try await next(request) }
-        var request = request
-        request.storage[RouteLimitedKey.self] = true
-        if exemptWhen?(request) != true {
-            try await limiter.check(
-                items, scope: shared ?? request.endpoint ?? request.path.description, key: key ?? limiter.defaultKey,
-                cost: cost, request: request)
-        }
-        return try await next(request)
-    }
+    return RouteLimit(text: text, items: items, key: key, shared: shared, cost: cost, exemptWhen: exemptWhen, limiter: nil, scope: nil)
+}
+
+/// `rateLimitExempt()`: the route keeps out of the app's default limits.
+public struct RateLimitExemption: Middleware {
+    public var name: String { "limit(exempt)" }
+    public func handle(_ request: Request, next: Handler) async throws -> Response { try await next(request) }
 }
 
 /// Exempts a route (or a blueprint's routes) from the app's default limits.
-public func rateLimitExempt() -> some Middleware {
-    MiddlewareFunction(name: "limit(exempt)") { request, next in
-        var request = request
-        request.storage[RouteLimitedKey.self] = true
-        return try await next(request)
-    }
-}
+public func rateLimitExempt() -> RateLimitExemption { RateLimitExemption() }
 
-enum RateLimiterKey: StorageKey { typealias Value = RateLimiter }
 enum RateLimitTrackerKey: StorageKey { typealias Value = RateLimitTracker }
-/// Set when a route has limits (or an exemption) of its own: the defaults then stay out.
-enum RouteLimitedKey: StorageKey { typealias Value = Bool }
 
 /// Collects the verdicts of one request; the tightest one becomes the response headers.
 final class RateLimitTracker: Sendable {

@@ -20,7 +20,8 @@ extension App {
     }
 
     /// Builds the immutable responder the server and the test client share.
-    /// Throws `RoutingError` for bad rules, clashing routes, and duplicate endpoint or blueprint names.
+    /// Throws `RoutingError` for bad rules, clashing routes, duplicate endpoint or blueprint names,
+    /// and middleware whose dependency is not installed (`jwtRequired()` without a `JWTManager`).
     public func build() throws -> AppResponder {
         let (routes, prefixes) = try flatten()
         var table = RouteTable<Int>()
@@ -28,17 +29,17 @@ extension App {
             try table.insert(route.pattern, methods: route.definition.methods, value: index)
         }
         let appLayers = [root.snapshot.layer]
-        let compiled = routes.map { route in
+        let compiled = try routes.map { route in
             AppResponder.CompiledRoute(
                 endpoint: route.info.endpoint, blueprint: route.info.blueprint,
-                responder: compose(
+                responder: try compose(
                     route.definition.handler, layers: route.layers, routeMiddleware: route.definition.middleware,
-                    errorLayers: route.layers, logger: logger))
+                    errorLayers: route.layers, route: (route.info.endpoint, route.info.blueprint, route.info.rule), logger: logger))
         }
-        let fallbacks = prefixes.sorted { $0.prefix.count > $1.prefix.count }.map { prefix in
+        let fallbacks = try prefixes.sorted { $0.prefix.count > $1.prefix.count }.map { prefix in
             AppResponder.Fallback(
                 prefix: prefix.prefix,
-                responder: compose(
+                responder: try compose(
                     AppResponder.routingOutcomeHandler, layers: appLayers, routeMiddleware: [],
                     errorLayers: prefix.layers, logger: logger))
         }

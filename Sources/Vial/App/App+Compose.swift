@@ -9,8 +9,8 @@ import Logging
 /// (a 401 from an auth check). Both use the same handler resolution.
 func compose(
     _ handler: @escaping Handler, layers: [Layer], routeMiddleware: [any Middleware], errorLayers: [Layer],
-    logger: Logger
-) -> Handler {
+    route: (endpoint: String?, blueprint: String?, rule: String?) = (nil, nil, nil), logger: Logger
+) throws -> Handler {
     let renderer = ErrorRenderer(layers: errorLayers, logger: logger)
     let boundary = { (inner: @escaping Handler) -> Handler in
         { request in
@@ -34,7 +34,8 @@ func compose(
         }
     }
 
-    let middleware = layers.flatMap(\.middleware) + routeMiddleware
+    let middleware = try (layers.flatMap(\.middleware) + routeMiddleware).resolved(
+        endpoint: route.endpoint, blueprint: route.blueprint, rule: route.rule)
     var chain = middleware.isEmpty ? boundary(core) : boundary(middleware.wrap(boundary(core)))
 
     // Flask runs after_request functions innermost blueprint first, each level in reverse registration order.

@@ -28,12 +28,43 @@ public protocol Middleware: Sendable {
     var isListed: Bool { get }
     /// What this middleware adds to the generated documentation of the routes it wraps.
     var docs: MiddlewareDocs? { get }
+    /// Called once per route by `App.build()`: the middleware to run for that route — `self`, or
+    /// a copy that captured what it depends on from the middleware outside it (so nothing is
+    /// looked up per request). Throw `route.missing(…)` when a dependency is not installed:
+    /// the wiring mistake then fails the build, naming the route.
+    func resolve(in route: MiddlewareResolution) throws -> any Middleware
 }
 
 extension Middleware {
     public var name: String { String(describing: Self.self) }
     public var isListed: Bool { true }
     public var docs: MiddlewareDocs? { nil }
+    public func resolve(in route: MiddlewareResolution) throws -> any Middleware { self }
+}
+
+/// One route's middleware chain as `build()` resolves it, seen from one middleware.
+public struct MiddlewareResolution: Sendable {
+    /// The route's endpoint (`tasks.get_task`); nil for the app's 404/405 answers.
+    public let endpoint: String?
+    /// The route's blueprint (dotted when nested).
+    public let blueprint: String?
+    /// The full rule, for messages.
+    public let rule: String?
+    /// The middleware outside this one, outermost first (app, then blueprints, then the route's).
+    public let outer: [any Middleware]
+    /// The middleware inside this one, outermost first.
+    public let inner: [any Middleware]
+
+    /// The nearest middleware of type `M` outside this one.
+    public func outer<M: Middleware>(_ type: M.Type) -> M? {
+        outer.reversed().lazy.compactMap { $0 as? M }.first
+    }
+
+    /// The error for a dependency that is not installed: `what` is needed, `fix` says how to install it.
+    public func missing(_ what: String, fix: String) -> RoutingError {
+        let route = endpoint.map { "route '\($0)'\(rule.map { " (\($0))" } ?? "")" } ?? "the app's fallback answers"
+        return RoutingError.missingDependency("\(route) uses \(what), but none is installed outside it; \(fix)")
+    }
 }
 
 /// Middleware written as a closure.
@@ -57,6 +88,16 @@ public struct MiddlewareFunction: Middleware {
 }
 
 extension Array where Element == any Middleware {
+    /// Each middleware resolved for one route (see `Middleware.resolve(in:)`).
+    func resolved(endpoint: String?, blueprint: String?, rule: String?) throws -> [any Middleware] {
+        try indices.map { index in
+            try self[index].resolve(
+                in: MiddlewareResolution(
+                    endpoint: endpoint, blueprint: blueprint, rule: rule, outer: Array(self[..<index]),
+                    inner: Array(self[(index + 1)...])))
+        }
+    }
+
     /// Folds the middleware around `handler`, the first element outermost (chi's `chain()`).
     func wrap(_ handler: @escaping Handler) -> Handler {
         reversed().reduce(handler) { next, middleware in

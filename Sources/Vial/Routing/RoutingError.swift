@@ -12,6 +12,9 @@ public enum RoutingError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownEndpoint(String)
     /// `urlFor` is missing a parameter or was given a value the converter rejects.
     case urlBuild(String)
+    /// A route's middleware needs other middleware (a JWT manager, a rate limiter, a cache) that
+    /// is not installed outside it.
+    case missingDependency(String)
 
     public var description: String {
         switch self {
@@ -21,6 +24,7 @@ public enum RoutingError: Error, Sendable, Equatable, CustomStringConvertible {
         case .duplicateName(let message): return "Duplicate name: \(message)"
         case .unknownEndpoint(let endpoint): return "Could not build URL for unknown endpoint '\(endpoint)'"
         case .urlBuild(let message): return "Could not build URL: \(message)"
+        case .missingDependency(let message): return "Missing middleware: \(message)"
         }
     }
 }

@@ -128,7 +128,7 @@ struct Routes: ParsableCommand {
         if json {
             print(RouteListing.json(routes, sort: sort, allMethods: allMethods), terminator: "")
         } else if markdown {
-            print(RoutesDoc.render(table, command: application.name), terminator: "")
+            print(RoutesDoc.render(table, command: Application.commandName), terminator: "")
         } else {
             print(table, terminator: "")
         }
