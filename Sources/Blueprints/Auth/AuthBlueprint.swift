@@ -2,11 +2,11 @@ import Foundation
 import Vial
 import VialMiddleware
 
-/// `auth`: register, login, refresh, logout, me — SPEC section 3. Mount it anywhere:
+/// `auth`: register, login, refresh, logout, me (see docs/bundled-api.md). Mount it anywhere:
 /// `app.register(AuthBlueprint.make(users: store, jwt: manager), urlPrefix: "/auth")`.
 /// The app must also `app.use(manager)` so the JWT middleware finds it.
 public enum AuthBlueprint {
-    /// `POST /register` body. Auth answers validation problems with 400, as SPEC says.
+    /// `POST /register` body. Auth answers validation problems with 400.
     public static let registration = Schema(
         named: "Registration",
         .string(

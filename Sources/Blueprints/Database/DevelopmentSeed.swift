@@ -2,7 +2,7 @@ import Foundation
 import Vial
 import VialMiddleware
 
-/// The development accounts of SPEC section 5: `admin`/`password` (admin) and `user`/`password` (user).
+/// The development accounts: `admin`/`password` (admin) and `user`/`password` (user).
 public enum DevelopmentSeed {
     /// Creates both accounts; returns the users created.
     @discardableResult

@@ -2,7 +2,7 @@ import Vial
 import VialMiddleware
 
 /// `GET /health`: 200 `{"status": "ok"}`, plus `"database": "ok"` when a check is given,
-/// or 503 when the check fails (SPEC section 3).
+/// or 503 when the check fails.
 public enum HealthBlueprint {
     /// A blueprint named `health`; `databaseCheck` throws when the database is unreachable.
     public static func make(databaseCheck: (@Sendable () async throws -> Void)? = nil) -> Blueprint {

@@ -1,7 +1,7 @@
 import Vial
 import VialMiddleware
 
-/// `jobs`: `GET /<job_id>` — a background job's state, to poll after a 202 (SPEC section 3).
+/// `jobs`: `GET /<job_id>` — a background job's state, to poll after a 202.
 public enum JobsBlueprint {
     /// A job as the API shows it (for generated docs).
     public static let job = Schema(

@@ -5,7 +5,7 @@ import VialMiddleware
 
 extension TaskItem.Status: ParameterConvertible {}
 
-/// `tasks`: list, create, get, replace, patch, set status, delete — SPEC section 3.
+/// `tasks`: list, create, get, replace, patch, set status, delete (see docs/bundled-api.md).
 /// Users act on their own tasks; admins on everyone's; anyone else gets 403.
 public enum TasksBlueprint {
     static let writableFields: [Field] = [

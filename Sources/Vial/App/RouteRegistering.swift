@@ -29,7 +29,7 @@ extension RouteRegistering {
     /// Adds middleware: `app.use(RequestTimer(), Cors())`.
     public func use(_ middleware: any Middleware...) { use(middleware) }
 
-    /// Adds middleware as a before-step, the spelling of SPEC's `tasks.before(jwtRequired())`.
+    /// Adds middleware as a before-step, spelled `tasks.before(jwtRequired())`.
     public func before(_ middleware: any Middleware...) { use(middleware) }
 
     /// A route for `methods` whose handler returns a `Response`.

@@ -21,7 +21,7 @@ public struct PageMeta: Codable, Sendable, Equatable {
     }
 }
 
-/// The success envelope of SPEC section 3: `{"status": "success", "data": …}`, plus
+/// The success envelope: `{"status": "success", "data": …}`, plus
 /// `count` and `meta` on list responses and an optional `message`.
 public struct SuccessEnvelope<Payload: Encodable & Sendable>: Encodable, Sendable {
     public var status = "success"

@@ -17,7 +17,7 @@ public struct Schema: Sendable {
     /// The component name in generated OpenAPI documents (`TaskInput`); unnamed schemas are inlined.
     public var name: String?
     public var fields: [Field]
-    /// The status for validation failures: 422 by default; auth uses 400 as SPEC says.
+    /// The status for validation failures: 422 by default; the bundled auth uses 400.
     public var status: HTTPResponseStatus
     /// Whether fields not declared are accepted (and dropped) instead of refused.
     public var allowsUnknownFields: Bool

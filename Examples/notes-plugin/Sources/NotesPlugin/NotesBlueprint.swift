@@ -1,0 +1,78 @@
+import Foundation
+import Vial
+import VialBlueprints
+import VialMiddleware
+
+/// `notes`: list, create, get and delete the caller's notes. Every route needs an access token
+/// (auth's JWT) and is limited per user; a note belongs to its author alone.
+enum NotesBlueprint {
+    static let input = Schema(
+        named: "NoteInput",
+        .string("title", required: true, trim: true, length: 1...200, example: "Groceries"),
+        .string("body", length: 0...10_000, example: "eggs, milk"),
+        status: .unprocessableEntity)
+
+    static let note = Schema(
+        named: "Note",
+        Field("id", .integer, required: true), .string("title", required: true), .string("body", required: true),
+        Field("words", .integer, required: true, nullable: true, description: "Filled in by the count_note_words job"),
+        Field("owner_id", .integer, required: true), .string("created_at", required: true))
+
+    static func make(
+        store: NoteStore, jobs: JobQueue, maxPerUser: Int, now: @escaping @Sendable () -> Date
+    ) -> Blueprint {
+        let notes = Blueprint("notes")
+        notes.use(jwtRequired())
+        notes.use(limit("60 per minute", key: .user))
+
+        notes.get(
+            "/", name: "list_notes",
+            docs: RouteDocs(summary: "List my notes", tags: ["notes"], responses: [200: .list(note, "My notes, newest first")])
+        ) { req in
+            let items = try await store.list(owner: try req.currentUser().id)
+            return try .list(items, meta: PageMeta(page: 1, perPage: max(items.count, 1), total: items.count))
+        }
+
+        notes.post(
+            "/", name: "create_note",
+            docs: RouteDocs(
+                summary: "Create a note", tags: ["notes"], request: input,
+                responses: [201: .envelope(note, "The note; Location is its URL"), 409: .error("NOTES_MAX_PER_USER reached"), 422: .error("Invalid fields")])
+        ) { req in
+            let values = try req.validate(input)
+            let user = try req.currentUser()
+            guard try await store.count(owner: user.id) < maxPerUser else {
+                throw HTTPError.conflict("You have \(maxPerUser) notes, the most allowed", code: "too_many_notes")
+            }
+            let created = try await store.create(
+                Note(ownerId: user.id, title: values.string("title")!, body: values.string("body") ?? "", createdAt: Timestamp.string(now())))
+            try await jobs.enqueue(NotesPlugin.countWords, payload: ["note_id": .int(Int(created.id!))], owner: String(user.id))
+            return try .created(created, location: try req.urlFor(".get_note", ["note_id": created.id!], external: true))
+        }
+
+        notes.get(
+            "/<int:note_id>", name: "get_note",
+            docs: RouteDocs(summary: "Get one of my notes", tags: ["notes"], responses: [200: .envelope(note, "The note"), 404: .error("No such note of yours")])
+        ) { req in
+            try .ok(try await owned(req, store))
+        }
+
+        notes.delete(
+            "/<int:note_id>", name: "delete_note",
+            docs: RouteDocs(summary: "Delete one of my notes", tags: ["notes"], responses: [204: .empty("Deleted"), 404: .error("No such note of yours")])
+        ) { req in
+            try await store.delete(id: try await owned(req, store).id!)
+            return .noContent
+        }
+        return notes
+    }
+
+    /// The note named by the path if the caller wrote it; anyone else's is a 404 (not even its existence leaks).
+    static func owned(_ req: Request, _ store: NoteStore) async throws -> Note {
+        let id: Int = try req.param("note_id")
+        guard let note = try await store.find(id: Int64(id)), note.ownerId == (try req.currentUser().id) else {
+            throw HTTPError.notFound("Note with ID \(id) not found")
+        }
+        return note
+    }
+}
