@@ -20,6 +20,17 @@ public struct Note: Codable, Sendable, Equatable, FetchableRecord, MutablePersis
         case createdAt = "created_at"
     }
 
+    /// `words` is written as `null` until the job has counted them (the API shows every field).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(ownerId, forKey: .ownerId)
+        try container.encode(title, forKey: .title)
+        try container.encode(body, forKey: .body)
+        try container.encode(words, forKey: .words)
+        try container.encode(createdAt, forKey: .createdAt)
+    }
+
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 

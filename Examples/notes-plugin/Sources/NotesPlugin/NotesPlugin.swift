@@ -67,7 +67,7 @@ struct NotesStats: AsyncParsableCommand {
 
     func run() async throws {
         let database = try environment.openDatabase()
-        let rows = try await database.writer.read { db in
+        let rows = try database.writer.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT users.username AS name, COUNT(notes.id) AS count FROM users LEFT JOIN notes ON notes.owner_id = users.id GROUP BY users.id ORDER BY users.username")
         }

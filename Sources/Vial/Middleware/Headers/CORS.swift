@@ -1,4 +1,3 @@
-import Vial
 
 /// Cross-origin resource sharing (flask-cors): which origins may call the API from a
 /// browser, with which methods and headers. Nothing is added for origins not allowed;

@@ -1,6 +1,5 @@
 import Testing
-import Vial
-@testable import VialMiddleware
+@testable import Vial
 
 @Suite struct CORSTests {
     func client(credentials: Bool = false, origins: [CORS.Origin] = [.exact("https://app.example.com"), .pattern("https://*.example.dev")])

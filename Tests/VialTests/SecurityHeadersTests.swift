@@ -1,6 +1,5 @@
 import Testing
 import Vial
-import VialMiddleware
 
 @Suite struct SecurityHeadersTests {
     func app(trusting proxies: Set<String> = []) -> App {

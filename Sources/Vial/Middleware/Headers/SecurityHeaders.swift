@@ -1,4 +1,3 @@
-import Vial
 
 /// Adds the defensive response headers a JSON API wants (the guide's section 15):
 /// `X-Content-Type-Options`, `X-Frame-Options`, `Referrer-Policy`, a
