@@ -1,10 +1,11 @@
-# Sourced by the check scripts: starts the debug `App serve` on 127.0.0.1 and an ephemeral
-# port with the environment given as arguments (VAR=value …), on a throw-away database; sets
-# $base, $pid and $workdir and stops the server (by its PID) when the calling script exits.
+# Sourced by the check scripts: starts the debug `App serve` (or the executable in $APP_BIN) on
+# 127.0.0.1 and an ephemeral port with the environment given as arguments (VAR=value …), on a
+# throw-away database; sets $base, $pid and $workdir and stops the server (by its PID) when the
+# calling script exits.
 start_app() {
     local root app
     root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-    app="$root/.build/debug/App"
+    app="${APP_BIN:-$root/.build/debug/App}"
     [ -x "$app" ] || (cd "$root" && swift build --product App)
     workdir=$(mktemp -d)
     env DATABASE_URL="sqlite:///$workdir/app.db" LOG_LEVEL=warning "$@" \
