@@ -45,7 +45,7 @@ func createSetup(_ name: String, withJobs: Bool) async throws -> CreateSetup {
     let codec = JWTCodec(secret: "benchmark-secret-0123456789abcdef")
     let jwt = JWTManager(
         issuer: TokenIssuer(codec: codec),
-        revocations: SQLiteRevocationStore(database, clock: { Int(Date().timeIntervalSince1970) }))
+        revocations: SQLiteRevocationStore(database))
     var config = AppConfig()
     config.accessLog = false
     let app = App("bench", config: config)

@@ -8,12 +8,12 @@ import VialMiddleware
 struct BundledServices {
     let assembly: Assembly
 
-    init(_ config: AppConfig, clock: WallClock = .system) throws {
+    init(_ config: AppConfig, clock: any WallClock = SystemClock()) throws {
         assembly = try Bundled.application.assembleInMemory(config: config, clock: clock)
     }
 
     /// Assembles with `variables` as the whole environment (so a bad value throws `ConfigError`).
-    init(variables: [String: String], clock: WallClock = .system) throws {
+    init(variables: [String: String], clock: any WallClock = SystemClock()) throws {
         try self.init(try AppConfig.load(from: variables), clock: clock)
     }
 
@@ -41,7 +41,7 @@ struct BundledApp {
     init(_ variables: [String: String] = [:], clock: ManualClock = ManualClock()) async throws {
         var config = try AppConfig.load(from: variables.merging(["APP_ENV": "testing"]) { mine, _ in mine })
         config.accessLog = false
-        services = try BundledServices(config, clock: clock.clock)
+        services = try BundledServices(config, clock: clock)
         users = try await DevelopmentSeed.users(into: services.users)
         app = services.app
     }

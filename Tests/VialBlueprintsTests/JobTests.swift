@@ -39,7 +39,7 @@ struct Boom: Error {}
 @Suite struct JobTests {
     @Test(arguments: StoreKind.allCases) func aJobSucceedsWithItsResult(store: StoreKind) async throws {
         let clock = ManualClock()
-        let queue = JobQueue(store: try await store.make(), resultExpiry: 100, clock: clock.function)
+        let queue = JobQueue(store: try await store.make(), resultExpiry: 100, clock: clock)
         queue.register("double") { payload in .int((payload["n"]?.intValue ?? 0) * 2) }
         let job = try await queue.enqueue("double", payload: ["n": 21], owner: "7")
         #expect(job.state == .queued)
@@ -55,7 +55,7 @@ struct Boom: Error {}
 
     @Test(arguments: StoreKind.allCases) func aFailingJobRetriesWithBackoffThenFailsForGood(store: StoreKind) async throws {
         let clock = ManualClock()
-        let queue = JobQueue(store: try await store.make(), clock: clock.function)
+        let queue = JobQueue(store: try await store.make(), clock: clock)
         queue.register("flaky", maxRetries: 2, backoff: 30) { _ in throw Boom() }
         let job = try await queue.enqueue("flaky")
         try await queue.runNext()
@@ -78,7 +78,7 @@ struct Boom: Error {}
     }
 
     @Test(arguments: StoreKind.allCases) func anAttemptThatTakesTooLongFails(store: StoreKind) async throws {
-        let queue = JobQueue(store: try await store.make(), clock: ManualClock().function)
+        let queue = JobQueue(store: try await store.make(), clock: ManualClock())
         queue.register("slow", maxRetries: 0, timeout: 0.05) { _ in
             try await Task.sleep(for: .seconds(10))
             return .null
@@ -110,7 +110,7 @@ struct Boom: Error {}
 
     @Test(arguments: StoreKind.allCases) func resultsExpire(store: StoreKind) async throws {
         let clock = ManualClock()
-        let queue = JobQueue(store: try await store.make(), resultExpiry: 3600, clock: clock.function)
+        let queue = JobQueue(store: try await store.make(), resultExpiry: 3600, clock: clock)
         queue.register("quick") { _ in "done" }
         let finished = try await queue.enqueue("quick")
         try await queue.runNext()
@@ -144,10 +144,10 @@ struct Boom: Error {}
 
     @Test(arguments: StoreKind.allCases) func aJobNoWorkerKnowsFails(store: StoreKind) async throws {
         let shared = try await store.make()
-        let producer = JobQueue(store: shared, clock: ManualClock().function)
+        let producer = JobQueue(store: shared, clock: ManualClock())
         producer.register("elsewhere") { _ in .null }
         let job = try await producer.enqueue("elsewhere")
-        try await JobQueue(store: shared, clock: ManualClock().function).runNext()
+        try await JobQueue(store: shared, clock: ManualClock()).runNext()
         let stored = try #require(try await producer.job(job.id))
         #expect(stored.state == .failed)
         #expect(stored.error == "No worker knows job 'elsewhere'")

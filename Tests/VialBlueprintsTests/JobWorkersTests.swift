@@ -87,7 +87,7 @@ func eventually(_ condition: @Sendable () async throws -> Bool) async throws -> 
     @Test func idleWorkersDeleteExpiredResults() async throws {
         let clock = ManualClock()
         let database = try await migratedDatabase()
-        let queue = JobQueue(store: SQLiteJobStore(database), resultExpiry: 60, clock: clock.function)
+        let queue = JobQueue(store: SQLiteJobStore(database), resultExpiry: 60, clock: clock)
         queue.register("quick") { _ in "done" }
         try await queue.enqueue("quick")
         try await queue.runNext()
@@ -140,7 +140,7 @@ func eventually(_ condition: @Sendable () async throws -> Bool) async throws -> 
         let gate = JobGate()
         let store = try await kind.make()
         // Leases of 60 s on the hand-moved clock, renewed every 10 ms of real time.
-        let queue = JobQueue(store: store, visibility: 60, heartbeat: 0.01, clock: clock.function)
+        let queue = JobQueue(store: store, visibility: 60, heartbeat: 0.01, clock: clock)
         queue.register("long") { _ in
             try await gate.pass()
             return "done"

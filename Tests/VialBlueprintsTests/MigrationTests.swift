@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Synchronization
 import Testing
+import Vial
 import VialApp
 @testable import VialBlueprints
 
@@ -215,8 +216,7 @@ import VialApp
     @Test func anotherProcessesRevocationIsSeenAfterTheRefreshInterval() async throws {
         // Given two stores (two processes) on one database, and a clock we move
         let database = try await database()
-        let now = Mutex(1_000)
-        let clock: @Sendable () -> Int = { now.withLock { $0 } }
+        let clock = ManualClock(1_000)
         let first = SQLiteRevocationStore(database, clock: clock)
         let second = SQLiteRevocationStore(database, clock: clock)
         #expect(try await !second.isRevoked("jti-1"))  // loads the (empty) mirror
@@ -225,13 +225,13 @@ import VialApp
         // Then the first knows at once, the second once its mirror is a second old
         #expect(try await first.isRevoked("jti-1"))
         #expect(try await !second.isRevoked("jti-1"))
-        now.withLock { $0 += 1 }
+        clock.advance(1)
         #expect(try await second.isRevoked("jti-1"))
     }
 
     @Test func revocationsPersistAndExpiredOnesAreSwept() async throws {
         let database = try await database()
-        let store = SQLiteRevocationStore(database, clock: { 1_000 })
+        let store = SQLiteRevocationStore(database, clock: FixedClock(1_000))
         try await store.revoke("old", expiresAt: 500)
         try await store.revoke("current", expiresAt: 2_000)
         #expect(try await store.isRevoked("current"))

@@ -8,7 +8,7 @@ import Vial
     let clock = ManualClock()
 
     @Test func entriesExpire() async throws {
-        let cache = SimpleCache(clock: clock.function)
+        let cache = SimpleCache(clock: clock)
         try await cache.set("k", [1, 2, 3], timeout: 10, tags: [])
         #expect(try await cache.get("k")?.value == [1, 2, 3])
         #expect(try await cache.get("k")?.ttl == 10)
@@ -17,7 +17,7 @@ import Vial
     }
 
     @Test func leastRecentlyUsedGoesFirstWhenFull() async throws {
-        let cache = SimpleCache(maxEntries: 2, clock: clock.function)
+        let cache = SimpleCache(maxEntries: 2, clock: clock)
         try await cache.set("a", [1], timeout: 60, tags: [])
         try await cache.set("b", [2], timeout: 60, tags: [])
         _ = try await cache.get("a")  // a is now more recent than b
@@ -29,7 +29,7 @@ import Vial
     }
 
     @Test func byteBoundIsKept() async throws {
-        let cache = SimpleCache(maxEntries: 100, maxBytes: 10, clock: clock.function)
+        let cache = SimpleCache(maxEntries: 100, maxBytes: 10, clock: clock)
         for index in 0..<5 { try await cache.set("k\(index)", [UInt8](repeating: 0, count: 4), timeout: 60, tags: []) }
         #expect(cache.usage.bytes <= 10)
         #expect(try await cache.get("k4") != nil)  // the newest stays
@@ -38,7 +38,7 @@ import Vial
     }
 
     @Test func tagsAndPrefixesInvalidate() async throws {
-        let cache = SimpleCache(clock: clock.function)
+        let cache = SimpleCache(clock: clock)
         try await cache.set("view:1", [1], timeout: 60, tags: ["user:1"])
         try await cache.set("view:2", [2], timeout: 60, tags: ["user:2"])
         try await cache.set("memo:x:1", [3], timeout: 60, tags: [])
@@ -72,7 +72,7 @@ import Vial
         app.use(cache)
         // Pretend authentication: X-User becomes the identity, as jwtRequired would make it.
         let codec = JWTCodec(secret: "cache-test-secret")
-        let jwt = JWTManager(issuer: TokenIssuer(codec: codec), revocations: MemoryRevocationStore(clock: { 0 }))
+        let jwt = JWTManager(issuer: TokenIssuer(codec: codec), revocations: MemoryRevocationStore(clock: FixedClock(0)))
         app.use(jwt)
         let items = Blueprint("items")
         items.use(jwtOptional())

@@ -10,7 +10,7 @@ import Vial
         config.eventLoopThreads = 2
         let app = App(config: config)
         // Frozen clock: the hour window must not roll over mid-test.
-        try RateLimiter(strategy: strategy, clock: { 1_800_000_030 }).install(on: app)
+        try RateLimiter(strategy: strategy, clock: FixedClock(1_800_000_030)).install(on: app)
         app.get("/limited", limit("20 per hour")) { _ in "ok" }
         let statuses = try await app.withLiveServer { client in
             try await withThrowingTaskGroup(of: UInt.self) { group in

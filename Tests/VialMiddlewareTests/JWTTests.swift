@@ -6,7 +6,7 @@ import Vial
 
 @Suite struct JWTCodecTests {
     let clock = ManualClock()
-    var codec: JWTCodec { JWTCodec(secret: "test-secret-that-is-long-enough-for-hs256", clock: clock.wholeSeconds) }
+    var codec: JWTCodec { JWTCodec(secret: "test-secret-that-is-long-enough-for-hs256", clock: clock) }
     var issuer: TokenIssuer { TokenIssuer(codec: codec, accessLifetime: 60, refreshLifetime: 600) }
 
     @Test func accessTokensRoundTripWithTheSpecClaims() throws {
@@ -16,8 +16,8 @@ import Vial
         #expect(claims.type == .access)
         #expect(claims.role == "admin")
         #expect(claims.fresh == true)
-        #expect(claims.expiresAt == clock.wholeNow + 60)
-        #expect(claims.issuedAt == clock.wholeNow && claims.notBefore == clock.wholeNow)
+        #expect(claims.expiresAt == clock.wholeSeconds + 60)
+        #expect(claims.issuedAt == clock.wholeSeconds && claims.notBefore == clock.wholeSeconds)
         #expect(claims.id.count == 32)
         let header = try JSON(parsing: Base64URL.decode(token.split(separator: ".")[0])!)
         #expect(header == ["alg": "HS256", "typ": "JWT"])
@@ -27,18 +27,18 @@ import Vial
         let token = issuer.accessToken(subject: "1", role: "user", fresh: false)
         clock.advance(61)
         #expect(throws: JWTError.expired) { try codec.verify(token) }
-        let lenient = JWTCodec(secret: "test-secret-that-is-long-enough-for-hs256", leeway: 5, clock: clock.wholeSeconds)
+        let lenient = JWTCodec(secret: "test-secret-that-is-long-enough-for-hs256", leeway: 5, clock: clock)
         #expect(throws: Never.self) { try lenient.verify(token) }
     }
 
     @Test func tokensBeforeTheirNotBeforeAreRefused() {
         let claims = JWTClaims(
-            subject: "1", type: .access, id: "x", issuedAt: clock.wholeNow, notBefore: clock.wholeNow + 30, expiresAt: clock.wholeNow + 90)
+            subject: "1", type: .access, id: "x", issuedAt: clock.wholeSeconds, notBefore: clock.wholeSeconds + 30, expiresAt: clock.wholeSeconds + 90)
         #expect(throws: JWTError.notYetValid) { try codec.verify(codec.encode(claims)) }
     }
 
     @Test func aSignatureFromAnotherKeyIsRefused() {
-        let other = JWTCodec(secret: "some-other-secret", clock: clock.wholeSeconds)
+        let other = JWTCodec(secret: "some-other-secret", clock: clock)
         let token = TokenIssuer(codec: other).accessToken(subject: "1", role: "admin", fresh: true)
         #expect(throws: JWTError.badSignature) { try codec.verify(token) }
     }
@@ -53,7 +53,7 @@ import Vial
     }
 
     @Test func algNoneIsRefused() throws {
-        let payload = JWTClaims(subject: "1", type: .access, id: "x", issuedAt: 0, notBefore: 0, expiresAt: clock.wholeNow + 60).json
+        let payload = JWTClaims(subject: "1", type: .access, id: "x", issuedAt: 0, notBefore: 0, expiresAt: clock.wholeSeconds + 60).json
         let header = Base64URL.encode(Array(#"{"alg":"none","typ":"JWT"}"#.utf8))
         let unsigned = header + "." + Base64URL.encode(Array(payload.serialized.utf8)) + "."
         #expect(throws: JWTError.algorithmNotAllowed("none")) { try codec.verify(unsigned) }
@@ -61,7 +61,7 @@ import Vial
 
     @Test func anotherAlgorithmIsRefusedEvenWithTheRightKey() {
         // Algorithm confusion: the header may not choose the algorithm.
-        let hs512 = JWTCodec(secret: "test-secret-that-is-long-enough-for-hs256", algorithm: .HS512, clock: clock.wholeSeconds)
+        let hs512 = JWTCodec(secret: "test-secret-that-is-long-enough-for-hs256", algorithm: .HS512, clock: clock)
         let token = TokenIssuer(codec: hs512).accessToken(subject: "1", role: "user", fresh: false)
         #expect(throws: JWTError.algorithmNotAllowed("HS512")) { try codec.verify(token) }
     }
@@ -73,13 +73,13 @@ import Vial
     }
 
     @Test func claimsMustBeComplete() {
-        let token = codec.sign(payload: ["sub": 5, "type": "access", "jti": "x", "exp": .int(clock.wholeNow + 60)])
+        let token = codec.sign(payload: ["sub": 5, "type": "access", "jti": "x", "exp": .int(clock.wholeSeconds + 60)])
         #expect(throws: JWTError.invalid("Token has no string 'sub' claim")) { try codec.verify(token) }
     }
 
     @Test func everyAlgorithmRoundTrips() throws {
         for algorithm in JWTAlgorithm.allCases {
-            let codec = JWTCodec(secret: "k", algorithm: algorithm, clock: clock.wholeSeconds)
+            let codec = JWTCodec(secret: "k", algorithm: algorithm, clock: clock)
             let token = TokenIssuer(codec: codec).refreshToken(subject: "7")
             #expect(try codec.verify(token).type == .refresh)
         }
@@ -90,9 +90,9 @@ import Vial
     let clock = ManualClock()
 
     func setUp() throws -> (TestClient, TokenIssuer, MemoryRevocationStore) {
-        let codec = JWTCodec(secret: "middleware-secret", clock: clock.wholeSeconds)
+        let codec = JWTCodec(secret: "middleware-secret", clock: clock)
         let issuer = TokenIssuer(codec: codec, accessLifetime: 60, refreshLifetime: 600)
-        let revocations = MemoryRevocationStore(clock: clock.wholeSeconds)
+        let revocations = MemoryRevocationStore(clock: clock)
         var config = AppConfig()
         config.accessLog = false
         let app = App(config: config)
@@ -175,10 +175,10 @@ import Vial
     }
 
     @Test func revocationStoreSweepsExpiredIDs() async throws {
-        let store = MemoryRevocationStore(clock: clock.wholeSeconds)
-        try await store.revoke("old", expiresAt: clock.wholeNow + 10)
+        let store = MemoryRevocationStore(clock: clock)
+        try await store.revoke("old", expiresAt: clock.wholeSeconds + 10)
         clock.advance(11)
-        try await store.revoke("new", expiresAt: clock.wholeNow + 10)
+        try await store.revoke("new", expiresAt: clock.wholeSeconds + 10)
         #expect(store.count == 1)
         #expect(try await store.isRevoked("new"))
         #expect(try await !store.isRevoked("old"))
@@ -186,8 +186,8 @@ import Vial
 
     @Test func middlewareNamesShowInTheRouteListing() throws {
         let app = App()
-        let codec = JWTCodec(secret: "k", clock: clock.wholeSeconds)
-        app.use(JWTManager(issuer: TokenIssuer(codec: codec), revocations: MemoryRevocationStore(clock: clock.wholeSeconds)))
+        let codec = JWTCodec(secret: "k", clock: clock)
+        app.use(JWTManager(issuer: TokenIssuer(codec: codec), revocations: MemoryRevocationStore(clock: clock)))
         app.get("/a", jwtRequired()) { _ in "a" }
         app.get("/b", jwtRequired(refresh: true)) { _ in "b" }
         app.get("/c", roleRequired("admin")) { _ in "c" }

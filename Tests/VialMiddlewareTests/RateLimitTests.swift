@@ -103,7 +103,7 @@ import Vial
         config.trustedProxies = trusting
         let app = App(config: config)
         let limiter = try RateLimiter(
-            storage: storage, defaults: defaults, enabled: enabled, failOpen: failOpen, exempt: ["health"], clock: clock.function)
+            storage: storage, defaults: defaults, enabled: enabled, failOpen: failOpen, exempt: ["health"], clock: clock)
         limiter.install(on: app)
         app.get("/plain") { _ in "plain" }
         app.get("/health", name: "health") { _ in "ok" }

@@ -14,7 +14,7 @@ import Vial
     }
 
     func jwt() -> JWTManager {
-        JWTManager(issuer: TokenIssuer(codec: codec), revocations: MemoryRevocationStore(clock: { 0 }))
+        JWTManager(issuer: TokenIssuer(codec: codec), revocations: MemoryRevocationStore(clock: FixedClock(0)))
     }
 
     @Test func jwtRequiredWithoutAManagerFailsTheBuild() throws {
@@ -77,7 +77,7 @@ import Vial
     @Test func defaultLimitsCountRequestsTheTokenCheckRefuses() async throws {
         let clock = ManualClock()
         let app = app()
-        try RateLimiter(defaults: "2 per minute", clock: clock.function).install(on: app)
+        try RateLimiter(defaults: "2 per minute", clock: clock).install(on: app)
         app.use(jwt())
         let notes = Blueprint("notes", urlPrefix: "/notes")
         notes.use(jwtRequired())
@@ -95,7 +95,7 @@ import Vial
 
     @Test func routesWithTheirOwnLimitsSkipTheDefaults() async throws {
         let app = app()
-        try RateLimiter(defaults: "1 per minute", clock: ManualClock().function).install(on: app)
+        try RateLimiter(defaults: "1 per minute", clock: ManualClock()).install(on: app)
         app.get("/own", name: "own", limit("3 per minute")) { _ in "own" }
         let client = try app.testClient()
         for _ in 0..<3 { #expect(try await client.get("/own").status == .ok) }

@@ -47,7 +47,7 @@ public enum AuthBlueprint {
     /// The blueprint; `loginLimit` applies when a `RateLimiter` is installed on the app.
     public static func make(
         users: any UserStore, jwt: JWTManager, hasher: PasswordHasher = PasswordHasher(),
-        loginLimit: String = "5 per minute", now: @escaping @Sendable () -> Date = Date.init
+        loginLimit: String = "5 per minute", clock: any WallClock = SystemClock()
     ) -> Blueprint {
         let auth = Blueprint("auth")
         // Each login costs one hash check whether or not the user exists.
@@ -68,7 +68,7 @@ public enum AuthBlueprint {
             let passwordHash = try await hasher.hashOffLoop(input.string("password")!)
             let user = User(
                 username: input.string("username")!, email: input.string("email")!.lowercased(),
-                passwordHash: passwordHash, role: .user, createdAt: Timestamp.string(now()))
+                passwordHash: passwordHash, role: .user, createdAt: Timestamp.string(clock.date))
             do {
                 let created = try await users.create(user)
                 return try .success(created.payload, status: .created, message: "User registered successfully")

@@ -63,11 +63,11 @@ public struct AuthPlugin: Plugin {
         let users = SQLiteUserStore(context.database)
         let jwt = JWTManager(
             issuer: TokenIssuer(
-                codec: JWTCodec(secret: settings.secret, clock: context.clock.wholeSeconds),
+                codec: JWTCodec(secret: settings.secret, clock: context.clock),
                 accessLifetime: settings.accessTokenLifetime, refreshLifetime: settings.refreshTokenLifetime),
-            revocations: SQLiteRevocationStore(context.database, clock: context.clock.wholeSeconds))
+            revocations: SQLiteRevocationStore(context.database, clock: context.clock))
         context.app.use(jwt)
-        context.app.register(AuthBlueprint.make(users: users, jwt: jwt, now: context.clock.date), urlPrefix: urlPrefix)
+        context.app.register(AuthBlueprint.make(users: users, jwt: jwt, clock: context.clock), urlPrefix: urlPrefix)
         context.provide(Users.self, users)
         context.provide(JWT.self, jwt)
     }
@@ -76,7 +76,7 @@ public struct AuthPlugin: Plugin {
     public func seed(_ assembly: Assembly, samples: Bool) async throws -> String? {
         let users = try assembly.require(Users.self)
         guard try await users.count() == 0 else { return nil }
-        try await DevelopmentSeed.users(into: users, now: assembly.clock.date())
+        try await DevelopmentSeed.users(into: users, now: assembly.clock.date)
         return " * Seeded development users: admin/password (admin), user/password (user)"
     }
 }

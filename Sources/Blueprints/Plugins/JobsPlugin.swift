@@ -59,7 +59,7 @@ public struct JobsPlugin: Plugin {
         let settings = try JobsSettings.load(context.config)
         let queue = JobQueue(
             store: SQLiteJobStore(context.database), visibility: Double(settings.visibilityTimeout),
-            resultExpiry: Double(settings.resultExpires), clock: context.clock.seconds)
+            resultExpiry: Double(settings.resultExpires), clock: context.clock)
         context.app.register(JobsBlueprint.make(jobs: queue), urlPrefix: urlPrefix)
         context.provide(Queue.self, queue)
         context.provide(Settings.self, settings)

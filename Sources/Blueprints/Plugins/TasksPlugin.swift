@@ -63,9 +63,9 @@ public struct TasksPlugin: Plugin {
         let jobs = try context.require(JobsPlugin.Queue.self)
         let tasks = SQLiteTaskStore(context.database)
         let outbox = Outbox(context.database)
-        TaskJobs.register(on: jobs, tasks: tasks, users: users, outbox: outbox, cache: context.cache, now: context.clock.date)
+        TaskJobs.register(on: jobs, tasks: tasks, users: users, outbox: outbox, cache: context.cache, clock: context.clock)
         context.app.register(
-            TasksBlueprint.make(tasks: tasks, cache: context.cache, jobs: jobs, now: context.clock.date), urlPrefix: urlPrefix)
+            TasksBlueprint.make(tasks: tasks, cache: context.cache, jobs: jobs, clock: context.clock), urlPrefix: urlPrefix)
         context.provide(Tasks.self, tasks)
         context.provide(Mail.self, outbox)
     }
@@ -78,7 +78,7 @@ public struct TasksPlugin: Plugin {
         for name in ["admin", "user"] {
             if let user = try await users.find(username: name) { owners.append(user) }
         }
-        try await DevelopmentSeed.tasks(for: owners, into: try assembly.require(Tasks.self), now: assembly.clock.date())
+        try await DevelopmentSeed.tasks(for: owners, into: try assembly.require(Tasks.self), now: assembly.clock.date)
         return "Created sample tasks for \(owners.map(\.username).joined(separator: " and "))."
     }
 }

@@ -1,3 +1,4 @@
+import Vial
 import GRDB
 import VialApp
 import Synchronization
@@ -103,18 +104,18 @@ public final class SQLiteRevocationStore: RevocationStore {
     }
 
     let database: AppDatabase
-    let clock: @Sendable () -> Int
+    let clock: any WallClock
     let refreshInterval: Int
     private let mirror = Mutex(Mirror())
 
-    public init(_ database: AppDatabase, refreshInterval: Int = 1, clock: @escaping @Sendable () -> Int) {
+    public init(_ database: AppDatabase, refreshInterval: Int = 1, clock: any WallClock = SystemClock()) {
         self.database = database
         self.refreshInterval = refreshInterval
         self.clock = clock
     }
 
     public func revoke(_ jti: String, expiresAt: Int) async throws {
-        let now = clock()
+        let now = clock.wholeSeconds
         try await database.writer.write { db in
             try db.execute(sql: "DELETE FROM token_blocklist WHERE expires_at < ?", arguments: [now])
             try db.execute(
@@ -127,7 +128,7 @@ public final class SQLiteRevocationStore: RevocationStore {
     }
 
     public func isRevoked(_ jti: String) async throws -> Bool {
-        let now = clock()
+        let now = clock.wholeSeconds
         let (known, stale) = mirror.withLock { mirror in
             (mirror.revoked[jti] != nil, mirror.syncedAt.map { now - $0 >= refreshInterval } ?? true)
         }

@@ -13,7 +13,7 @@ public enum TaskJobs {
     /// Registers both jobs on `queue`. With a `cache`, processing drops the cached copies it makes stale.
     public static func register(
         on queue: JobQueue, tasks: any TaskStore, users: any UserStore, outbox: Outbox, cache: Cache? = nil,
-        now: @escaping @Sendable () -> Date = Date.init, logger: Logger = Logger(label: "vial.jobs")
+        clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "vial.jobs")
     ) {
         // @celery.task(bind=True, default_retry_delay=30, max_retries=3)
         queue.register(process, maxRetries: 3, backoff: 30, timeout: 60) { payload in
@@ -24,7 +24,7 @@ public enum TaskJobs {
             }
             task.description = (task.description ?? "") + " [Processed]"
             task.status = .completed
-            task.updatedAt = Timestamp.string(now())
+            task.updatedAt = Timestamp.string(clock.date)
             let updated = try await tasks.update(task)
             try await TasksBlueprint.dropCached(cache, owners: [task.ownerId])
             logger.info("process_task_data: processed task \(id)")
@@ -41,7 +41,7 @@ public enum TaskJobs {
             let subject = "Task Created: \(title)"
             try await outbox.record(
                 recipient: user.email, subject: subject,
-                body: "Your task '\(title)' (ID: \(taskID)) was created successfully.", at: now())
+                body: "Your task '\(title)' (ID: \(taskID)) was created successfully.", at: clock.date)
             logger.info("send_confirmation_email: to \(user.email), subject \(subject)")
             return ["status": "sent", "recipient": .string(user.email)]
         }

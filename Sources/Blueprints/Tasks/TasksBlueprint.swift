@@ -59,7 +59,7 @@ public enum TasksBlueprint {
     /// email and `POST /<task_id>/process` exists.
     public static func make(
         tasks: any TaskStore, cache: Cache? = nil, jobs: JobQueue? = nil, perUserLimit: String = "120 per minute",
-        now: @escaping @Sendable () -> Date = Date.init, logger: Logger = Logger(label: "vial.tasks")
+        clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "vial.tasks")
     ) -> Blueprint {
         let blueprint = Blueprint("tasks")
         blueprint.use(jwtRequired())
@@ -74,7 +74,7 @@ public enum TasksBlueprint {
         /// Stores a changed task, drops the cached copies it makes stale, and answers with it.
         @Sendable func save(_ task: TaskItem, _ req: Request) async throws -> Response {
             var task = task
-            task.updatedAt = Timestamp.string(now())
+            task.updatedAt = Timestamp.string(clock.date)
             let updated = try await tasks.update(task)
             try await invalidate(req, owner: task.ownerId)
             return try .ok(updated)
@@ -111,7 +111,7 @@ public enum TasksBlueprint {
         ) { req in
             let input = try req.validate(creation)
             let caller = try CurrentUser(req)
-            let stamp = Timestamp.string(now())
+            let stamp = Timestamp.string(clock.date)
             let task = try await tasks.create(
                 TaskItem(
                     title: input.string("title")!, description: input.string("description"),

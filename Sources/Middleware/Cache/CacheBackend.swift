@@ -1,3 +1,4 @@
+import Vial
 import Foundation
 import NIOConcurrencyHelpers
 
@@ -47,10 +48,10 @@ public final class SimpleCache: CacheBackend {
     private let state = NIOLockedValueBox(State())
     public let maxEntries: Int
     public let maxBytes: Int
-    private let clock: @Sendable () -> Double
+    private let clock: any WallClock
 
     public init(
-        maxEntries: Int = 500, maxBytes: Int = 64 << 20, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+        maxEntries: Int = 500, maxBytes: Int = 64 << 20, clock: any WallClock = SystemClock()
     ) {
         self.maxEntries = maxEntries
         self.maxBytes = maxBytes
@@ -61,7 +62,7 @@ public final class SimpleCache: CacheBackend {
     public var usage: (entries: Int, bytes: Int) { state.withLockedValue { ($0.entries.count, $0.bytes) } }
 
     public func get(_ key: String) async throws -> (value: [UInt8], ttl: Double)? {
-        let now = clock()
+        let now = clock.now
         return state.withLockedValue { state in
             guard var entry = state.entries[key] else { return nil }
             guard entry.expiresAt > now else {
@@ -76,7 +77,7 @@ public final class SimpleCache: CacheBackend {
     }
 
     public func set(_ key: String, _ value: [UInt8], timeout: Double, tags: Set<String>) async throws {
-        let now = clock()
+        let now = clock.now
         state.withLockedValue { state in
             Self.remove(key, from: &state)
             guard value.count <= maxBytes, timeout > 0 else { return }

@@ -24,13 +24,13 @@ public struct JWTCodec: Sendable {
     public let algorithm: JWTAlgorithm
     /// Seconds of clock skew tolerated on `exp` and `nbf`.
     public let leeway: Int
-    public let clock: @Sendable () -> Int
+    public let clock: any WallClock
     private let secret: [UInt8]
 
     /// A codec for `secret` (at least 32 bytes recommended for HS256).
     public init(
         secret: String, algorithm: JWTAlgorithm = .HS256, leeway: Int = 0,
-        clock: @escaping @Sendable () -> Int = { Int(Date().timeIntervalSince1970) }
+        clock: any WallClock = SystemClock()
     ) {
         self.secret = Array(secret.utf8)
         self.algorithm = algorithm
@@ -78,7 +78,7 @@ public struct JWTCodec: Sendable {
             throw .invalid("Token payload is not valid base64url JSON")
         }
         let claims = try JWTClaims(json: payload)
-        let now = clock()
+        let now = clock.wholeSeconds
         if now > claims.expiresAt + leeway { throw .expired }
         if now + leeway < claims.notBefore { throw .notYetValid }
         return claims

@@ -1,3 +1,4 @@
+import Vial
 import NIOConcurrencyHelpers
 
 /// Where revoked token ids (`jti`) are kept until the token would have expired anyway.
@@ -13,14 +14,14 @@ public protocol RevocationStore: Sendable {
 /// Revoked ids in memory; entries past their expiry are swept on each revocation.
 public final class MemoryRevocationStore: RevocationStore {
     private let entries = NIOLockedValueBox<[String: Int]>([:])
-    private let clock: @Sendable () -> Int
+    private let clock: any WallClock
 
-    public init(clock: @escaping @Sendable () -> Int) {
+    public init(clock: any WallClock = SystemClock()) {
         self.clock = clock
     }
 
     public func revoke(_ jti: String, expiresAt: Int) async throws {
-        let now = clock()
+        let now = clock.wholeSeconds
         entries.withLockedValue { entries in
             entries = entries.filter { $0.value >= now }
             entries[jti] = expiresAt

@@ -15,7 +15,7 @@ public struct TokenIssuer: Sendable {
 
     /// An access token for `subject` with its role; `fresh` when it comes straight from a password login.
     public func accessToken(subject: String, role: String, fresh: Bool) -> String {
-        let now = codec.clock()
+        let now = codec.clock.wholeSeconds
         return codec.encode(
             JWTClaims(
                 subject: subject, type: .access, id: Self.newID(), issuedAt: now, notBefore: now,
@@ -24,7 +24,7 @@ public struct TokenIssuer: Sendable {
 
     /// A refresh token for `subject`.
     public func refreshToken(subject: String) -> String {
-        let now = codec.clock()
+        let now = codec.clock.wholeSeconds
         return codec.encode(
             JWTClaims(
                 subject: subject, type: .refresh, id: Self.newID(), issuedAt: now, notBefore: now,

@@ -43,7 +43,7 @@ public final class RateLimiter: Middleware {
     public let failOpen: Bool
     let exemptEndpoints: Set<String>
     let exemptBlueprints: Set<String>
-    let clock: @Sendable () -> Double
+    let clock: any WallClock
     let logger: Logger
 
     public var name: String { "rate-limiter" }
@@ -54,7 +54,7 @@ public final class RateLimiter: Middleware {
         storage: any RateLimitStorage = MemoryRateLimitStorage(), strategy: RateLimitStrategy = .fixedWindow,
         defaults: String? = nil, defaultKey: RateLimitKey = .remoteAddress, enabled: Bool = true, failOpen: Bool = true,
         exempt: Set<String> = [], exemptBlueprints: Set<String> = [],
-        clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
+        clock: any WallClock = SystemClock(),
         logger: Logger = Logger(label: "vial.ratelimit")
     ) throws {
         self.storage = storage
@@ -112,7 +112,7 @@ public final class RateLimiter: Middleware {
     /// Hits every limit in `items` for `request`; throws a 429 for the first one exceeded.
     func check(_ items: [RateLimitItem], scope: String, key: RateLimitKey, cost: Int, request: Request) async throws {
         let identity = key.value(for: request)
-        let now = clock()
+        let now = clock.now
         for item in items {
             let result: RateLimitResult
             do {

@@ -1,23 +1,29 @@
 import Foundation
 
-/// Wall-clock time as one value that everything time-dependent reads: token lifetimes, rate-limit
-/// windows, job leases and the timestamps blueprints write. Production uses `.system`; tests
-/// hand every part the same `ManualClock().clock` and move it by hand.
-public struct WallClock: Sendable {
+/// Wall-clock time, the one clock type everything time-dependent reads: token lifetimes,
+/// revocation expiry, rate-limit windows, cache timeouts, job leases and the timestamps
+/// blueprints write. Production uses `SystemClock`; tests hand every part one `ManualClock`
+/// and move it by hand, or a `FixedClock`.
+public protocol WallClock: Sendable {
     /// Seconds since 1970.
-    public let seconds: @Sendable () -> Double
+    var now: Double { get }
+}
 
-    public init(_ seconds: @escaping @Sendable () -> Double) {
-        self.seconds = seconds
-    }
+extension WallClock {
+    /// Whole seconds since 1970 (JWT claims, revocation expiry).
+    public var wholeSeconds: Int { Int(now) }
+    /// The time as a `Date` (timestamps).
+    public var date: Date { Date(timeIntervalSince1970: now) }
+}
 
-    /// The real time.
-    public static let system = WallClock { Date().timeIntervalSince1970 }
+/// The real time.
+public struct SystemClock: WallClock {
+    public init() {}
+    public var now: Double { Date().timeIntervalSince1970 }
+}
 
-    /// Seconds since 1970, now.
-    public var now: Double { seconds() }
-    /// The clock for APIs that read whole seconds.
-    public var wholeSeconds: @Sendable () -> Int { { [seconds] in Int(seconds()) } }
-    /// The clock for APIs that read a `Date`.
-    public var date: @Sendable () -> Date { { [seconds] in Date(timeIntervalSince1970: seconds()) } }
+/// A clock that never moves: a test's frozen instant.
+public struct FixedClock: WallClock {
+    public let now: Double
+    public init(_ now: Double) { self.now = now }
 }

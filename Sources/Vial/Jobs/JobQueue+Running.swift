@@ -16,7 +16,7 @@ extension JobQueue {
         let label = "\(job.name) \(job.id)"
         guard let definition = definition(job.name) else {
             _ = try await store.fail(
-                job, error: "No worker knows job '\(job.name)'", retryAt: nil, now: clock(), expiresAt: clock() + resultExpiry)
+                job, error: "No worker knows job '\(job.name)'", retryAt: nil, now: clock.now, expiresAt: clock.now + resultExpiry)
             logger.error("job \(label) failed: no job is registered under that name")
             return
         }
@@ -29,7 +29,7 @@ extension JobQueue {
         } catch {
             outcome = .failure("payload is not JSON: \(error)")
         }
-        let now = clock()
+        let now = clock.now
         let took = ContinuousClock.now - started
         let elapsed = String(
             format: "%.1f ms", Double(took.components.seconds) * 1000 + Double(took.components.attoseconds) / 1e15)
@@ -77,7 +77,7 @@ extension JobQueue {
                     try? await Task.sleep(for: .seconds(heartbeat))
                     if Task.isCancelled { return nil }
                     do {
-                        if try await !store.extend(job, lockedUntil: clock() + visibility) { return .lost }
+                        if try await !store.extend(job, lockedUntil: clock.now + visibility) { return .lost }
                     } catch {
                         // Keep working; if renewals keep failing the lease runs out and another worker retries.
                         logger.warning("job \(job.name) \(job.id): could not renew its lease: \(error)")

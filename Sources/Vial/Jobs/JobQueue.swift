@@ -29,7 +29,7 @@ public final class JobQueue: Sendable {
     public let heartbeat: Double
     /// Seconds a finished job's result and error are kept (Celery's `result_expires`).
     public let resultExpiry: Double
-    let clock: @Sendable () -> Double
+    let clock: any WallClock
     /// Where job starts, outcomes and retries are logged.
     public let logger: Logger
     private let definitions = Mutex([String: JobDefinition]())
@@ -37,7 +37,7 @@ public final class JobQueue: Sendable {
 
     public init(
         store: any JobStore, visibility: Double = 60, heartbeat: Double? = nil, resultExpiry: Double = 3600,
-        clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
+        clock: any WallClock = SystemClock(),
         logger: Logger = Logger(label: "vial.jobs")
     ) {
         self.store = store
@@ -70,7 +70,7 @@ public final class JobQueue: Sendable {
     @discardableResult
     public func enqueue(_ name: String, payload: JSON = [:], owner: String? = nil) async throws -> JobRecord {
         guard let definition = definition(name) else { throw UnknownJob(name: name) }
-        let job = JobRecord(name: name, payload: payload, owner: owner, maxAttempts: definition.maxRetries + 1, now: clock())
+        let job = JobRecord(name: name, payload: payload, owner: owner, maxAttempts: definition.maxRetries + 1, now: clock.now)
         try await store.insert(job)
         for listener in listeners.withLock({ Array($0.values) }) { listener.notify() }
         return job
@@ -78,20 +78,20 @@ public final class JobQueue: Sendable {
 
     /// The job with `id`, unless unknown or expired.
     public func job(_ id: String) async throws -> JobRecord? {
-        try await store.find(id, now: clock())
+        try await store.find(id, now: clock.now)
     }
 
     /// Deletes finished jobs whose results expired.
     @discardableResult
     public func purgeExpired() async throws -> Int {
-        try await store.purgeExpired(now: clock())
+        try await store.purgeExpired(now: clock.now)
     }
 
     /// Claims and runs one due job; false when none was due. With `stopping`, a job still
     /// running `grace` seconds after `stopping.stop()` is cancelled and released (its attempt not counted).
     @discardableResult
     public func runNext(stopping: WorkerSignal? = nil, grace: Double = 10) async throws -> Bool {
-        guard let job = try await store.claim(now: clock(), visibility: visibility) else { return false }
+        guard let job = try await store.claim(now: clock.now, visibility: visibility) else { return false }
         try await perform(job, stopping: stopping, grace: grace)
         return true
     }

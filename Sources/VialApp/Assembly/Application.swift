@@ -56,7 +56,7 @@ public struct Application: Sendable {
 
     /// Builds the app on `database` (default: the one `config` names; it is not migrated here).
     /// Throws `ConfigError` for a bad setting and `PluginError` for plugins that do not fit.
-    public func assemble(config: AppConfig, database: AppDatabase? = nil, clock: WallClock = .system) throws -> Assembly {
+    public func assemble(config: AppConfig, database: AppDatabase? = nil, clock: any WallClock = SystemClock()) throws -> Assembly {
         let ordered = try plugins.inDependencyOrder()
         let core = try CoreSettings.load(config)
         let database = try database ?? AppDatabase(core.database)
@@ -68,7 +68,7 @@ public struct Application: Sendable {
         // The settings were checked when loaded, so the default limit string parses.
         let limiter = try RateLimiter(
             strategy: core.rateLimitStrategy, defaults: core.rateLimitDefault, enabled: core.rateLimitEnabled,
-            failOpen: core.rateLimitFailOpen, clock: clock.seconds)
+            failOpen: core.rateLimitFailOpen, clock: clock)
         limiter.install(on: app)
         let cache = Cache(
             backend: core.cacheType == "NullCache" ? NullCache() : SimpleCache(), defaultTimeout: Double(core.cacheDefaultTimeout))
@@ -90,7 +90,7 @@ public struct Application: Sendable {
     }
 
     /// The app on a migrated in-memory database: tests, `routes` and `openapi` (routes do not depend on data).
-    public func assembleInMemory(config: AppConfig, clock: WallClock = .system) throws -> Assembly {
+    public func assembleInMemory(config: AppConfig, clock: any WallClock = SystemClock()) throws -> Assembly {
         let database = try AppDatabase.inMemory()
         let migrator = try migrator()
         try database.writer.writeWithoutTransaction { db in _ = try migrator.upgrade(db) }

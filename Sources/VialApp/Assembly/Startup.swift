@@ -12,7 +12,7 @@ extension Application {
     /// Assembles the app on the configured database (bad settings throw here) and, in development
     /// and testing, applies pending migrations (saying so); in production refuses to start while
     /// any are pending. Then lets each plugin seed development data (outside production).
-    public func prepare(config: AppConfig, clock: WallClock = .system, say: (String) -> Void) async throws -> Assembly {
+    public func prepare(config: AppConfig, clock: any WallClock = SystemClock(), say: (String) -> Void) async throws -> Assembly {
         let database = try openDatabase(config)
         // Assembling first reads every plugin's settings: a bad one stops start-up before the database is touched.
         let assembly = try assemble(config: config, database: database, clock: clock)

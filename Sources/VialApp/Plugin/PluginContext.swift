@@ -14,7 +14,7 @@ public struct PluginContext: Sendable {
     public let config: AppConfig
     public let database: AppDatabase
     /// The one clock for tokens, limits, jobs and timestamps.
-    public let clock: WallClock
+    public let clock: any WallClock
     public let cache: Cache
     public let limiter: RateLimiter
     let shared: SharedState
@@ -65,7 +65,7 @@ public struct Assembly: Sendable {
     public let app: App
     public let config: AppConfig
     public let database: AppDatabase
-    public let clock: WallClock
+    public let clock: any WallClock
     public let cache: Cache
     public let limiter: RateLimiter
     /// The installed plugins, in dependency order.

@@ -19,7 +19,7 @@ enum NotesBlueprint {
         Field("owner_id", .integer, required: true), .string("created_at", required: true))
 
     static func make(
-        store: NoteStore, jobs: JobQueue, maxPerUser: Int, now: @escaping @Sendable () -> Date
+        store: NoteStore, jobs: JobQueue, maxPerUser: Int, clock: any WallClock
     ) -> Blueprint {
         let notes = Blueprint("notes")
         notes.use(jwtRequired())
@@ -45,7 +45,7 @@ enum NotesBlueprint {
                 throw HTTPError.conflict("You have \(maxPerUser) notes, the most allowed", code: "too_many_notes")
             }
             let created = try await store.create(
-                Note(ownerId: user.id, title: values.string("title")!, body: values.string("body") ?? "", createdAt: Timestamp.string(now())))
+                Note(ownerId: user.id, title: values.string("title")!, body: values.string("body") ?? "", createdAt: Timestamp.string(clock.date)))
             try await jobs.enqueue(NotesPlugin.countWords, payload: ["note_id": .int(Int(created.id!))], owner: String(user.id))
             return try .created(created, location: try req.urlFor(".get_note", ["note_id": created.id!], external: true))
         }

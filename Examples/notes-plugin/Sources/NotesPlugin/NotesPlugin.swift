@@ -56,7 +56,7 @@ public struct NotesPlugin: Plugin {
             return ["note_id": .int(id), "words": words.map(JSON.int) ?? .null]
         }
         context.app.register(
-            NotesBlueprint.make(store: store, jobs: jobs, maxPerUser: maxPerUser, now: context.clock.date), urlPrefix: urlPrefix)
+            NotesBlueprint.make(store: store, jobs: jobs, maxPerUser: maxPerUser, clock: context.clock), urlPrefix: urlPrefix)
     }
 }
 
