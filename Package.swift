@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .library(name: "Vial", targets: ["Vial"]),
         .library(name: "VialMiddleware", targets: ["VialMiddleware"]),
+        .library(name: "VialTesting", targets: ["VialTesting"]),
         .library(name: "VialApp", targets: ["VialApp"]),
         .library(name: "VialBlueprints", targets: ["VialBlueprints"]),
         .executable(name: "App", targets: ["AppMain"]),
@@ -41,6 +42,20 @@ let package = Package(
                 .product(name: "OpenAPIKit", package: "OpenAPIKit"),
             ],
             path: "Sources/Vial",
+            swiftSettings: swiftSettings
+        ),
+        // Test helpers (HummingbirdTesting's role): the in-process and live clients, ManualClock.
+        .target(
+            name: "VialTesting",
+            dependencies: [
+                "Vial",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/VialTesting",
             swiftSettings: swiftSettings
         ),
         // The system libcrypto (libssl-dev): HMAC, SHA-2, PBKDF2, scrypt, RAND_bytes, CRYPTO_memcmp.
@@ -110,35 +125,35 @@ let package = Package(
         ),
         .executableTarget(
             name: "JobBench",
-            dependencies: ["Vial", "VialMiddleware", "VialApp", "VialBlueprints", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Vial", "VialMiddleware", "VialApp", "VialBlueprints", "VialTesting", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/JobBench",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "VialTests",
-            dependencies: ["Vial"],
+            dependencies: ["Vial", "VialTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "VialMiddlewareTests",
-            dependencies: ["VialMiddleware"],
+            dependencies: ["VialMiddleware", "VialTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "VialBlueprintsTests",
-            dependencies: ["VialBlueprints", "VialApp"],
+            dependencies: ["VialBlueprints", "VialApp", "VialTesting"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "VialAppTests",
-            dependencies: ["VialApp", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["VialApp", "VialTesting", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "AppTests",
             dependencies: [
-                "VialApp", "VialBlueprints", "VialExamples", "Vial",
+                "VialApp", "VialBlueprints", "VialExamples", "Vial", "VialTesting",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

@@ -23,6 +23,13 @@ scratch=$(mktemp -d)
 DATABASE_URL="sqlite:///$scratch/notes.db" "$APP_BIN" db upgrade | grep -q "Upgraded notes 0001: create notes" \
     || { echo "db upgrade did not create the notes table"; exit 1; }
 DATABASE_URL="sqlite:///$scratch/notes.db" "$APP_BIN" db current | grep -qx "notes: 0002 (head)" || { echo "notes is not at head"; exit 1; }
+# The plugin's own subcommand, next to the ones the bundled plugins add.
+help=$("$APP_BIN" --help)
+for command in serve worker routes openapi db init-db create-user notes-stats; do
+    grep -q "^  $command" <<<"$help" || { echo "notes-app --help lacks $command"; exit 1; }
+done
+DATABASE_URL="sqlite:///$scratch/notes.db" "$APP_BIN" init-db >/dev/null
+[ "$(DATABASE_URL="sqlite:///$scratch/notes.db" "$APP_BIN" notes-stats)" = $'admin: 0\nuser: 0' ] || { echo "notes-stats is wrong"; exit 1; }
 rm -rf "$scratch"
 
 start_app APP_ENV=testing

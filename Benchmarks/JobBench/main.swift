@@ -9,6 +9,7 @@ import Vial
 import VialApp
 import VialBlueprints
 import VialMiddleware
+import VialTesting
 
 // Job logs would measure the terminal.
 LoggingSystem.bootstrap { _ in SwiftLogNoOpLogHandler() }

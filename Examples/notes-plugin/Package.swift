@@ -38,7 +38,7 @@ let package = Package(
             name: "NotesPluginTests",
             dependencies: [
                 "NotesPlugin", .product(name: "Vial", package: "Vial"), .product(name: "VialApp", package: "Vial"),
-                .product(name: "VialBlueprints", package: "Vial"),
+                .product(name: "VialBlueprints", package: "Vial"), .product(name: "VialTesting", package: "Vial"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),

@@ -2,6 +2,7 @@ import Vial
 import VialApp
 import VialBlueprints
 import VialMiddleware
+import VialTesting
 
 /// The bundled plugins assembled on a migrated in-memory database, with typed access to what
 /// they provide (what a plugin's own tests reach through `Assembly`).

@@ -15,3 +15,4 @@ enum ClientKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
 }
 
 import Testing
+import VialTesting

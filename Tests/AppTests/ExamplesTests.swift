@@ -1,5 +1,6 @@
 import Testing
 import Vial
+import VialTesting
 @testable import VialExamples
 
 /// Each example answers as the guide's curl lines say.

@@ -4,6 +4,7 @@ import Vial
 import VialBlueprints
 import VialMiddleware
 import VialApp
+import VialTesting
 
 /// The guide's section 13 through the whole app in-process: 202 + Location, the job status
 /// endpoint, process_task_data and send_confirmation_email. Workers are stepped by hand with

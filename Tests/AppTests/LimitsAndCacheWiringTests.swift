@@ -3,6 +3,7 @@ import Vial
 import VialBlueprints
 import VialMiddleware
 import VialApp
+import VialTesting
 
 /// Rate limits and caching as the bundled app wires them.
 @Suite struct LimitsAndCacheWiringTests {

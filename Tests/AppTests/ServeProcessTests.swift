@@ -4,6 +4,7 @@ import Testing
 import Vial
 import VialApp
 import VialBlueprints
+import VialTesting
 
 /// `App serve` as a user runs it: the built binary, real signals.
 @Suite(.serialized) struct ServeProcessTests {

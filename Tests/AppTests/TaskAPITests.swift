@@ -4,6 +4,7 @@ import Vial
 import VialBlueprints
 import VialMiddleware
 import VialApp
+import VialTesting
 
 /// The guide's section 9 suite (auth workshop and tasks), through the whole app in-process.
 @Suite struct TaskAPITests {

@@ -2,6 +2,7 @@ import Testing
 import Vial
 import VialBlueprints
 import VialApp
+import VialTesting
 
 /// The guide's section 7 curl walk-through, over a real socket.
 @Suite struct WalkthroughTests {

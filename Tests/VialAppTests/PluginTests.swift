@@ -3,6 +3,7 @@ import Testing
 import Vial
 import VialMiddleware
 @testable import VialApp
+import VialTesting
 
 /// A plugin with a table, a setting, a provided value and a route.
 struct CounterPlugin: Plugin {

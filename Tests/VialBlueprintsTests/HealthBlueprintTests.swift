@@ -1,6 +1,7 @@
 import Testing
 import Vial
 import VialBlueprints
+import VialTesting
 
 @Suite struct HealthBlueprintTests {
     struct Down: Error {}

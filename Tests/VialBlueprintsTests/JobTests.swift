@@ -4,6 +4,7 @@ import Testing
 import Vial
 import VialApp
 @testable import VialBlueprints
+import VialTesting
 
 /// Counts runs per key.
 final class RunCounter: Sendable {

@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 import Vial
 @testable import VialBlueprints
+import VialTesting
 
 /// Lets a test see that a job started and decide when it may finish.
 final class JobGate: Sendable {

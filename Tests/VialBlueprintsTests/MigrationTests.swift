@@ -5,6 +5,7 @@ import Testing
 import Vial
 import VialApp
 @testable import VialBlueprints
+import VialTesting
 
 /// The bundled plugins' migrations: auth (users, blocklist), jobs (queue), tasks (tasks, due dates, outbox).
 @Suite struct MigrationTests {

@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import Testing
 import Vial
 @testable import VialMiddleware
+import VialTesting
 
 @Suite struct SimpleCacheTests {
     let clock = ManualClock()

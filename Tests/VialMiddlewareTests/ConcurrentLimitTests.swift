@@ -1,6 +1,7 @@
 import Testing
 import Vial
 @testable import VialMiddleware
+import VialTesting
 
 /// Parallel requests over real sockets, spread over the server's event loops.
 @Suite struct ConcurrentLimitTests {

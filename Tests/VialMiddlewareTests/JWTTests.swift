@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Vial
 @testable import VialMiddleware
+import VialTesting
 
 
 @Suite struct JWTCodecTests {

@@ -1,6 +1,7 @@
 import Testing
 import Vial
 @testable import VialMiddleware
+import VialTesting
 
 /// Middleware that needs other middleware finds it at `build()`: a missing one fails the build
 /// naming the route, instead of a 500 (or a limit that is listed but never enforced) at run time.

@@ -2,6 +2,7 @@ import NIOConcurrencyHelpers
 import ServiceLifecycle
 import Testing
 @testable import Vial
+import VialTesting
 
 /// A service that records what happened to it.
 final class RecordingService: Service, Sendable {

@@ -1,6 +1,7 @@
 import NIOPosix
 import Testing
 @testable import Vial
+import VialTesting
 
 /// `runBlocking` leaves the event loop a handler runs on.
 @Suite struct BlockingTests {

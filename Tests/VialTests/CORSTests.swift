@@ -1,5 +1,6 @@
 import Testing
 @testable import Vial
+import VialTesting
 
 @Suite struct CORSTests {
     func client(credentials: Bool = false, origins: [CORS.Origin] = [.exact("https://app.example.com"), .pattern("https://*.example.dev")])

@@ -1,5 +1,6 @@
 import Testing
 import Vial
+import VialTesting
 
 @Suite struct SecurityHeadersTests {
     func app(trusting proxies: Set<String> = []) -> App {

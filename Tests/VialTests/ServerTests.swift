@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import Testing
 @testable import Vial
+import VialTesting
 
 /// The real server on 127.0.0.1 and an ephemeral port.
 @Suite struct ServerTests {

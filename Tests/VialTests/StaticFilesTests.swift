@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Vial
+import VialTesting
 
 @Suite struct StaticFilesTests {
     func client() throws -> (TestClient, String) {

@@ -1,5 +1,6 @@
 import Testing
 @testable import Vial
+import VialTesting
 
 @Suite struct ValidationTests {
     static let task = Schema(

@@ -103,7 +103,7 @@ struct Worker: AsyncParsableCommand {
     }
 
     func run() async throws {
-        _ = try environment.load()
+        _ = try environment.load()  // a bad setting exits before logging starts
         BackgroundLogHandler.bootstrap()
         defer { BackgroundLogHandler.flush() }
         let assembly = try await environment.prepare()

@@ -52,6 +52,9 @@ public final class App: RouteRegistering {
         state.withLockedValue { $0.services.append(contentsOf: services) }
     }
 
+    /// The services added with `addServices`, in the order added.
+    public var services: [any Service] { state.withLockedValue { $0.services } }
+
     /// Adds a path converter usable as `<name:…>` or `<name(args):…>` in rules.
     public func addConverter(_ name: String, _ factory: @escaping ConverterFactory) {
         state.withLockedValue { $0.converters[name] = factory }

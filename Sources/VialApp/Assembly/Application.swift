@@ -81,8 +81,7 @@ public struct Application: Sendable {
                     plugin: plugin.name, app: app, config: config, database: database, clock: clock, cache: cache,
                     limiter: limiter, shared: shared))
         }
-        let tags = ordered.reduce(into: [String: String]()) { tags, plugin in tags.merge(plugin.tags) { first, _ in first } }
-        app.mountAPIDocs(title: title, version: version, description: description, tags: tags)
+        app.mountAPIDocs(title: title, version: version, description: description, tags: Self.tags(of: ordered))
         let state = shared.state.withLock { $0 }
         return Assembly(
             app: app, config: config, database: database, clock: clock, cache: cache, limiter: limiter, plugins: ordered,
@@ -99,9 +98,14 @@ public struct Application: Sendable {
 
     /// The OpenAPI document `/openapi.json` serves.
     public func apiDocument(_ assembly: Assembly) throws -> String {
-        let tags = assembly.plugins.reduce(into: [String: String]()) { tags, plugin in tags.merge(plugin.tags) { first, _ in first } }
-        return try OpenAPIGenerator.json(
-            for: assembly.app.routes(), title: title, version: version, description: description, tags: tags)
+        try OpenAPIGenerator.json(
+            for: assembly.app.routes(), title: title, version: version, description: description,
+            tags: Self.tags(of: assembly.plugins))
+    }
+
+    /// Every plugin's tag descriptions (the first plugin to describe a tag wins).
+    static func tags(of plugins: [any Plugin]) -> [String: String] {
+        plugins.reduce(into: [:]) { tags, plugin in tags.merge(plugin.tags) { first, _ in first } }
     }
 }
 

@@ -64,18 +64,8 @@ public struct EnvironmentOptions: ParsableArguments {
 public func exitOnFailure<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
-    } catch let error as ConfigError {
-        FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
-        throw ExitCode(2)
-    } catch let error as Application.Refusal {
-        FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
-        throw ExitCode(1)
-    } catch let error as Migrator.Failure {
-        FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
-        throw ExitCode(1)
-    } catch let error as PluginError {
-        FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
-        throw ExitCode(1)
+    } catch {
+        throw reported(error)
     }
 }
 
@@ -83,13 +73,21 @@ public func exitOnFailure<T>(_ body: () async throws -> T) async throws -> T {
 public func exitOnFailure<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
-    } catch let error as ConfigError {
-        FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
-        throw ExitCode(2)
-    } catch let error as PluginError {
-        FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
-        throw ExitCode(1)
+    } catch {
+        throw reported(error)
     }
+}
+
+/// The one-line report and exit code for the failures a user can fix; other errors pass through.
+func reported(_ error: any Error) -> any Error {
+    let status: Int32
+    switch error {
+    case is ConfigError: status = 2
+    case is Application.Refusal, is Migrator.Failure, is PluginError: status = 1
+    default: return error
+    }
+    FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+    return ExitCode(status)
 }
 
 struct Serve: AsyncParsableCommand {
@@ -100,7 +98,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on (default PORT or 5000).") var port: Int?
 
     func run() async throws {
-        _ = try environment.load()
+        _ = try environment.load()  // a bad setting exits before logging starts
         BackgroundLogHandler.bootstrap()
         defer { BackgroundLogHandler.flush() }
         let assembly = try await environment.prepare()

@@ -4,6 +4,7 @@ import Testing
 import Vial
 import VialApp
 import VialBlueprints
+import VialTesting
 
 /// The notes plugin installed next to the bundled ones, tested through the in-process client.
 @Suite struct NotesPluginTests {

@@ -1,3 +1,4 @@
+import Vial
 import NIOCore
 import NIOHTTP1
 

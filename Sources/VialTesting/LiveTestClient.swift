@@ -1,3 +1,4 @@
+import Vial
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -152,7 +153,7 @@ extension App {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let server = HTTPServer(responder: try build(), config: config, logger: logger, group: group)
         let services = ServiceGroup(
-            configuration: .init(services: snapshot.services.map { .init(service: $0) }, logger: logger))
+            configuration: .init(services: services.map { .init(service: $0) }, logger: logger))
         return try await withThrowingTaskGroup(of: T?.self) { tasks in
             tasks.addTask {
                 try await services.run()

@@ -1,3 +1,4 @@
+import Vial
 import Foundation
 import NIOCore
 import NIOHTTP1
