@@ -34,6 +34,13 @@ let package = Package(
             path: "Sources/notes-app",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // The README's example main.swift, kept compiling.
+        .executableTarget(
+            name: "ReadmeApp",
+            dependencies: [.product(name: "VialApp", package: "Vial"), .product(name: "VialBlueprints", package: "Vial")],
+            path: "Sources/readme-app",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         .testTarget(
             name: "NotesPluginTests",
             dependencies: [
