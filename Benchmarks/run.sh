@@ -10,6 +10,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+source "$root/Benchmarks/lib.sh"
 duration=5
 rounds=3
 connections="8 64 256"
@@ -58,26 +59,11 @@ DATABASE_URL="sqlite:///$workdir/miss.db" RATELIMIT_ENABLED=false LOG_LEVEL=warn
 miss_pid=$!
 trap 'kill "$vial_pid" "$bare_pid" "$hit_pid" "$miss_pid" 2>/dev/null || true; rm -rf "$workdir"' EXIT
 
-port_of() { # log file → the port its server printed (waits up to 20 s)
-    local port=""
-    for _ in $(seq 1 200); do
-        port=$(grep -o 'http://127.0.0.1:[0-9]*' "$1" 2>/dev/null | head -1 | cut -d: -f3)
-        [ -n "$port" ] && { echo "$port"; return; }
-        sleep 0.1
-    done
-    echo "no port in $1:" >&2; cat "$1" >&2; exit 1
-}
 vial_port=$(port_of "$workdir/hello.log")
 bare_port=$(port_of "$workdir/bare.log")
 hit_port=$(port_of "$workdir/hit.log")
 miss_port=$(port_of "$workdir/miss.log")
 
-answers() { # port path → waits (up to 10 s) until the server answers path
-    for _ in $(seq 1 100); do
-        curl -sf "http://127.0.0.1:$1$2" >/dev/null && return
-        sleep 0.1
-    done
-}
 answers "$vial_port" /api/hello
 answers "$bare_port" /api/hello
 answers "$hit_port" /health
@@ -85,23 +71,12 @@ answers "$miss_port" /health
 for pid in "$hit_pid" "$miss_pid"; do
     kill -0 "$pid" 2>/dev/null || { echo "the App server did not start:" >&2; cat "$workdir"/*.log >&2; exit 1; }
 done
-token_for() { # port → an access token for user/password, after creating 20 tasks
-    local token
-    token=$(curl -s -X POST "http://127.0.0.1:$1/auth/login" -H 'Content-Type: application/json' \
-        -d '{"username":"user","password":"password"}' | python3 -c 'import sys, json; print(json.load(sys.stdin)["access_token"])')
-    for i in $(seq 1 20); do
-        curl -s -o /dev/null -X POST "http://127.0.0.1:$1/api/tasks/" -H "Authorization: Bearer $token" \
-            -H 'Content-Type: application/json' -d "{\"title\": \"Task $i\"}"
-    done
-    echo "$token"
-}
 hit_token=$(token_for "$hit_port")
 miss_token=$(token_for "$miss_port")
 
 # Same bytes on the wire (but for the request id's value)?
 diff <(curl -s "http://127.0.0.1:$vial_port/api/hello") <(curl -s "http://127.0.0.1:$bare_port/api/hello")
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 run_one() { # name pid port connections round [path] [token]
     local before after out rps requests path=${6:-/api/hello}

@@ -30,7 +30,7 @@ enum ExampleCatalog {
             name: "email-jobs", summary: "Section 13: a background email job, 202 + Location, polling its status",
             make: EmailJobsExample.make),
         Example(
-            name: "mount-bundled", summary: "The bundled auth and tasks blueprints under your own prefixes",
+            name: "mount-bundled", summary: "The bundled auth and tasks plugins under your own prefixes",
             make: MountBundledExample.make),
     ]
 

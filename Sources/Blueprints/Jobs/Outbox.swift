@@ -4,7 +4,7 @@ import Vial
 import VialApp
 
 /// One message the app "sent": the confirmation-email job records it here instead of talking
-/// to a mail server (revision 0004's `outbox` table). A real mailer would read from here.
+/// to a mail server (the tasks plugin's `outbox` table). A real mailer would read from here.
 public struct OutboxMessage: Sendable, Equatable, Codable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "outbox"
 

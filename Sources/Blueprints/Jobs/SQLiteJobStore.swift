@@ -7,7 +7,7 @@ extension JobRecord: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "jobs"
 }
 
-/// The durable queue: jobs live in the app's SQLite database (revision 0004), so an enqueued
+/// The durable queue: jobs live in the app's SQLite database (the jobs plugin's `jobs` table), so an enqueued
 /// job survives a crash or restart and runs at least once. Claiming is one write transaction
 /// (SQLite serialises writers), so two workers never hold the same job; a worker that dies
 /// mid-job loses it when its visibility timeout passes and another worker takes it over.

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# A/B of two `App` binaries in one run on loopback — this tree's release build against another
+# commit's — alternating wrk rounds so the machine's drift hits both alike:
+#   - GET /api/tasks/ authenticated, 20 tasks, cache hit (the per-request middleware path);
+#   - GET /health (the smallest bundled route).
+# The configuration a user gets by default (access log on, SimpleCache), but rate limits off:
+# under load they would answer 429s. Prints each round and the B/A ratios of the medians.
+#
+#   Benchmarks/ab.sh A_APP B_APP [--duration SECONDS] [--rounds N] [--connections N]
+#
+# e.g. git worktree add /tmp/old <commit> && (cd /tmp/old && swift build -c release --product App)
+#      Benchmarks/ab.sh /tmp/old/.build/release/App .build/release/App
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+source "$root/Benchmarks/lib.sh"
+
+[ $# -ge 2 ] || { echo "usage: $0 A_APP B_APP [--duration S] [--rounds N] [--connections N]" >&2; exit 2; }
+a_app=$1 b_app=$2
+shift 2
+duration=5 rounds=5 connections=64
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --duration) duration=$2; shift 2 ;;
+        --rounds) rounds=$2; shift 2 ;;
+        --connections) connections=$2; shift 2 ;;
+        *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
+done
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+
+workdir=$(mktemp -d)
+start() { # name binary → starts it on a throw-away database; sets ${name}_pid
+    DATABASE_URL="sqlite:///$workdir/$1.db" RATELIMIT_ENABLED=false JOBS_CONCURRENCY=0 \
+        "$2" serve --port 0 >"$workdir/$1.log" 2>/dev/null &
+    eval "$1_pid=$!"
+}
+start a "$a_app"
+start b "$b_app"
+trap 'kill "$a_pid" "$b_pid" 2>/dev/null || true; rm -rf "$workdir"' EXIT
+a_port=$(port_of "$workdir/a.log")
+b_port=$(port_of "$workdir/b.log")
+answers "$a_port" /health
+answers "$b_port" /health
+a_token=$(token_for "$a_port")
+b_token=$(token_for "$b_port")
+
+rps() { # port path token → requests per second
+    wrk -t1 -c"$connections" -d"${duration}s" -H "Authorization: Bearer $3" "http://127.0.0.1:$1$2" \
+        | awk '/Requests\/sec/ {print $2}'
+}
+declare -A results
+for path in /api/tasks/ /health; do
+    rps "$a_port" "$path" "$a_token" >/dev/null  # warm-up
+    rps "$b_port" "$path" "$b_token" >/dev/null
+    for round in $(seq 1 "$rounds"); do
+        # Alternate which goes first, so neither always follows the other.
+        order="a b"; [ $((round % 2)) -eq 0 ] && order="b a"
+        for side in $order; do
+            port_var="${side}_port" token_var="${side}_token"
+            value=$(rps "${!port_var}" "$path" "${!token_var}")
+            results[$side$path]+="$value "
+            printf '%s %-12s round %d: %s req/s\n' "$side" "$path" "$round" "$value"
+        done
+    done
+done
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+for path in /api/tasks/ /health; do
+    a=$(median <<<"${results[a$path]}") b=$(median <<<"${results[b$path]}")
+    printf '%-12s A %s  B %s  B/A %.2f\n' "$path" "$a" "$b" "$(echo "$b / $a" | bc -l)"
+done
