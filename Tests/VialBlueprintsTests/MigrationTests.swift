@@ -240,3 +240,18 @@ import VialTesting
         #expect(try await !store.isRevoked("never"))
     }
 }
+
+/// Logout must hold at once on this instance: a mirror refresh whose read started before the
+/// revocation committed used to replace the mirror and forget it for up to a second.
+@Suite struct RevocationMirrorTests {
+    @Test func aStaleSnapshotDoesNotForgetALocalRevocation() {
+        var mirror = SQLiteRevocationStore.Mirror()
+        mirror.revoked["logged-out"] = 2_000  // revoke() on this instance
+        mirror.refresh(with: ["other": 3_000], now: 1_000)  // a snapshot read just before it committed
+        #expect(mirror.revoked["logged-out"] == 2_000)
+        #expect(mirror.revoked["other"] == 3_000)
+        mirror.refresh(with: [:], now: 2_500)  // expiry still drops entries
+        #expect(mirror.revoked["logged-out"] == nil)
+        #expect(mirror.revoked["other"] == 3_000)
+    }
+}

@@ -179,3 +179,30 @@ import VialTesting
         #expect(response.text == "https://api.example/api/tasks/")
     }
 }
+
+/// Behind a trusted proxy the limit key is the rightmost hop the proxies did not add: whatever a
+/// client writes to the left of it is ignored (a spoofed leftmost hop bypassed the login limit).
+@Suite struct ForwardedForKeyTests {
+    func request(_ forwardedFor: [String], peer: String = "10.0.0.1", trusted: Set<String> = ["10.0.0.1", "10.0.0.2"]) throws -> Request {
+        var headers = HTTPHeaders()
+        for value in forwardedFor { headers.add(name: "X-Forwarded-For", value: value) }
+        var request = Request(method: .GET, uri: "/", headers: headers, remoteAddress: peer)
+        request.context = RequestContext(urlMap: [:], trustedProxies: trusted, serverName: nil)
+        return request
+    }
+
+    @Test func theRightmostUntrustedHopIsTheClient() throws {
+        #expect(try request(["198.51.100.7"]).clientAddress == "198.51.100.7")
+        // The client wrote 1.2.3.4 itself; the proxy appended the address it saw.
+        #expect(try request(["1.2.3.4, 198.51.100.7"]).clientAddress == "198.51.100.7")
+        // Two trusted proxies in a row: skip both.
+        #expect(try request(["1.2.3.4, 198.51.100.7, 10.0.0.2"]).clientAddress == "198.51.100.7")
+        // Several header lines are one list.
+        #expect(try request(["1.2.3.4", "198.51.100.7"]).clientAddress == "198.51.100.7")
+        // Only proxies: the leftmost.
+        #expect(try request(["10.0.0.2"]).clientAddress == "10.0.0.2")
+        #expect(try request([]).clientAddress == "10.0.0.1")
+        // An untrusted peer's header is ignored.
+        #expect(try request(["1.2.3.4"], peer: "192.0.2.9").clientAddress == "192.0.2.9")
+    }
+}

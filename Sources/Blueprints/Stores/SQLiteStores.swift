@@ -98,9 +98,17 @@ public struct SQLiteTaskStore: TaskStore {
 /// processes' within `refreshInterval` seconds (the mirror reloads at most that often).
 /// Expired rows are swept on each revocation.
 public final class SQLiteRevocationStore: RevocationStore {
-    private struct Mirror {
+    struct Mirror {
         var revoked: [String: Int] = [:]
         var syncedAt: Int?
+
+        /// Takes in a snapshot of the table. A revocation is never undone, so the snapshot is
+        /// merged, not swapped in: a snapshot read before this process's own revocation
+        /// committed must not forget it (logout would stop working until the next refresh).
+        mutating func refresh(with snapshot: [String: Int], now: Int) {
+            revoked = revoked.merging(snapshot) { max($0, $1) }.filter { $0.value >= now }
+            syncedAt = now
+        }
     }
 
     let database: AppDatabase
@@ -140,9 +148,8 @@ public final class SQLiteRevocationStore: RevocationStore {
         }
         let revoked = Dictionary(pairs.map { ($0.jti, $0.expiresAt) }, uniquingKeysWith: { $1 })
         return mirror.withLock { mirror in
-            mirror.revoked = revoked
-            mirror.syncedAt = now
-            return revoked[jti] != nil
+            mirror.refresh(with: revoked, now: now)
+            return mirror.revoked[jti] != nil
         }
     }
 }

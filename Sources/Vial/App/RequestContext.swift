@@ -73,13 +73,16 @@ extension Request {
         return "\(scheme)://\(host)"
     }
 
-    /// The client's address: the first `X-Forwarded-For` hop when the peer is a trusted proxy, else the peer.
+    /// The client's address. When the peer is a trusted proxy, the rightmost `X-Forwarded-For`
+    /// hop that is not itself a trusted proxy (hops to its left are whatever the client wrote, so
+    /// a client cannot pick its own rate-limit key, as with Werkzeug's `ProxyFix`); else the peer.
     public var clientAddress: String? {
-        guard let remoteAddress, context?.trustedProxies.contains(remoteAddress) == true,
-            let forwardedFor = headers.first(name: "X-Forwarded-For")
-        else { return remoteAddress }
-        let first = forwardedFor.split(separator: ",").first?.trimmedSpaces
-        return (first?.isEmpty == false) ? first : remoteAddress
+        guard let remoteAddress, let trusted = context?.trustedProxies, trusted.contains(remoteAddress) else {
+            return remoteAddress
+        }
+        // Every X-Forwarded-For line, in order, as one list of hops.
+        let hops = headers["X-Forwarded-For"].flatMap { $0.split(separator: ",") }.map(\.trimmedSpaces).filter { !$0.isEmpty }
+        return hops.last { !trusted.contains($0) } ?? hops.first ?? remoteAddress
     }
 }
 
