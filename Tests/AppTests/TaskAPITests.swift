@@ -58,6 +58,14 @@ import VialTesting
         #expect(try email.json()["error"]?["code"] == "email_taken")
     }
 
+    /// `User` and `user` would be two accounts a person cannot tell apart (issue 10, item 10).
+    @Test func usernamesDifferingOnlyByCaseAreTaken() async throws {
+        let f = try await fixture()
+        let shouting = try await f.client.post("/auth/register", json: ["username": "USER", "email": "loud@example.com", "password": "password1"])
+        #expect(shouting.status == .conflict)
+        #expect(try shouting.json()["error"]?["code"] == "username_taken")
+    }
+
     @Test func registerValidatesWith400AndDetails() async throws {
         let f = try await fixture()
         let missing = try await f.client.post("/auth/register", json: [:])

@@ -23,9 +23,9 @@ import VialTesting
         // When it is upgraded
         let applied = try await database.writer.writeWithoutTransaction { db in try migrator.upgrade(db) }
         // Then auth's users exist before tasks reference them, and each plugin is at its head
-        #expect(applied.map { "\($0.plugin) \($0.id)" } == ["auth 0001", "auth 0002", "jobs 0001", "tasks 0001", "tasks 0002", "tasks 0003"])
+        #expect(applied.map { "\($0.plugin) \($0.id)" } == ["auth 0001", "auth 0002", "auth 0003", "jobs 0001", "tasks 0001", "tasks 0002", "tasks 0003"])
         let (current, taskColumns) = try await database.writer.read { db in (try migrator.current(db), try columns(db, "tasks")) }
-        #expect(current == ["auth": "0002", "jobs": "0001", "tasks": "0003"])
+        #expect(current == ["auth": "0003", "jobs": "0001", "tasks": "0003"])
         #expect(taskColumns.contains("due_date"))
         #expect(try await database.writer.read { db in try migrator.pending(db) }.isEmpty)
     }
@@ -51,7 +51,7 @@ import VialTesting
         let (state, columnsAfter, title) = try await database.writer.read { db in
             (try migrator.current(db), try columns(db, "tasks"), try String.fetchOne(db, sql: "SELECT title FROM tasks WHERE id = ?", arguments: [task.id]))
         }
-        #expect(state == ["auth": "0002", "jobs": "0001", "tasks": "0001"])
+        #expect(state == ["auth": "0003", "jobs": "0001", "tasks": "0001"])
         #expect(!columnsAfter.contains("due_date"))
         #expect(title == "keep me")
 
@@ -70,9 +70,10 @@ import VialTesting
                 try migrator.downgrade(db, plugin: "auth", to: "base")
             }
             #expect(try db.tableExists("users"))
-            // One step above base is fine: the blocklist goes, users stay.
-            #expect(try migrator.downgrade(db, plugin: "auth").map(\.id) == ["0002"])
+            // Short of base is fine: the blocklist goes, users stay.
+            #expect(try migrator.downgrade(db, plugin: "auth", to: "0001").map(\.id) == ["0003", "0002"])
             #expect(try !db.tableExists("token_blocklist"))
+            #expect(try db.tableExists("users"))
         }
     }
 
@@ -85,7 +86,7 @@ import VialTesting
             #expect(undone.last?.plugin == "auth")
             #expect(try migrator.current(db).isEmpty)
             #expect(try !db.tableExists("users"))
-            #expect(try migrator.pending(db).count == 6)
+            #expect(try migrator.pending(db).count == 7)
         }
     }
 
@@ -93,7 +94,7 @@ import VialTesting
         let database = try AppDatabase.inMemory()
         try await database.writer.writeWithoutTransaction { db in
             let applied = try migrator.upgrade(db, plugin: "tasks", to: "0001")
-            #expect(applied.map { "\($0.plugin) \($0.id)" } == ["auth 0001", "auth 0002", "jobs 0001", "tasks 0001"])
+            #expect(applied.map { "\($0.plugin) \($0.id)" } == ["auth 0001", "auth 0002", "auth 0003", "jobs 0001", "tasks 0001"])
             #expect(try migrator.current(db)["tasks"] == "0001")
         }
     }
@@ -119,7 +120,7 @@ import VialTesting
         let database = try AppDatabase.inMemory()
         await #expect(throws: (any Error).self) { try await database.writer.writeWithoutTransaction { db in try broken.upgrade(db) } }
         let current = try await database.writer.read { db in try broken.current(db) }
-        #expect(current == ["auth": "0002", "jobs": "0001", "tasks": "0003", "broken": "0001"])
+        #expect(current == ["auth": "0003", "jobs": "0001", "tasks": "0003", "broken": "0001"])
     }
 
     // MARK: Databases made before per-plugin migrations
@@ -138,18 +139,18 @@ import VialTesting
     @Test func aDatabaseAtTheOldHeadUpgradesInPlaceWithNothingLost() async throws {
         let (database, folder) = try legacyCopy("0004")
         defer { try? FileManager.default.removeItem(at: folder) }
-        // Read without writing: every plugin is already at its head
+        // Read without writing: every plugin is where the old 0004 put it; only what came after is pending
         let before = try await database.writer.read { db in (try migrator.current(db), try migrator.pending(db)) }
         #expect(before.0 == ["auth": "0002", "jobs": "0001", "tasks": "0003"])
-        #expect(before.1.isEmpty)
-        // Upgrading moves the record to vial_migrations and runs nothing
+        #expect(before.1.map { "\($0.plugin) \($0.id)" } == ["auth 0003"])
+        // Upgrading moves the record to vial_migrations and runs only the newer revision
         let applied = try await database.writer.writeWithoutTransaction { db in try migrator.upgrade(db) }
-        #expect(applied.isEmpty)
+        #expect(applied.map { "\($0.plugin) \($0.id)" } == ["auth 0003"])
         let (legacyTable, recorded) = try await database.writer.read { db in
             (try db.tableExists("schema_version"), try String.fetchAll(db, sql: "SELECT plugin || ' ' || revision FROM vial_migrations ORDER BY plugin"))
         }
         #expect(!legacyTable)
-        #expect(recorded == ["auth 0002", "jobs 0001", "tasks 0003"])
+        #expect(recorded == ["auth 0003", "jobs 0001", "tasks 0003"])
         // The users and their tasks are all there, and the app logs carol in
         let users = SQLiteUserStore(database)
         #expect(try await users.count() == 3)
@@ -161,9 +162,9 @@ import VialTesting
         let (database, folder) = try legacyCopy("0002")
         defer { try? FileManager.default.removeItem(at: folder) }
         let pending = try await database.writer.read { db in try migrator.pending(db) }
-        #expect(pending.map { "\($0.plugin) \($0.id)" } == ["auth 0002", "jobs 0001", "tasks 0003"])
+        #expect(pending.map { "\($0.plugin) \($0.id)" } == ["auth 0002", "auth 0003", "jobs 0001", "tasks 0003"])
         let applied = try await database.writer.writeWithoutTransaction { db in try migrator.upgrade(db) }
-        #expect(applied.map { "\($0.plugin) \($0.id)" } == ["auth 0002", "jobs 0001", "tasks 0003"])
+        #expect(applied.map { "\($0.plugin) \($0.id)" } == ["auth 0002", "auth 0003", "jobs 0001", "tasks 0003"])
         #expect(try await SQLiteTaskStore(database).list(owner: nil, status: nil, page: 1, perPage: 100).total == 4)
         let tables = try await database.writer.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")

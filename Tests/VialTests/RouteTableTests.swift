@@ -54,6 +54,18 @@ import Testing
         #expect(selected(table, "/api/users/1.5") == nil)
     }
 
+    /// One URL per number: `/api/tasks/01` was an alias of task 1.
+    @Test func intConverterAcceptsOnlyCanonicalNumbers() throws {
+        let table = try table([("/api/tasks/<int:task_id>", [.GET]), ("/signed/<int(signed=True):n>", [.GET])])
+        #expect(selected(table, "/api/tasks/0")?.1 == ["task_id": "0"])
+        #expect(selected(table, "/api/tasks/10")?.1 == ["task_id": "10"])
+        #expect(selected(table, "/api/tasks/01") == nil)
+        #expect(selected(table, "/api/tasks/00") == nil)
+        #expect(selected(table, "/signed/-5")?.1 == ["n": "-5"])
+        #expect(selected(table, "/signed/-05") == nil)
+        #expect(selected(table, "/signed/-0") == nil)
+    }
+
     @Test func floatConverterNeedsAFraction() throws {
         let table = try table([("/price/<float:amount>", [.GET])])
         #expect(selected(table, "/price/12.50")?.1 == ["amount": "12.50"])

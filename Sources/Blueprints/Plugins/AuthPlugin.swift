@@ -49,6 +49,11 @@ public struct AuthPlugin: Plugin {
                     CREATE INDEX token_blocklist_expiry ON token_blocklist(expires_at);
                     """,
                 down: "DROP TABLE token_blocklist"),
+            // `User` and `user` are one name: two accounts a person cannot tell apart are refused.
+            Revision(
+                "0003", "make usernames unique regardless of case",
+                up: "CREATE UNIQUE INDEX users_username_nocase ON users(username COLLATE NOCASE)",
+                down: "DROP INDEX users_username_nocase"),
         ]
     }
 

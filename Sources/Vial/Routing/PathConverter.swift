@@ -74,7 +74,8 @@ public struct StringConverter: PathConverter {
     }
 }
 
-/// `int`: unsigned decimal digits; `min`, `max` and `signed=True` optional.
+/// `int`: unsigned decimal digits in canonical form (no leading zeros, no `-0`), so each number
+/// has one URL — `/tasks/01` is not an alias of `/tasks/1`; `min`, `max` and `signed=True` optional.
 public struct IntConverter: PathConverter {
     public var min: Int?
     public var max: Int?
@@ -94,6 +95,8 @@ public struct IntConverter: PathConverter {
         guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let value = Int(segment) else {
             return false
         }
+        // Canonical: "0" alone, or no leading zero; and never "-0".
+        guard digits == "0" ? segment == "0" : digits.first != "0" else { return false }
         return (min.map { value >= $0 } ?? true) && (max.map { value <= $0 } ?? true)
     }
 }
