@@ -123,6 +123,24 @@ import VialTesting
         #expect(try await f.client.get("/api/jobs/\(jobID)").status == .unauthorized)
     }
 
+    /// A job's error can name tables or SQL: its owner sees a generic message, or the message of
+    /// a `JobFailure` the job threw on purpose (issue 10, item 12).
+    @Test func ownersSeeOnlyMessagesMeantForThem() async throws {
+        let f = try await Fixture()
+        struct Leaky: Error, CustomStringConvertible {
+            var description: String { "SQLite error 19: UNIQUE constraint failed: users.password_hash - while executing `INSERT INTO secrets`" }
+        }
+        f.services.jobs.register("leaky", maxRetries: 0) { _ in throw Leaky() }
+        f.services.jobs.register("explained", maxRetries: 0) { _ in throw JobFailure("The task was deleted") }
+        let owner = String(try await f.services.users.find(username: "user")!.id!)
+        let leaky = try await f.services.jobs.enqueue("leaky", owner: owner)
+        let explained = try await f.services.jobs.enqueue("explained", owner: owner)
+        while try await f.services.jobs.runNext() {}
+        let leakyError = try await f.job(leaky.id).json()["data"]?["error"]
+        #expect(leakyError == "The job failed")
+        #expect(try await f.job(explained.id).json()["data"]?["error"] == "The task was deleted")
+    }
+
     @Test func theStatusEndpointThroughEveryState() async throws {
         let f = try await Fixture()
         let gate = Gate()
@@ -141,7 +159,7 @@ import VialTesting
         let retrying = try await state()
         #expect(retrying["state"] == "retrying")
         #expect(retrying["attempts"] == 1)
-        #expect(retrying["error"] == "Refused()")
+        #expect(retrying["error"] == "The job failed")  // the error itself went to the log only
         #expect(try await !f.services.jobs.runNext())  // backing off
         f.clock.advance(30)
         let worker = Task { try await f.services.jobs.runNext() }
@@ -161,7 +179,7 @@ import VialTesting
         try await f.services.jobs.runNext()
         let failed = try await f.job(doomed.id).json()["data"]!
         #expect(failed["state"] == "failed")
-        #expect(failed["error"] == "Refused()")
+        #expect(failed["error"] == "The job failed")
         #expect(failed["finished_at"] != .null)
 
         // Results expire after JOBS_RESULT_EXPIRES (3600 s by default): then the job is gone.

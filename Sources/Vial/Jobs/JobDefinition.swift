@@ -26,3 +26,12 @@ public struct JobDefinition: Sendable {
         backoff * Double(1 << min(max(attempt - 1, 0), 30))
     }
 }
+
+/// Thrown by a job to fail its attempt with a message its owner may read (`GET /api/jobs/<id>`
+/// shows it). Any other error is shown as "The job failed" and its description goes to the
+/// worker's log only: it may name tables, SQL or hosts.
+public struct JobFailure: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -5,7 +5,8 @@ import Foundation
 extension JobQueue {
     enum Outcome: Sendable {
         case result(JSON)
-        case failure(String)
+        /// `shown` is recorded for the job's owner; `logged` (the error itself) goes to the log only.
+        case failure(shown: String, logged: String)
         /// Given back at shutdown.
         case released
         /// The lease could not be renewed: another worker has the job now.
@@ -20,6 +21,15 @@ extension JobQueue {
             logger.error("job \(label) failed: no job is registered under that name")
             return
         }
+        // Claimed again after its lease ran out with no attempts left: the worker running the last
+        // one died (a job that kills its process would otherwise be taken up forever).
+        if job.attempts > job.maxAttempts {
+            _ = try await store.fail(
+                job, error: "The job's worker stopped during its last attempt", retryAt: nil, now: clock.now,
+                expiresAt: clock.now + resultExpiry)
+            logger.error("job \(label) failed: its worker stopped during attempt \(job.maxAttempts) of \(job.maxAttempts)")
+            return
+        }
         logger.debug("job \(label) started (attempt \(job.attempts) of \(job.maxAttempts))")
         let started = ContinuousClock.now
         let outcome: Outcome
@@ -27,7 +37,7 @@ extension JobQueue {
             let payload = try JSON(parsing: Array(job.payload.utf8))
             outcome = await attempt(job, definition, payload, stopping: stopping, grace: grace)
         } catch {
-            outcome = .failure("payload is not JSON: \(error)")
+            outcome = .failure(shown: "The job's payload is not JSON", logged: "payload is not JSON: \(error)")
         }
         let now = clock.now
         let took = ContinuousClock.now - started
@@ -38,9 +48,9 @@ extension JobQueue {
         case .result(let result):
             recorded = try await store.succeed(job, result: result, now: now, expiresAt: now + resultExpiry)
             logger.info("job \(label) succeeded in \(elapsed)")
-        case .failure(let error):
+        case .failure(let shown, let error):
             let retryAt = job.attempts < job.maxAttempts ? now + definition.retryDelay(after: job.attempts) : nil
-            recorded = try await store.fail(job, error: error, retryAt: retryAt, now: now, expiresAt: now + resultExpiry)
+            recorded = try await store.fail(job, error: shown, retryAt: retryAt, now: now, expiresAt: now + resultExpiry)
             if let retryAt {
                 logger.warning("job \(label) attempt \(job.attempts) failed: \(error); retrying in \(Int(retryAt - now)) s")
             } else {
@@ -64,13 +74,16 @@ extension JobQueue {
             group.addTask {
                 do {
                     return .result(try await definition.run(payload))
+                } catch let failure as JobFailure {
+                    return Task.isCancelled ? nil : .failure(shown: failure.message, logged: failure.message)
                 } catch {
-                    return Task.isCancelled ? nil : .failure(String(describing: error))
+                    return Task.isCancelled ? nil : .failure(shown: "The job failed", logged: String(reflecting: error))
                 }
             }
             group.addTask {
                 try? await Task.sleep(for: .seconds(definition.timeout))
-                return Task.isCancelled ? nil : .failure("timed out after \(definition.timeout) s")
+                let message = "timed out after \(definition.timeout) s"
+                return Task.isCancelled ? nil : .failure(shown: "The job " + message, logged: message)
             }
             group.addTask { [store, clock, visibility, heartbeat, logger] in
                 while true {
