@@ -172,6 +172,39 @@ import Testing
         #expect(selected(table, "/c/zz") == nil)
     }
 
+    /// A long path under a `<path:…>` rule that does not answer the method: each candidate tail
+    /// used to be joined and checked, quadratic in the path (78 KB held a loop for 87 s). Counted,
+    /// not timed: the characters the converter is shown stay within a small multiple of the path.
+    @Test func pathMatchingIsLinearInThePath() throws {
+        final class Counting: PathConverter, @unchecked Sendable {
+            var characters = 0
+            var matchesSlashes: Bool { true }
+            func matches(_ segment: String) -> Bool {
+                characters += segment.utf8.count
+                return !segment.isEmpty
+            }
+        }
+        let counting = Counting()
+        var converters = BuiltinConverters.all
+        converters["counted"] = { _ in counting }
+        var table = RouteTable<Int>()
+        try table.insert(RulePattern("/docs/assets/<counted:filename>", converters: converters), methods: [.GET], value: 1)
+        try table.insert(RulePattern("/files/<counted:name>/raw", converters: converters), methods: [.GET], value: 2)
+        let tail = Array(repeating: "a", count: 20_000).joined(separator: "/")
+        guard case .methodNotAllowed = table.match(method: .DELETE, path: "/docs/assets/\(tail)"[...]) else {
+            Issue.record("expected 405")
+            return
+        }
+        #expect(counting.characters <= 2 * tail.utf8.count)
+        counting.characters = 0
+        #expect(selected(table, "/files/\(tail)/raw")?.1 == ["name": tail])
+        #expect(selected(table, "/files/\(tail)/cooked") == nil)
+        #expect(counting.characters <= 2 * tail.utf8.count)
+        // Still greedy, still able to leave segments for what follows.
+        #expect(selected(table, "/docs/assets/css/site.css")?.1 == ["filename": "css/site.css"])
+        #expect(selected(table, "/files/a/b/raw")?.1 == ["name": "a/b"])
+    }
+
     @Test func unknownConverterFailsAtParse() {
         #expect(throws: RoutingError.unknownConverter("nope", rule: "/x/<nope:y>")) {
             _ = try RulePattern("/x/<nope:y>", converters: BuiltinConverters.all)

@@ -190,20 +190,29 @@ struct RouteTrie: Sendable {
         }
         for edge in nodes[index].parameters {
             if edge.converter.matchesSlashes {
-                // Try the longest tail first so `<path:p>` is greedy but can leave segments for what follows.
+                // Try the longest tail first so `<path:p>` is greedy but can leave segments for
+                // what follows. The candidate value is joined and checked only once the rest of
+                // the path has matched below it, so one lookup stays linear in the path's length
+                // (joining every candidate made a 78 KB path hold an event loop for a minute).
                 var take = segments.count
                 while take >= 1 {
-                    let value = segments.prefix(take).joined(separator: "/")
-                    if edge.converter.matches(value) {
-                        captured.append(value)
-                        if let found = search(
-                            node: edge.child, segments: segments.dropFirst(take), method: method,
-                            captured: &captured, allowed: &allowed)
-                        {
-                            return found
+                    let slot = captured.count
+                    captured.append("")
+                    var below: [String] = []
+                    let found = search(
+                        node: edge.child, segments: segments.dropFirst(take), method: method, captured: &captured,
+                        allowed: &below)
+                    if found != nil || !below.isEmpty {
+                        let value = segments.prefix(take).joined(separator: "/")
+                        if edge.converter.matches(value) {
+                            allowed.append(contentsOf: below)
+                            if let found {
+                                captured[slot] = value
+                                return found
+                            }
                         }
-                        captured.removeLast()
                     }
+                    captured.removeSubrange(slot...)
                     take -= 1
                 }
             } else if edge.converter.matches(segment) {
