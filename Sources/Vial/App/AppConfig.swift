@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Settings the framework itself reads. Apps add their own on top (see `values`).
 public struct AppConfig: Sendable {
     /// `APP_ENV`.
@@ -15,6 +21,9 @@ public struct AppConfig: Sendable {
     public var maxContentLength = 1 << 20
     /// Proxy addresses whose `X-Forwarded-*` headers are believed (`TRUSTED_PROXIES`).
     public var trustedProxies: Set<String> = []
+    /// Open connections served at once (`MAX_CONNECTIONS`); past it new ones are closed at once
+    /// and a warning is logged. The default leaves room under the process's open-files limit.
+    public var maxConnections = AppConfig.defaultMaxConnections
     /// Seconds an idle keep-alive connection stays open.
     public var idleTimeout = 60
     /// Seconds a client has to send a whole request once it has started (slow-header defence).
@@ -33,6 +42,15 @@ public struct AppConfig: Sendable {
     /// The defaults for `environment`.
     public init(environment: Environment = .development) {
         self.environment = environment
+    }
+}
+
+extension AppConfig {
+    /// The soft open-files limit less room for the database, logs and listeners (at least 64).
+    public static var defaultMaxConnections: Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 10_000 }
+        return max(64, Int(min(limit.rlim_cur, 1_000_000)) - 128)
     }
 }
 
@@ -80,6 +98,12 @@ extension AppConfig {
         if let proxies = environment["TRUSTED_PROXIES"] {
             config.trustedProxies = Set(
                 proxies.split(separator: ",").map { $0.trimmedSpaces }.filter { !$0.isEmpty })
+        }
+        if let text = environment["MAX_CONNECTIONS"] {
+            guard let value = Int(text), value > 0 else {
+                throw ConfigError(variable: "MAX_CONNECTIONS", reason: "must be a positive number of connections (got '\(text)')")
+            }
+            config.maxConnections = value
         }
         config.serverName = environment["SERVER_NAME"]
         return config

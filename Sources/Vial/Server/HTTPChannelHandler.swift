@@ -13,6 +13,11 @@ import NIOHTTP1
 ///   response instead, two `epoll_ctl` calls per request.
 /// - `ChannelShouldQuiesceEvent` (graceful shutdown) closes an idle connection at once
 ///   and a busy one after its current response.
+/// - While the channel is not writable (a client that sends requests but never reads the
+///   answers) no further answer is made and reading stops, so unread answers cannot pile up.
+/// - A request that asks to switch protocols (`Connection: upgrade`, or `CONNECT`) is answered
+///   as plain HTTP and the connection closes after it: nothing here speaks another protocol, and
+///   the decoder would otherwise buffer whatever follows without bound.
 final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
@@ -20,7 +25,8 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// A complete request waiting its turn, or a refusal to send when its turn comes.
     private enum Queued {
-        case request(HTTPRequestHead, ByteBuffer)
+        /// `last`: close the connection after answering (an upgrade or CONNECT request).
+        case request(HTTPRequestHead, ByteBuffer, last: Bool)
         case refusal(HTTPError, HTTPVersion)
     }
 
@@ -76,6 +82,12 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard !discardingInput else { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
+            if head.method == .CONNECT {
+                // A proxy's method: no route answers it, and what follows would be a tunnel.
+                refuse(
+                    HTTPError(.methodNotAllowed, "CONNECT is not supported", code: "method_not_allowed"), version: head.version)
+                return
+            }
             if let declared = head.headers.first(name: "content-length").flatMap(Int.init), declared > maxContentLength {
                 refuse(tooLarge(), version: head.version)
                 return
@@ -98,18 +110,43 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .end:
             guard let current = receiving else { return }
             receiving = nil
-            queue.append(.request(current.head, current.body))
+            let last = Self.switchesProtocols(current.head)
+            if last { discardingInput = true }  // whatever follows is not HTTP to us
+            queue.append(.request(current.head, current.body, last: last))
             if !responding { startNext() }
         }
     }
 
-    /// Holds reads back while too many requests wait; otherwise reading never stops.
+    /// `CONNECT`, or `Connection: upgrade` with an `Upgrade` header.
+    static func switchesProtocols(_ head: HTTPRequestHead) -> Bool {
+        if head.method == .CONNECT { return true }
+        guard head.headers.contains(name: "upgrade") else { return false }
+        return head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
+    }
+
+    /// Holds reads back while too many requests wait or the client is not reading its answers;
+    /// reads nothing more once the connection is going to close.
     func read(context: ChannelHandlerContext) {
-        if queue.count >= Self.maxQueued {
+        if discardingInput { return }
+        if queue.count >= Self.maxQueued || !context.channel.isWritable {
             readSuppressed = true
         } else {
             context.read()
         }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, !responding, !queue.isEmpty {
+            startNext()
+        }
+        resumeReadingIfPossible(context)
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func resumeReadingIfPossible(_ context: ChannelHandlerContext) {
+        guard readSuppressed, !discardingInput, queue.count < Self.maxQueued, context.channel.isWritable else { return }
+        readSuppressed = false
+        context.read()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -144,29 +181,26 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func startNext() {
-        guard let context, let next = queue.popFirst() else { return }
-        if readSuppressed, queue.count < Self.maxQueued {
-            readSuppressed = false
-            context.read()
-        }
+        // While the client is not taking its answers, make no more: they would only pile up.
+        guard let context, context.channel.isWritable, let next = queue.popFirst() else { return }
+        resumeReadingIfPossible(context)
         switch next {
         case .refusal(let error, let version):
             var response = Response.error(error)
             response.headers.replaceOrAdd(name: "X-Request-ID", value: RequestID.generate())
             responding = true
             write(response, version: version, method: .GET, keepAlive: false)
-        case .request(let head, let body):
+        case .request(let head, let body, let last):
             responding = true
             timeouts?.requestReceived()
-            dispatch(context, head, body)
+            dispatch(context, head, body, keepAlive: head.isKeepAlive && !last)
         }
     }
 
-    private func dispatch(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ body: ByteBuffer) {
+    private func dispatch(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ body: ByteBuffer, keepAlive: Bool) {
         let request = Request(
             method: head.method, uri: head.uri, headers: head.headers, body: body, remoteAddress: remoteAddress,
             version: head.version)
-        let keepAlive = head.isKeepAlive
         let responder = self.responder
         let loop = context.eventLoop
         let bound = NIOLoopBound(self, eventLoop: loop)

@@ -16,6 +16,8 @@ public final class HTTPServer: Service, Sendable {
         var channel: (any Channel)?
         var connections: [ObjectIdentifier: any Channel] = [:]
         var stopped = false
+        /// Whether connections are being turned away at `maxConnections` (logged once per episode).
+        var atLimit = false
     }
 
     private let responder: AppResponder
@@ -45,6 +47,7 @@ public final class HTTPServer: Service, Sendable {
         let responder = self.responder
         let config = self.config
         let state = self.state
+        let logger = self.logger
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -53,7 +56,25 @@ public final class HTTPServer: Service, Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let id = ObjectIdentifier(channel)
-                    state.withLockedValue { $0.connections[id] = channel }
+                    // At the limit a new connection is closed at once, so the ones being served keep
+                    // their file descriptors (1,258 idle sockets starved /health at a 1,024 fd limit).
+                    let (admitted, firstRefusal, open) = state.withLockedValue { state in
+                        guard state.connections.count < config.maxConnections else {
+                            defer { state.atLimit = true }
+                            return (false, !state.atLimit, state.connections.count)
+                        }
+                        state.connections[id] = channel
+                        if state.connections.count < config.maxConnections * 9 / 10 { state.atLimit = false }
+                        return (true, false, state.connections.count)
+                    }
+                    guard admitted else {
+                        if firstRefusal {
+                            logger.warning(
+                                "connection limit reached (\(open) open, MAX_CONNECTIONS=\(config.maxConnections)); closing new connections until some end")
+                        }
+                        channel.close(promise: nil)
+                        return
+                    }
                     channel.closeFuture.whenComplete { _ in
                         _ = state.withLockedValue { $0.connections.removeValue(forKey: id) }
                     }

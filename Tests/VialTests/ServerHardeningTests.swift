@@ -1,0 +1,112 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Synchronization
+import Testing
+@testable import Vial
+import VialTesting
+
+/// Hostile clients against the real server (issue 10): each test fails on the server as it was.
+@Suite struct ServerHardeningTests {
+    func app(_ configure: (inout AppConfig) -> Void = { _ in }) -> App {
+        var config = AppConfig()
+        config.accessLog = false
+        configure(&config)
+        let app = App("hardening", config: config)
+        app.get("/hello") { _ in "hi" }
+        return app
+    }
+
+    /// Bytes after an upgrade request are not HTTP to this server: the request is answered as
+    /// plain HTTP, the connection closes, and what followed is never buffered or read.
+    @Test func anUpgradeRequestIsAnsweredThenTheConnectionCloses() async throws {
+        try await app().withLiveServer { client in
+            let garbage = String(repeating: "x", count: 256 * 1024)
+            let (text, closed) = try await client.exchangeRaw(
+                "GET /hello HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n" + garbage,
+                timeout: .seconds(10))
+            #expect(closed)
+            #expect(text.hasPrefix("HTTP/1.1 200 OK"))
+            #expect(text.lowercased().contains("connection: close"))
+            #expect(text.hasSuffix("hi"))
+        }
+    }
+
+    /// (NIO's encoder sends no body in answers to CONNECT, so the 405 carries none.)
+    @Test func aConnectRequestGets405AndTheConnectionCloses() async throws {
+        try await app().withLiveServer { client in
+            let (text, closed) = try await client.exchangeRaw(
+                "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n" + String(repeating: "\u{16}", count: 64 * 1024),
+                timeout: .seconds(10))
+            #expect(closed)
+            #expect(text.hasPrefix("HTTP/1.1 405"))
+            #expect(text.lowercased().contains("connection: close"))
+        }
+    }
+
+    /// A client that pipelines requests and never reads the answers: the server stops reading
+    /// once its answers back up, instead of answering (and holding) everything it is sent.
+    @Test func aClientThatNeverReadsIsNotAnsweredWithoutBound() async throws {
+        let answered = Atomic<Int>(0)
+        let app = app()
+        let big = String(repeating: "b", count: 64 * 1024)
+        app.get("/big") { _ in
+            answered.add(1, ordering: .relaxed)
+            return big
+        }
+        try await app.withLiveServer { client in
+            let group = MultiThreadedEventLoopGroup.singleton
+            let channel = try await ClientBootstrap(group: group)
+                .channelOption(.autoRead, value: false)  // never read an answer
+                .channelOption(.socketOption(.so_rcvbuf), value: 4096)
+                .connect(host: "127.0.0.1", port: client.port).get()
+            let requests = 2_000
+            let one = "GET /big HTTP/1.1\r\nHost: t\r\n\r\n"
+            channel.writeAndFlush(ByteBuffer(string: String(repeating: one, count: requests)), promise: nil)
+            // Wait until the server stops answering (no new answer for half a second), 10 s at most.
+            var last = -1
+            for _ in 0..<20 {
+                try await Task.sleep(for: .milliseconds(500))
+                let now = answered.load(ordering: .relaxed)
+                if now == last { break }
+                last = now
+            }
+            // Kernel buffers on loopback hold a few MB of answers, and 16 requests may queue;
+            // all 2,000 (128 MB of answers) would mean no back-pressure.
+            #expect(answered.load(ordering: .relaxed) < requests / 2)
+            try await channel.close()
+        }
+    }
+
+    /// Past MAX_CONNECTIONS a new connection is closed at once (and a line is logged), so idle
+    /// sockets cannot use up the file descriptors the served ones need.
+    @Test func connectionsPastTheLimitAreClosedAtOnce() async throws {
+        try await app { $0.maxConnections = 3 }.withLiveServer { client in
+            let group = MultiThreadedEventLoopGroup.singleton
+            var idle: [any Channel] = []
+            for _ in 0..<3 {
+                idle.append(try await ClientBootstrap(group: group).connect(host: "127.0.0.1", port: client.port).get())
+            }
+            try await Task.sleep(for: .milliseconds(100))  // let the server take them in
+            let (refused, closed) = try await client.exchangeRaw("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n", timeout: .seconds(5))
+            #expect(closed)
+            #expect(refused.isEmpty)
+            // One leaves: there is room again.
+            try await idle.removeFirst().close()
+            var answered = false
+            for _ in 0..<50 where !answered {
+                answered = (try? await client.get("/hello"))?.status == .ok
+                if !answered { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(answered)
+            for channel in idle { try? await channel.close() }
+        }
+    }
+
+    @Test func maxConnectionsIsASetting() throws {
+        #expect(try AppConfig.load(from: ["MAX_CONNECTIONS": "500"]).maxConnections == 500)
+        #expect(throws: ConfigError.self) { try AppConfig.load(from: ["MAX_CONNECTIONS": "none"]) }
+        #expect(AppConfig().maxConnections >= 64)
+    }
+}
