@@ -56,9 +56,41 @@ import VialApp
         }
         let testing = try AppConfig.load(from: ["APP_ENV": "testing"])
         #expect(try CoreSettings.load(testing).database == .memory)
-        #expect(try AuthSettings.load(testing).usesDevelopmentSecret)
+        #expect(try AuthSettings.load(testing).generatedSecret == "memory")
         #expect(try CoreSettings.load(try AppConfig.load(from: [:])).database == .file("instance/tasks_dev.db"))
         #expect(try DatabaseLocation(url: "sqlite:////var/data/app.db") == .file("/var/data/app.db"))
+    }
+
+    /// Anyone could sign admin tokens with the secret that used to be the development default
+    /// (it was in the source): production refuses it and any secret under 32 bytes (issue 10, item 1).
+    @Test func productionRefusesThePublishedSecretAndShortOnes() throws {
+        #expect(throws: ConfigError(variable: "JWT_SECRET_KEY", reason: "is the published development secret; generate your own")) {
+            _ = try BundledServices(variables: ["APP_ENV": "production", "JWT_SECRET_KEY": "dev-secret-change-me-0123456789abcdef"])
+        }
+        #expect(throws: ConfigError(variable: "JWT_SECRET_KEY", reason: "must be at least 32 bytes in production")) {
+            _ = try BundledServices(variables: ["APP_ENV": "production", "JWT_SECRET_KEY": "sixteen-chars-ok-elsewhere"])
+        }
+        #expect(throws: Never.self) {
+            _ = try BundledServices(variables: ["APP_ENV": "production", "JWT_SECRET_KEY": String(repeating: "k", count: 32)])
+        }
+    }
+
+    /// Without JWT_SECRET_KEY each instance folder gets its own random secret, kept beside the
+    /// database (owner-only) so tokens survive restarts; no two installations share one.
+    @Test func anUnsetSecretIsRandomPerInstanceFolder() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("vial-secret-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        func settings(_ folder: String) throws -> AuthSettings {
+            try AuthSettings.load(try AppConfig.load(from: ["DATABASE_URL": "sqlite:///\(root.path)/\(folder)/app.db"]))
+        }
+        let first = try settings("one")
+        #expect(first.generatedSecret == root.path + "/one/jwt_secret")
+        #expect(first.secret.utf8.count == 64)
+        #expect(try settings("one").secret == first.secret)  // kept: the same after a restart
+        #expect(try settings("two").secret != first.secret)  // another instance, another key
+        let permissions = try FileManager.default.attributesOfItem(atPath: root.path + "/one/jwt_secret")[.posixPermissions] as? Int
+        #expect(permissions == 0o600)
+        #expect(first.secret != "dev-secret-change-me-0123456789abcdef")
     }
 
     @Test func dotEnvParses() throws {

@@ -105,7 +105,7 @@ extension LimitsAndCacheWiringTests {
     }
 
     @Test func productionAddsSecurityHeaders() async throws {
-        var config = try AppConfig.load(from: ["APP_ENV": "production", "JWT_SECRET_KEY": "a-production-secret-value"])
+        var config = try AppConfig.load(from: ["APP_ENV": "production", "JWT_SECRET_KEY": "a-production-secret-value-0123456789abcdef"])
         config.accessLog = false
         let services = try BundledServices(config)
         let production = try services.app.testClient()

@@ -176,7 +176,7 @@ import VialTesting
     @Test func productionRefusesWithPendingMigrations() throws {
         let (status, _, errors) = try app(
             ["serve", "--port", "0"],
-            environment: ["APP_ENV": "production", "JWT_SECRET_KEY": "a-production-secret-value", "DATABASE_URL": temporaryDatabaseURL()])
+            environment: ["APP_ENV": "production", "JWT_SECRET_KEY": "a-production-secret-value-0123456789abcdef", "DATABASE_URL": temporaryDatabaseURL()])
         #expect(status == 1)
         #expect(errors.contains("migration(s) pending"))
     }
@@ -212,7 +212,7 @@ import VialTesting
         let short = try app(["create-user", "dave", "--email", "dave@example.com"], environment: environment, input: "short\n")
         #expect(short.0 == 2)
         #expect(short.2.contains("password"))
-        let production = try app(["init-db"], environment: environment.merging(["APP_ENV": "production", "JWT_SECRET_KEY": "a-production-secret-value"]) { a, _ in a })
+        let production = try app(["init-db"], environment: environment.merging(["APP_ENV": "production", "JWT_SECRET_KEY": "a-production-secret-value-0123456789abcdef"]) { a, _ in a })
         #expect(production.0 == 1)
     }
 

@@ -62,8 +62,11 @@ public struct AuthPlugin: Plugin {
 
     public func setUp(_ context: PluginContext) throws {
         let settings = try AuthSettings.load(context.config)
-        if settings.usesDevelopmentSecret {
-            context.announce(" * WARNING: JWT_SECRET_KEY is not set; using the development secret. Never do this in production.")
+        if let generated = settings.generatedSecret {
+            context.announce(
+                generated == "memory"
+                    ? " * JWT_SECRET_KEY is not set: tokens are signed with a random key for this process only"
+                    : " * JWT_SECRET_KEY is not set: tokens are signed with a random key kept in \(generated)")
         }
         let users = SQLiteUserStore(context.database)
         let jwt = JWTManager(
@@ -88,29 +91,76 @@ public struct AuthPlugin: Plugin {
 
 /// The auth plugin's settings.
 public struct AuthSettings: Sendable {
-    /// The development fallback; production refuses to start with no secret set.
-    static let developmentSecret = "dev-secret-change-me-0123456789abcdef"
+    /// The secret that earlier versions used when none was set. It is published (it was in the
+    /// source), so anyone could sign admin tokens with it: production refuses it.
+    static let publishedSecret = "dev-secret-change-me-0123456789abcdef"
+    /// HS256 needs a key at least as long as its hash (RFC 7518 section 3.2).
+    static let minimumSecretBytes = 32
 
     public var secret: String
-    /// Whether `secret` is the built-in development value (start-up warns).
-    public var usesDevelopmentSecret: Bool
+    /// Where an unset secret came from: nil when `JWT_SECRET_KEY` is set; else the file it is
+    /// kept in, or "memory" for a per-process one (in-memory databases).
+    public var generatedSecret: String?
     public var accessTokenLifetime: Int
     public var refreshTokenLifetime: Int
 
     /// Reads `JWT_SECRET_KEY`, `JWT_ACCESS_TOKEN_EXPIRES` and `JWT_REFRESH_TOKEN_EXPIRES`.
+    ///
+    /// Production requires a secret of at least 32 bytes other than the published one. Elsewhere
+    /// an unset secret is generated once per instance folder — the folder of the SQLite
+    /// database, `instance/` by default — and kept there in `jwt_secret` (mode 0600), so tokens
+    /// survive restarts but no two installations share a key; with an in-memory database it
+    /// lives as long as the process.
     public static func load(_ config: AppConfig) throws -> AuthSettings {
         let settings = config.settings
-        let secret = settings["JWT_SECRET_KEY"].flatMap { $0.isEmpty ? nil : $0 }
-        if config.environment == .production, secret == nil {
-            throw ConfigError(variable: "JWT_SECRET_KEY", reason: "must be set in production")
+        let configured = settings["JWT_SECRET_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        if config.environment == .production {
+            guard let configured else { throw ConfigError(variable: "JWT_SECRET_KEY", reason: "must be set in production") }
+            guard configured != publishedSecret else {
+                throw ConfigError(variable: "JWT_SECRET_KEY", reason: "is the published development secret; generate your own")
+            }
+            guard configured.utf8.count >= minimumSecretBytes else {
+                throw ConfigError(variable: "JWT_SECRET_KEY", reason: "must be at least \(minimumSecretBytes) bytes in production")
+            }
         }
-        if let secret, secret.utf8.count < 16 {
+        if let configured, configured.utf8.count < 16 {
             throw ConfigError(variable: "JWT_SECRET_KEY", reason: "must be at least 16 characters")
         }
+        var secret = configured
+        var generated: String?
+        if secret == nil {
+            if let path = try CoreSettings.load(config).database.absolutePath {
+                let file = (path as NSString).deletingLastPathComponent + "/jwt_secret"
+                secret = try instanceSecret(at: file)
+                generated = file
+            } else {
+                secret = Hex.encode(LibCrypto.randomBytes(32))
+                generated = "memory"
+            }
+        }
         return AuthSettings(
-            secret: secret ?? developmentSecret, usesDevelopmentSecret: secret == nil,
+            secret: secret!, generatedSecret: generated,
             accessTokenLifetime: try settings.seconds("JWT_ACCESS_TOKEN_EXPIRES", default: 3600),
             refreshTokenLifetime: try settings.seconds("JWT_REFRESH_TOKEN_EXPIRES", default: 604_800))
+    }
+
+    /// The secret kept in `file`, created (32 random bytes as hex, readable by the owner only) when missing.
+    static func instanceSecret(at file: String) throws -> String {
+        if let kept = (try? String(contentsOfFile: file, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines),
+            kept.utf8.count >= minimumSecretBytes
+        {
+            return kept
+        }
+        let folder = (file as NSString).deletingLastPathComponent
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let secret = Hex.encode(LibCrypto.randomBytes(32))
+            guard FileManager.default.createFile(atPath: file, contents: Data((secret + "\n").utf8), attributes: [.posixPermissions: 0o600])
+            else { throw CocoaError(.fileWriteUnknown) }
+            return secret
+        } catch {
+            throw ConfigError(variable: "JWT_SECRET_KEY", reason: "is not set and no secret could be kept in \(file) (\(error)); set it")
+        }
     }
 }
 
