@@ -58,6 +58,24 @@ import VialTesting
         #expect(try email.json()["error"]?["code"] == "email_taken")
     }
 
+    /// A validly signed token is not enough: its subject must be a user, and the role is the
+    /// account's, never the token's (a forged `role: admin` saw everyone's tasks; issue 10, item 1).
+    @Test func theRoleComesFromTheUserRecordNotTheToken() async throws {
+        let f = try await fixture()
+        _ = try await f.client.post("/api/tasks/", json: ["title": "admin's"], headers: auth(f.adminToken))
+        _ = try await f.client.post("/api/tasks/", json: ["title": "user's"], headers: auth(f.userToken))
+        let user = try #require(try await f.services.users.find(username: "user"))
+        let forged = f.services.jwt.issuer.accessToken(subject: String(user.id!), role: "admin", fresh: true)
+        let seen = try await f.client.get("/api/tasks/", headers: auth(forged)).json()
+        #expect(seen["meta"]?["total"] == 1)  // an admin would see both
+        #expect(seen["data"]?[0]?["title"] == "user's")
+        let nobody = f.services.jwt.issuer.accessToken(subject: "999", role: "admin", fresh: true)
+        let refused = try await f.client.get("/api/tasks/", headers: auth(nobody))
+        #expect(refused.status == .unauthorized)
+        #expect(refused.header("WWW-Authenticate") == "Bearer")
+        #expect(try await f.client.get("/auth/me", headers: auth(nobody)).status == .unauthorized)
+    }
+
     /// `User` and `user` would be two accounts a person cannot tell apart (issue 10, item 10).
     @Test func usernamesDifferingOnlyByCaseAreTaken() async throws {
         let f = try await fixture()

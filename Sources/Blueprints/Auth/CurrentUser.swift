@@ -1,8 +1,9 @@
 import Vial
 import VialMiddleware
 
-/// The authenticated user as plugins see it: the user id and role from the verified access
-/// token (`jwtRequired()` must run first).
+/// The authenticated user as plugins see it: the user id from the verified access token and
+/// the account's current role — the auth plugin checks every token's subject against the user
+/// records and never takes the role from the token alone (`jwtRequired()` must run first).
 public struct CurrentUser: Sendable, Equatable {
     public let id: Int64
     public let role: User.Role

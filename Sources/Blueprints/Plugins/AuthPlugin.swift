@@ -73,7 +73,8 @@ public struct AuthPlugin: Plugin {
             issuer: TokenIssuer(
                 codec: JWTCodec(secret: settings.secret, clock: context.clock),
                 accessLifetime: settings.accessTokenLifetime, refreshLifetime: settings.refreshTokenLifetime),
-            revocations: SQLiteRevocationStore(context.database, clock: context.clock))
+            revocations: SQLiteRevocationStore(context.database, clock: context.clock),
+            subjects: UserDirectory(users: users, clock: context.clock).check)
         context.app.use(jwt)
         context.app.register(AuthBlueprint.make(users: users, jwt: jwt, clock: context.clock), urlPrefix: urlPrefix)
         context.provide(Users.self, users)

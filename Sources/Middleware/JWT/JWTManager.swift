@@ -13,15 +13,23 @@ import Vial
 public struct JWTManager: Middleware {
     public let issuer: TokenIssuer
     public let revocations: any RevocationStore
+    /// Checks a verified token's subject against the app's records and returns the claims to
+    /// trust — the auth plugin rejects users that no longer exist and puts in each user's
+    /// current role, so a role is never taken from the token alone. Nil trusts the token.
+    public let subjects: (@Sendable (JWTClaims) async throws -> JWTClaims)?
 
     public var name: String { "jwt-manager" }
     /// Plumbing: the listing shows the `jwt…` checks that use it instead.
     public var isListed: Bool { false }
     public var codec: JWTCodec { issuer.codec }
 
-    public init(issuer: TokenIssuer, revocations: any RevocationStore) {
+    public init(
+        issuer: TokenIssuer, revocations: any RevocationStore,
+        subjects: (@Sendable (JWTClaims) async throws -> JWTClaims)? = nil
+    ) {
         self.issuer = issuer
         self.revocations = revocations
+        self.subjects = subjects
     }
 
     public func handle(_ request: Request, next: Handler) async throws -> Response {
@@ -50,7 +58,7 @@ public struct JWTManager: Middleware {
         if let type, claims.type != type { throw JWTError.wrongType(expected: type).httpError }
         if fresh, claims.fresh != true { throw JWTError.freshRequired.httpError }
         if try await revocations.isRevoked(claims.id) { throw JWTError.revoked.httpError }
-        return claims
+        return try await subjects?(claims) ?? claims
     }
 }
 
