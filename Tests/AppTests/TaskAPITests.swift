@@ -181,6 +181,23 @@ import VialTesting
         #expect(form.status == .unsupportedMediaType)
     }
 
+    /// A title of one grapheme cluster holding 600 KB of combining marks passed the 150-character
+    /// limit, and descriptions had none (40 MB stored in 12 s; issue 10, item 5).
+    @Test func lengthsCountCodePointsAndDescriptionsHaveAMaximum() async throws {
+        let f = try await fixture()
+        let oneGrapheme = "e" + String(repeating: "\u{301}", count: 300_000)
+        let title = try await f.client.post("/api/tasks/", json: ["title": .string(oneGrapheme)], headers: auth(f.userToken))
+        #expect(title.status == .unprocessableEntity)
+        #expect(try title.json()["error"]?["details"]?["title"]?[0] == "Length must be between 1 and 150.")
+        let long = try await f.client.post(
+            "/api/tasks/", json: ["title": "t", "description": .string(String(repeating: "d", count: 10_001))], headers: auth(f.userToken))
+        #expect(long.status == .unprocessableEntity)
+        #expect(try long.json()["error"]?["details"]?["description"] != nil)
+        let fits = try await f.client.post(
+            "/api/tasks/", json: ["title": "é", "description": .string(String(repeating: "d", count: 10_000))], headers: auth(f.userToken))
+        #expect(fits.status == .created)
+    }
+
     @Test func usersSeeTheirOwnTasksAndAdminsSeeAll() async throws {
         let f = try await fixture()
         _ = try await create(f, "mine")

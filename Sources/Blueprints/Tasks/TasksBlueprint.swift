@@ -8,9 +8,13 @@ extension TaskItem.Status: ParameterConvertible {}
 /// `tasks`: list, create, get, replace, patch, set status, delete (see docs/bundled-api.md).
 /// Users act on their own tasks; admins on everyone's; anyone else gets 403.
 public enum TasksBlueprint {
+    /// The longest description, in characters (code points): with `per_page` at most 100, one
+    /// list answer stays within a few megabytes however much a user stores.
+    public static let maxDescription = 10_000
+
     static let writableFields: [Field] = [
         .string("title", trim: true, length: 1...150, example: "Write the release notes"),
-        .string("description", nullable: true, example: "Cover the new rate limits"),
+        .string("description", nullable: true, length: 0...maxDescription, example: "Cover the new rate limits"),
         .string("status", oneOf: TaskItem.Status.allCases.map(\.rawValue)),
         Field("due_date", .date, nullable: true, example: "2026-12-01"),
         .readOnly("id"), .readOnly("owner_id"), .readOnly("created_at", .string), .readOnly("updated_at", .string),

@@ -113,7 +113,10 @@ public struct Field: Sendable {
     static func failure(of rule: Rule, for value: JSON) -> String? {
         switch rule {
         case .length(let min, let max):
-            guard let count = value.stringValue?.count else { return nil }
+            // Unicode code points, as JSON Schema's maxLength and Python's len() count — not
+            // grapheme clusters, of which one can hold any number of combining marks (a 600 KB
+            // "one-character" title). So the UTF-8 size is at most 4 bytes per counted character.
+            guard let count = value.stringValue?.unicodeScalars.count else { return nil }
             if let min, count < min {
                 return max.map { "Length must be between \(min) and \($0)." } ?? "Shorter than minimum length \(min)."
             }
