@@ -19,7 +19,7 @@ import VialTesting
         var other: HTTPHeaders = [:]
 
         init(_ variables: [String: String] = [:]) async throws {
-            let bundled = try await BundledApp(variables, clock: clock)
+            let bundled = try await BundledApp(variables.merging(["TRUSTED_HOSTS": "api.test, localhost"]) { mine, _ in mine }, clock: clock)
             services = bundled.services
             let users = bundled.users
             let carol = try await services.users.create(

@@ -16,7 +16,7 @@ import VialTesting
     }
 
     func fixture() async throws -> Fixture {
-        let bundled = try await BundledApp()
+        let bundled = try await BundledApp(["TRUSTED_HOSTS": "api.test, localhost"])
         var fixture = Fixture(client: try bundled.app.testClient(), services: bundled.services)
         fixture.userToken = try await login(fixture.client, "user", "password")
         fixture.adminToken = try await login(fixture.client, "admin", "password")

@@ -114,9 +114,10 @@ import VialTesting
 }
 
 @Suite struct URLForTests {
-    func app(trusting proxies: Set<String> = []) -> App {
+    func app(trusting proxies: Set<String> = [], configure: (inout AppConfig) -> Void = { _ in }) -> App {
         var config = AppConfig()
         config.trustedProxies = proxies
+        configure(&config)
         let app = App(config: config)
         let tasks = Blueprint("tasks", urlPrefix: "/api/tasks")
         tasks.get("/<int:task_id>", name: "get_task") { _ in "t" }
@@ -132,10 +133,11 @@ import VialTesting
         return app
     }
 
-    func build(_ query: String, headers: HTTPHeaders = [:], from address: String = "127.0.0.1", trusting: Set<String> = [])
-        async throws -> TestResponse
-    {
-        var client = try app(trusting: trusting).testClient()
+    func build(
+        _ query: String, headers: HTTPHeaders = [:], from address: String = "127.0.0.1", trusting: Set<String> = [],
+        configure: (inout AppConfig) -> Void = { _ in }
+    ) async throws -> TestResponse {
+        var client = try app(trusting: trusting, configure: configure).testClient()
         client.remoteAddress = address
         return try await client.get("/build?" + query, headers: headers)
     }
@@ -161,14 +163,48 @@ import VialTesting
         #expect(throws: RoutingError.self) { try request.urlFor("tasks.get_task", ["task_id": "abc"]) }
     }
 
-    @Test func externalURLUsesTheHostHeader() async throws {
-        let response = try await build("endpoint=tasks.get_task&task_id=4&external=1", headers: ["Host": "api.test:5000"])
+    @Test func externalURLUsesATrustedHostHeader() async throws {
+        let response = try await build(
+            "endpoint=tasks.get_task&task_id=4&external=1", headers: ["Host": "api.test:5000"],
+            configure: { $0.trustedHosts = ["api.test"] })
         #expect(response.text == "http://api.test:5000/api/tasks/4")
+    }
+
+    /// `Host: evil.example` became `Location: http://evil.example/…` (issue 10, item 9).
+    @Test func anUntrustedHostHeaderNeverBecomesAnExternalURL() async throws {
+        let unconfigured = try await build("endpoint=tasks.get_task&task_id=4&external=1", headers: ["Host": "evil.example"])
+        #expect(unconfigured.text == "http://localhost/api/tasks/4")
+        let named = try await build(
+            "endpoint=tasks.get_task&task_id=4&external=1", headers: ["Host": "evil.example"],
+            configure: { $0.serverName = "api.example.com" })
+        #expect(named.text == "http://api.example.com/api/tasks/4")
+        let refused = try await build(
+            "endpoint=tasks.get_task&task_id=4&external=1", headers: ["Host": "evil.example"],
+            configure: { $0.trustedHosts = [".example.com"] })
+        #expect(refused.status == .badRequest)
+        #expect(try refused.json()["error"]?["code"] == "untrusted_host")
+        let subdomain = try await build(
+            "endpoint=tasks.get_task&task_id=4&external=1", headers: ["Host": "API.example.com"],
+            configure: { $0.trustedHosts = [".example.com"] })
+        #expect(subdomain.text == "http://API.example.com/api/tasks/4")
+    }
+
+    /// Over a socket the fallback is the address the client reached, and a `Host` naming it is kept.
+    @Test func overASocketTheHostIsTheAddressReached() async throws {
+        try await app().withLiveServer { client in
+            let evil = try await client.sendRaw(
+                "GET /build?endpoint=tasks.list&external=1 HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n")
+            #expect(evil.hasSuffix("http://127.0.0.1:\(client.port)/api/tasks/"))
+            let own = try await client.sendRaw(
+                "GET /build?endpoint=tasks.list&external=1 HTTP/1.1\r\nHost: localhost:\(client.port)\r\nConnection: close\r\n\r\n")
+            #expect(own.hasSuffix("http://localhost:\(client.port)/api/tasks/"))
+        }
     }
 
     @Test func forwardedHeadersAreIgnoredFromUntrustedPeers() async throws {
         let headers: HTTPHeaders = ["Host": "inner:5000", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"]
-        let response = try await build("endpoint=tasks.list&external=1", headers: headers, from: "10.9.9.9")
+        let response = try await build(
+            "endpoint=tasks.list&external=1", headers: headers, from: "10.9.9.9", configure: { $0.trustedHosts = ["inner"] })
         #expect(response.text == "http://inner:5000/api/tasks/")
     }
 

@@ -45,7 +45,8 @@ extension App {
         }
         let urlMap = Dictionary(routes.map { ($0.info.endpoint, $0.pattern) }, uniquingKeysWith: { first, _ in first })
         let context = RequestContext(
-            urlMap: urlMap, trustedProxies: config.trustedProxies, serverName: config.serverName)
+            urlMap: urlMap, trustedProxies: config.trustedProxies, serverName: config.serverName,
+            trustedHosts: config.trustedHosts)
         return AppResponder(
             table: table, routes: compiled, fallbacks: fallbacks, context: context, logger: logger,
             accessLog: config.accessLog)

@@ -34,8 +34,12 @@ public struct AppConfig: Sendable {
     public var accessLog = true
     /// Event-loop threads; `nil` means one per core.
     public var eventLoopThreads: Int?
-    /// Host (and port) for external URLs built outside a request (`SERVER_NAME`).
+    /// Host (and port) for external URLs (`SERVER_NAME`): when set, absolute URLs such as a 201's
+    /// `Location` always use it.
     public var serverName: String?
+    /// Host names requests may carry (`TRUSTED_HOSTS`, Werkzeug's): `api.example.com`, or
+    /// `.example.com` for it and its subdomains. When set, any other `Host` gets 400.
+    public var trustedHosts: [String] = []
     /// Everything else, by variable name, for the app's own settings.
     public var values: [String: String] = [:]
 
@@ -106,6 +110,7 @@ extension AppConfig {
             config.maxConnections = value
         }
         config.serverName = environment["SERVER_NAME"]
+        config.trustedHosts = config.settings.list("TRUSTED_HOSTS").map { $0.lowercased() }
         return config
     }
 }

@@ -20,6 +20,7 @@ public struct AppResponder: Sendable {
         case methodNotAllowed([HTTPMethod])
         case options([HTTPMethod])
         case badPath
+        case untrustedHost
     }
 
     enum RoutingOutcomeKey: StorageKey { typealias Value = RoutingOutcome }
@@ -40,6 +41,10 @@ public struct AppResponder: Sendable {
         request.id = RequestID.accept(request.headers.first(name: "x-request-id")) ?? RequestID.generate()
         request.context = context
         let responder: Handler
+        if !context.trustedHosts.isEmpty, !context.isTrusted(host: request.headers.first(name: "host") ?? "") {
+            request.storage[RoutingOutcomeKey.self] = .untrustedHost
+            responder = fallbacks[fallbacks.count - 1].responder
+        } else {
         switch table.match(method: request.method, path: request.path) {
         case .found(let index, let parameters):
             request.parameters = parameters
@@ -58,6 +63,7 @@ public struct AppResponder: Sendable {
         case .badPath:
             request.storage[RoutingOutcomeKey.self] = .badPath
             responder = fallback(for: request.path)
+        }
         }
         var response: Response
         do {
@@ -92,6 +98,8 @@ public struct AppResponder: Sendable {
             return Response(status: .ok, headers: ["Allow": allow.map(\.rawValue).joined(separator: ", ")])
         case .badPath:
             throw HTTPError(.badRequest, "Malformed percent-encoding in the URL path", code: "bad_path")
+        case .untrustedHost:
+            throw HTTPError(.badRequest, "Host not trusted", code: "untrusted_host")
         }
     }
 

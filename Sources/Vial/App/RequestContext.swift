@@ -3,11 +3,28 @@ final class RequestContext: Sendable {
     let urlMap: [String: RulePattern]
     let trustedProxies: Set<String>
     let serverName: String?
+    let trustedHosts: [String]
 
-    init(urlMap: [String: RulePattern], trustedProxies: Set<String>, serverName: String?) {
+    init(urlMap: [String: RulePattern], trustedProxies: Set<String>, serverName: String?, trustedHosts: [String] = []) {
         self.urlMap = urlMap
         self.trustedProxies = trustedProxies
         self.serverName = serverName
+        self.trustedHosts = trustedHosts
+    }
+
+    /// Whether `host` (a `Host` header, port and all) names one of `trustedHosts`.
+    func isTrusted(host: String) -> Bool {
+        let name = Self.hostname(host)
+        return trustedHosts.contains { trusted in
+            trusted.hasPrefix(".") ? (name == trusted.dropFirst() || name.hasSuffix(trusted)) : name == trusted
+        }
+    }
+
+    /// `Example.com:8080` → `example.com`; `[::1]:5000` → `[::1]`.
+    static func hostname(_ host: String) -> String {
+        let lower = host.lowercased()
+        if lower.hasPrefix("["), let close = lower.firstIndex(of: "]") { return String(lower[...close]) }
+        return String(lower.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
     }
 
     /// Builds the path of `endpoint`; unused parameters become the query string (as Flask's `url_for`).
@@ -60,7 +77,11 @@ extension Request {
         return external ? externalBase + path : path
     }
 
-    /// `scheme://host` as the client sees this server.
+    /// `scheme://host` as the client sees this server. The host is never taken from a request
+    /// on trust alone (`Host: evil.example` must not become a `Location`): a trusted proxy's
+    /// `X-Forwarded-Host`, else `SERVER_NAME`, else the `Host` header when `TRUSTED_HOSTS` admitted
+    /// it or it names this server's own address (`localhost` or the address the connection
+    /// reached), else the address the connection reached.
     public var externalBase: String {
         let trusted = remoteAddress.map { context?.trustedProxies.contains($0) ?? false } ?? false
         func forwarded(_ name: String) -> String? {
@@ -69,8 +90,17 @@ extension Request {
             return first?.isEmpty == false ? first : nil
         }
         let scheme = forwarded("X-Forwarded-Proto").flatMap { ["http", "https"].contains($0) ? $0 : nil } ?? "http"
-        let host = forwarded("X-Forwarded-Host") ?? headers.first(name: "host") ?? context?.serverName ?? "localhost"
+        let host = forwarded("X-Forwarded-Host") ?? context?.serverName ?? acceptableHostHeader ?? localAddress ?? "localhost"
         return "\(scheme)://\(host)"
+    }
+
+    /// The `Host` header, when it can be believed (see `externalBase`).
+    private var acceptableHostHeader: String? {
+        guard let host = headers.first(name: "host"), !host.isEmpty else { return nil }
+        if let context, !context.trustedHosts.isEmpty { return host }  // checked before routing
+        let name = RequestContext.hostname(host)
+        let own = localAddress.map(RequestContext.hostname)
+        return name == "localhost" || name == own ? host : nil
     }
 
     /// The client's address. When the peer is a trusted proxy, the rightmost `X-Forwarded-For`

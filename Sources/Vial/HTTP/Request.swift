@@ -39,6 +39,9 @@ public struct Request: Sendable {
     public var storage = Storage()
     /// The app's URL map and settings, for `urlFor` and `externalURL`.
     var context: RequestContext?
+    /// The address and port this connection reached on the server (`127.0.0.1:5000`), when
+    /// served over a socket: an absolute URL's host when nothing configured says otherwise.
+    public var localAddress: String?
 
     /// Creates a request; the server and the test client call this.
     public init(

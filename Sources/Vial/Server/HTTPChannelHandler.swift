@@ -41,6 +41,8 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let timeouts: ConnectionTimeoutHandler?
     private var context: ChannelHandlerContext?
     private var remoteAddress: String?
+    /// `ip:port` this connection reached (IPv6 in brackets).
+    private var localAddress: String?
     private var dates = HTTPDateCache()
 
     /// The request being read, if any.
@@ -64,7 +66,14 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        remoteAddress = context.channel.remoteAddress?.ipAddress
+        readAddresses(context.channel)
+    }
+
+    private func readAddresses(_ channel: any Channel) {
+        remoteAddress = channel.remoteAddress?.ipAddress
+        if let local = channel.localAddress, let ip = local.ipAddress, let port = local.port {
+            localAddress = (ip.contains(":") ? "[\(ip)]" : ip) + ":\(port)"
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -72,7 +81,7 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        remoteAddress = context.channel.remoteAddress?.ipAddress
+        readAddresses(context.channel)
         context.fireChannelActive()
     }
 
@@ -198,9 +207,10 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func dispatch(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ body: ByteBuffer, keepAlive: Bool) {
-        let request = Request(
+        var request = Request(
             method: head.method, uri: head.uri, headers: head.headers, body: body, remoteAddress: remoteAddress,
             version: head.version)
+        request.localAddress = localAddress
         let responder = self.responder
         let loop = context.eventLoop
         let bound = NIOLoopBound(self, eventLoop: loop)
