@@ -4,6 +4,16 @@ import Testing
 @testable import Vial
 
 @Suite struct BackgroundLogHandlerTests {
+    /// An 80 KB URL made one 80 KB log line (issue 10, item 11).
+    @Test func longMessagesAreCut() {
+        let event = LogEvent(level: .info, message: "GET /\(String(repeating: "a", count: 80_000))", metadata: nil, source: "t", file: "f", function: "f", line: 1)
+        let line = BackgroundLogHandler.format(event, label: "vial.app", metadata: [:])
+        #expect(line.utf8.count < 4_300)
+        #expect(line.hasSuffix("… [75909 bytes cut]\n"))
+        let short = LogEvent(level: .info, message: "GET /health", metadata: nil, source: "t", file: "f", function: "f", line: 1)
+        #expect(BackgroundLogHandler.format(short, label: "vial.app", metadata: [:]).hasSuffix(": GET /health\n"))
+    }
+
     @Test func writesEveryLineInOrder() {
         let lines = NIOLockedValueBox<[String]>([])
         let writer = LogWriter(capacity: 1_000, output: { line in lines.withLockedValue { $0.append(line) } })

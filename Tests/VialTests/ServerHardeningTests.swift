@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -109,4 +110,41 @@ import VialTesting
         #expect(throws: ConfigError.self) { try AppConfig.load(from: ["MAX_CONNECTIONS": "none"]) }
         #expect(AppConfig().maxConnections >= 64)
     }
+
+    /// Requests refused before they reach the app (400, 408, 413) were missing from the access
+    /// log; now each leaves a line (issue 10, item 11).
+    @Test func protocolRefusalsReachTheAccessLog() async throws {
+        let lines = CapturedLines()
+        var config = AppConfig()
+        config.accessLog = true
+        config.requestReadTimeout = 1
+        let app = App("logged", config: config, logger: Logger(label: "test") { _ in CapturingHandler(lines: lines) })
+        app.get("/hello") { _ in "hi" }
+        try await app.withLiveServer { client in
+            _ = try await client.sendRaw("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 99999999\r\n\r\n")
+            _ = try await client.sendRaw("NOT HTTP AT ALL\r\n\r\n")
+            _ = try await client.exchangeRaw("GET /hello HTTP/1.1\r\nHost: t\r\n", timeout: .seconds(5))  // never finished: 408
+        }
+        let logged = lines.all.joined(separator: "\n")
+        #expect(logged.contains("\"POST /upload HTTP/1.1\" 413 refused: payload_too_large"))
+        #expect(logged.contains("\"-\" 400 refused: malformed_request"))
+        #expect(logged.contains("\"-\" 408 refused: request_timeout"))
+    }
+}
+
+final class CapturedLines: Sendable {
+    private let lines = NIOLockedValueBox<[String]>([])
+    func append(_ line: String) { lines.withLockedValue { $0.append(line) } }
+    var all: [String] { lines.withLockedValue { $0 } }
+}
+
+struct CapturingHandler: LogHandler {
+    let lines: CapturedLines
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(event: LogEvent) { lines.append(event.message.description) }
 }

@@ -44,11 +44,23 @@ public struct BackgroundLogHandler: LogHandler {
         writer.enqueue(Self.format(event, label: label, metadata: merged))
     }
 
-    /// `2026-11-25T15:03:34Z info vial.app: [request_id=…] message`.
+    /// The longest message written, in bytes: an 80 KB URL or a huge field would otherwise make
+    /// one log line of it (and a log that an attacker sizes).
+    static let maxMessageBytes = 4096
+
+    /// `2026-11-25T15:03:34Z info vial.app: [request_id=…] message`, the message cut at `maxMessageBytes`.
     static func format(_ event: LogEvent, label: String, metadata: Logger.Metadata) -> String {
         let meta = metadata.isEmpty ? "" : metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
             .joined(separator: " ") + " "
-        return "\(Timestamp.string(Date())) \(event.level) \(label): \(meta)\(event.message)\n"
+        return "\(Timestamp.string(Date())) \(event.level) \(label): \(meta)\(truncated(event.message.description))\n"
+    }
+
+    /// `text`, or its first `maxMessageBytes` bytes and how many were cut (a character split at
+    /// the cut shows as U+FFFD).
+    static func truncated(_ text: String) -> String {
+        let utf8 = text.utf8
+        guard utf8.count > maxMessageBytes else { return text }
+        return String(decoding: utf8.prefix(maxMessageBytes), as: UTF8.self) + "… [\(utf8.count - maxMessageBytes) bytes cut]"
     }
 }
 

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 
 /// Closes connections that sit idle between requests, and answers 408 then closes
@@ -17,12 +18,15 @@ final class ConnectionTimeoutHandler: ChannelInboundHandler, RemovableChannelHan
 
     private let idleTimeout: TimeAmount
     private let readTimeout: TimeAmount
+    /// The access log (nil when it is off): a 408 never reaches the app, so it is logged here.
+    private let accessLogger: Logger?
     private var phase = Phase.idle
     private var phaseStarted = NIODeadline.now()
     private var sweep: RepeatedTask?
     private var context: ChannelHandlerContext?
 
-    init(idleTimeout: TimeAmount, readTimeout: TimeAmount) {
+    init(idleTimeout: TimeAmount, readTimeout: TimeAmount, accessLogger: Logger? = nil) {
+        self.accessLogger = accessLogger
         self.idleTimeout = idleTimeout
         self.readTimeout = readTimeout
     }
@@ -93,6 +97,7 @@ final class ConnectionTimeoutHandler: ChannelInboundHandler, RemovableChannelHan
             let text =
                 "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
             let channel = context.channel
+            accessLogger?.info("\(channel.remoteAddress?.ipAddress ?? "-") \"-\" 408 refused: request_timeout")
             context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: text))).whenComplete { _ in
                 channel.close(promise: nil)
             }

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOHTTP1
 
@@ -39,6 +40,8 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let maxContentLength: Int
     private let executor: EventLoopTaskExecutor
     private let timeouts: ConnectionTimeoutHandler?
+    /// The access log (nil when it is off): protocol-level refusals are logged here.
+    private let accessLogger: Logger?
     private var context: ChannelHandlerContext?
     private var remoteAddress: String?
     /// `ip:port` this connection reached (IPv6 in brackets).
@@ -56,8 +59,9 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     init(
         responder: AppResponder, maxContentLength: Int, executor: EventLoopTaskExecutor,
-        timeouts: ConnectionTimeoutHandler?
+        timeouts: ConnectionTimeoutHandler?, accessLogger: Logger? = nil
     ) {
+        self.accessLogger = accessLogger
         self.responder = responder
         self.maxContentLength = maxContentLength
         self.executor = executor
@@ -94,11 +98,12 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if head.method == .CONNECT {
                 // A proxy's method: no route answers it, and what follows would be a tunnel.
                 refuse(
-                    HTTPError(.methodNotAllowed, "CONNECT is not supported", code: "method_not_allowed"), version: head.version)
+                    HTTPError(.methodNotAllowed, "CONNECT is not supported", code: "method_not_allowed"), version: head.version,
+                    head: head)
                 return
             }
             if let declared = head.headers.first(name: "content-length").flatMap(Int.init), declared > maxContentLength {
-                refuse(tooLarge(), version: head.version)
+                refuse(tooLarge(), version: head.version, head: head)
                 return
             }
             receiving = (head, Self.emptyBody)
@@ -111,7 +116,7 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
             guard var current = receiving else { return }
             receiving = nil  // drop the reference so the append does not copy
             if current.body.readableBytes + chunk.readableBytes > maxContentLength {
-                refuse(tooLarge(), version: current.head.version)
+                refuse(tooLarge(), version: current.head.version, head: current.head)
                 return
             }
             current.body.writeBuffer(&chunk)
@@ -178,7 +183,10 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Answering
 
     /// Answers `error` once earlier requests are answered, then closes; reads nothing more.
-    private func refuse(_ error: HTTPError, version: HTTPVersion) {
+    private func refuse(_ error: HTTPError, version: HTTPVersion, head: HTTPRequestHead? = nil) {
+        // Refusals never reach the app, so the access log would not see them otherwise.
+        accessLogger?.info(
+            "\(remoteAddress ?? "-") \"\(head.map { "\($0.method.rawValue) \($0.uri) HTTP/\($0.version.major).\($0.version.minor)" } ?? "-")\" \(error.status.code) refused: \(error.code)")
         discardingInput = true
         receiving = nil
         queue.append(.refusal(error, version))

@@ -81,13 +81,14 @@ public final class HTTPServer: Service, Sendable {
                     let pipeline = channel.pipeline.syncOperations
                     let timeouts = ConnectionTimeoutHandler(
                         idleTimeout: .seconds(Int64(config.idleTimeout)),
-                        readTimeout: .seconds(Int64(config.requestReadTimeout)))
+                        readTimeout: .seconds(Int64(config.requestReadTimeout)), accessLogger: config.accessLog ? logger : nil)
                     try pipeline.addHandler(timeouts)
                     try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
                     try pipeline.addHandler(
                         HTTPChannelHandler(
                             responder: responder, maxContentLength: config.maxContentLength,
-                            executor: EventLoopTaskExecutor(channel.eventLoop), timeouts: timeouts))
+                            executor: EventLoopTaskExecutor(channel.eventLoop), timeouts: timeouts,
+                            accessLogger: config.accessLog ? logger : nil))
                 }
             }
         let channel = try await bootstrap.bind(host: host ?? config.host, port: port ?? config.port).get()
