@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import Testing
@@ -19,7 +20,34 @@ import Testing
         let writer = LogWriter(capacity: 1_000, output: { line in lines.withLockedValue { $0.append(line) } })
         for index in 0..<200 { writer.enqueue("line \(index)\n") }
         writer.flush()
-        #expect(lines.withLockedValue { $0 } == (0..<200).map { "line \($0)\n" })
+        #expect(lines.withLockedValue { $0 }.joined() == (0..<200).map { "line \($0)\n" }.joined())
+    }
+
+    /// Lines queued while the writer is busy go out in one write, not one system call each.
+    @Test func queuedLinesAreWrittenInOneBatch() async throws {
+        let started = NIOLockedValueBox(false)
+        let release = ConditionLock(value: 0)
+        let writes = NIOLockedValueBox<[String]>([])
+        let writer = LogWriter(capacity: 1_000, output: { text in
+            if text == "first\n" {
+                started.withLockedValue { $0 = true }
+                release.lock(whenValue: 1)
+                release.unlock()
+            }
+            writes.withLockedValue { $0.append(text) }
+        })
+        writer.enqueue("first\n")
+        while !started.withLockedValue({ $0 }) { try await Task.sleep(for: .milliseconds(1)) }
+        for index in 0..<100 { writer.enqueue("line \(index)\n") }
+        release.lock()
+        release.unlock(withValue: 1)
+        writer.flush()
+        let written = writes.withLockedValue { $0 }
+        #expect(written == ["first\n", (0..<100).map { "line \($0)\n" }.joined()])
+    }
+
+    @Test func theTimestampIsTheCurrentSecond() {
+        #expect(BackgroundLogHandler.stamp() == Timestamp.string(Date()) || BackgroundLogHandler.stamp() == Timestamp.string(Date()))
     }
 
     @Test func dropsAndReportsLinesWhenTheQueueIsFull() async throws {
@@ -40,9 +68,8 @@ import Testing
         release.lock()
         release.unlock(withValue: 1)
         writer.flush()
-        let written = lines.withLockedValue { $0 }
-        #expect(written.contains("[vial] 2 log lines dropped: the log writer fell behind\n"))
-        #expect(written.filter { $0.hasPrefix("queued") } == ["queued 0\n", "queued 1\n", "queued 2\n"])
+        let written = lines.withLockedValue { $0 }.joined()
+        #expect(written == "first\n[vial] 2 log lines dropped: the log writer fell behind\nqueued 0\nqueued 1\nqueued 2\n")
     }
 
     @Test func formatsLevelLabelMetadataAndMessage() {
