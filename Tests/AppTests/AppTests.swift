@@ -56,7 +56,7 @@ import VialApp
         }
         let testing = try AppConfig.load(from: ["APP_ENV": "testing"])
         #expect(try CoreSettings.load(testing).database == .memory)
-        #expect(try AuthSettings.load(testing).generatedSecret == "memory")
+        #expect(try AuthSettings.load(testing, database: .memory).generatedSecret == "memory")
         #expect(try CoreSettings.load(try AppConfig.load(from: [:])).database == .file("instance/tasks_dev.db"))
         #expect(try DatabaseLocation(url: "sqlite:////var/data/app.db") == .file("/var/data/app.db"))
     }
@@ -81,7 +81,7 @@ import VialApp
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("vial-secret-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         func settings(_ folder: String) throws -> AuthSettings {
-            try AuthSettings.load(try AppConfig.load(from: ["DATABASE_URL": "sqlite:///\(root.path)/\(folder)/app.db"]))
+            try AuthSettings.load(AppConfig(), database: .file("\(root.path)/\(folder)/app.db"))
         }
         let first = try settings("one")
         #expect(first.generatedSecret == root.path + "/one/jwt_secret")
@@ -91,6 +91,16 @@ import VialApp
         let permissions = try FileManager.default.attributesOfItem(atPath: root.path + "/one/jwt_secret")[.posixPermissions] as? Int
         #expect(permissions == 0o600)
         #expect(first.secret != "dev-secret-change-me-0123456789abcdef")
+    }
+
+    /// `routes` and `openapi` assemble the app in memory: they must write no secret file into the
+    /// configured instance folder.
+    @Test func assemblingInMemoryKeepsNoSecretFile() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("vial-nosecret-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let config = try AppConfig.load(from: ["DATABASE_URL": "sqlite:///\(root.path)/app.db"])
+        _ = try Bundled.application.assembleInMemory(config: config)
+        #expect(!FileManager.default.fileExists(atPath: root.path + "/jwt_secret"))
     }
 
     @Test func dotEnvParses() throws {

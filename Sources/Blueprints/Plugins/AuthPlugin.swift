@@ -61,7 +61,7 @@ public struct AuthPlugin: Plugin {
     public var legacyVersions: [String: String] { ["0001": "0001", "0002": "0001", "0003": "0002", "0004": "0002"] }
 
     public func setUp(_ context: PluginContext) throws {
-        let settings = try AuthSettings.load(context.config)
+        let settings = try AuthSettings.load(context.config, database: context.database.location)
         if let generated = settings.generatedSecret {
             context.announce(
                 generated == "memory"
@@ -111,8 +111,8 @@ public struct AuthSettings: Sendable {
     /// an unset secret is generated once per instance folder — the folder of the SQLite
     /// database, `instance/` by default — and kept there in `jwt_secret` (mode 0600), so tokens
     /// survive restarts but no two installations share a key; with an in-memory database it
-    /// lives as long as the process.
-    public static func load(_ config: AppConfig) throws -> AuthSettings {
+    /// lives as long as the process (so `routes` and `openapi`, which assemble in memory, write no file).
+    public static func load(_ config: AppConfig, database: DatabaseLocation) throws -> AuthSettings {
         let settings = config.settings
         let configured = settings["JWT_SECRET_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         if config.environment == .production {
@@ -130,7 +130,7 @@ public struct AuthSettings: Sendable {
         var secret = configured
         var generated: String?
         if secret == nil {
-            if let path = try CoreSettings.load(config).database.absolutePath {
+            if let path = database.absolutePath {
                 let file = (path as NSString).deletingLastPathComponent + "/jwt_secret"
                 secret = try instanceSecret(at: file)
                 generated = file

@@ -37,7 +37,7 @@ public struct CachedView: Middleware {
     }
 
     public func handle(_ request: Request, next: Handler) async throws -> Response {
-        guard request.method == .GET || request.method == .HEAD, let cache = cache ?? request.cache, unless?(request) != true else {
+        guard request.method == .GET || request.method == .HEAD, let cache, unless?(request) != true else {
             return try await next(request)
         }
         let key = CachedResponse.key(for: request, prefix: keyPrefix, queryString: queryString)

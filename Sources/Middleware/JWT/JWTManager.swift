@@ -2,7 +2,7 @@ import Vial
 
 /// The app-wide JWT settings, Flask-JWT-Extended's `JWTManager(app)`: register it once with
 /// `app.use(manager)`; then `jwtRequired()`, `jwtOptional()` and `roleRequired(_:)` on any
-/// blueprint or route find it on the request.
+/// blueprint or route capture it when the app is built (and the build fails without it).
 ///
 /// ```swift
 /// let jwt = JWTManager(issuer: TokenIssuer(codec: JWTCodec(secret: secret)), revocations: store)
@@ -32,10 +32,9 @@ public struct JWTManager: Middleware {
         self.subjects = subjects
     }
 
+    /// Nothing per request: the checks inside it captured it at `build()`.
     public func handle(_ request: Request, next: Handler) async throws -> Response {
-        var request = request
-        request.storage[JWTManagerKey.self] = self
-        return try await next(request)
+        try await next(request)
     }
 
     /// Reads and checks the bearer token of `request`: signature, time, type (unless `type` is
@@ -62,7 +61,6 @@ public struct JWTManager: Middleware {
     }
 }
 
-enum JWTManagerKey: StorageKey { typealias Value = JWTManager }
 enum JWTClaimsKey: StorageKey { typealias Value = JWTClaims }
 
 extension Request {
@@ -103,9 +101,8 @@ public struct JWTCheck: Middleware {
     }
 
     public func handle(_ request: Request, next: Handler) async throws -> Response {
-        guard let manager = manager ?? request.storage[JWTManagerKey.self] else {
-            throw HTTPError(.internalServerError, "Internal server error", code: "internal_error")
-        }
+        // `build()` resolves every check; an unresolved one is a check run outside an app.
+        guard let manager else { throw HTTPError(.internalServerError, "Internal server error", code: "internal_error") }
         return try await next(try await check(manager, request))
     }
 }
