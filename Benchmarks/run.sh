@@ -46,6 +46,9 @@ printf 'server\tconnections\tround\trps\trequests\tcpu_ticks\n' >"$raw"
 workdir=$(mktemp -d)
 "$examples" hello --port 0 --quiet >"$workdir/hello.log" 2>&1 &
 vial_pid=$!
+# The same app with its access log on (the default), written to a file: the log's cost.
+"$examples" hello --port 0 >"$workdir/hellolog.log" 2>&1 &
+logged_pid=$!
 "$bare" --port 0 >"$workdir/bare.log" 2>&1 &
 bare_pid=$!
 # The bundled API twice: with SimpleCache (hits) and NullCache (every read a miss), on
@@ -57,15 +60,17 @@ hit_pid=$!
 DATABASE_URL="sqlite:///$workdir/miss.db" RATELIMIT_ENABLED=false LOG_LEVEL=warning JOBS_CONCURRENCY=0 CACHE_TYPE=NullCache \
     "$app" serve --port 0 >"$workdir/miss.log" 2>&1 &
 miss_pid=$!
-trap 'kill "$vial_pid" "$bare_pid" "$hit_pid" "$miss_pid" 2>/dev/null || true; rm -rf "$workdir"' EXIT
+trap 'kill "$vial_pid" "$logged_pid" "$bare_pid" "$hit_pid" "$miss_pid" 2>/dev/null || true; rm -rf "$workdir"' EXIT
 
 vial_port=$(port_of "$workdir/hello.log")
 bare_port=$(port_of "$workdir/bare.log")
+logged_port=$(port_of "$workdir/hellolog.log")
 hit_port=$(port_of "$workdir/hit.log")
 miss_port=$(port_of "$workdir/miss.log")
 
 answers "$vial_port" /api/hello
 answers "$bare_port" /api/hello
+answers "$logged_port" /api/hello
 answers "$hit_port" /health
 answers "$miss_port" /health
 for pid in "$hit_pid" "$miss_pid"; do
@@ -107,6 +112,18 @@ for c in $connections; do
             run_one vial "$vial_pid" "$vial_port" "$c" "$r"
         fi
     done
+done
+
+echo "== access log: Examples hello logged vs --quiet, 64 connections"
+wrk -t1 -c64 -d2s "http://127.0.0.1:$logged_port/api/hello" >/dev/null
+for r in $(seq 1 "$rounds"); do
+    if [ $((r % 2)) -eq 1 ]; then
+        run_one quiet "$vial_pid" "$vial_port" 64 "$r"
+        run_one logged "$logged_pid" "$logged_port" 64 "$r"
+    else
+        run_one logged "$logged_pid" "$logged_port" 64 "$r"
+        run_one quiet "$vial_pid" "$vial_port" 64 "$r"
+    fi
 done
 
 echo "== bundled API: GET /api/tasks/ (20 tasks, authenticated), cache hit vs miss vs hello, 64 connections"

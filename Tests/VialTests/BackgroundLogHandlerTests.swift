@@ -17,7 +17,7 @@ import Testing
 
     @Test func writesEveryLineInOrder() {
         let lines = NIOLockedValueBox<[String]>([])
-        let writer = LogWriter(capacity: 1_000, output: { line in lines.withLockedValue { $0.append(line) } })
+        let writer = LogWriter(capacity: 100_000, output: { bytes in lines.withLockedValue { $0.append(String(decoding: bytes, as: UTF8.self)) } })
         for index in 0..<200 { writer.enqueue("line \(index)\n") }
         writer.flush()
         #expect(lines.withLockedValue { $0 }.joined() == (0..<200).map { "line \($0)\n" }.joined())
@@ -28,7 +28,8 @@ import Testing
         let started = NIOLockedValueBox(false)
         let release = ConditionLock(value: 0)
         let writes = NIOLockedValueBox<[String]>([])
-        let writer = LogWriter(capacity: 1_000, output: { text in
+        let writer = LogWriter(capacity: 100_000, output: { bytes in
+            let text = String(decoding: bytes, as: UTF8.self)
             if text == "first\n" {
                 started.withLockedValue { $0 = true }
                 release.lock(whenValue: 1)
@@ -54,7 +55,8 @@ import Testing
         let started = NIOLockedValueBox(false)
         let release = ConditionLock(value: 0)
         let lines = NIOLockedValueBox<[String]>([])
-        let writer = LogWriter(capacity: 3, output: { line in
+        let writer = LogWriter(capacity: 27, output: { bytes in
+            let line = String(decoding: bytes, as: UTF8.self)
             if line == "first\n" {
                 started.withLockedValue { $0 = true }
                 release.lock(whenValue: 1)  // hold the writer thread until the queue has overflowed
@@ -64,7 +66,7 @@ import Testing
         })
         writer.enqueue("first\n")
         while !started.withLockedValue({ $0 }) { try await Task.sleep(for: .milliseconds(1)) }
-        for index in 0..<5 { writer.enqueue("queued \(index)\n") }  // 3 fit, 2 are dropped
+        for index in 0..<5 { writer.enqueue("queued \(index)\n") }  // 3 fit in 27 bytes, 2 are dropped
         release.lock()
         release.unlock(withValue: 1)
         writer.flush()

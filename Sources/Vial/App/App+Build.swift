@@ -49,7 +49,7 @@ extension App {
             trustedHosts: config.trustedHosts)
         return AppResponder(
             table: table, routes: compiled, fallbacks: fallbacks, context: context, logger: logger,
-            accessLog: config.accessLog)
+            accessLog: config.accessLog ? AccessLog(logger: logger) : nil)
     }
 
     func flatten() throws -> (routes: [FlatRoute], prefixes: [FlatPrefix]) {

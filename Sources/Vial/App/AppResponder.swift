@@ -31,12 +31,13 @@ public struct AppResponder: Sendable {
     let fallbacks: [Fallback]
     let context: RequestContext
     let logger: Logger
-    let accessLog: Bool
+    /// Nil when the access log is off.
+    let accessLog: AccessLog?
 
     /// Routes `request`, runs its responder, and never throws: an error that escapes
     /// every handler becomes a logged 500. Adds `X-Request-ID` and writes the access log.
     public func respond(to request: Request) async -> Response {
-        let start = accessLog ? ContinuousClock.now : nil
+        let start = accessLog == nil ? nil : ContinuousClock.now
         var request = request
         request.id = RequestID.accept(request.headers.first(name: "x-request-id")) ?? RequestID.generate()
         request.context = context
@@ -72,7 +73,10 @@ public struct AppResponder: Sendable {
             response = ErrorRenderer.internalError(error, request: request, logger: logger)
         }
         response.headers.replaceOrAdd(name: "X-Request-ID", value: request.id)
-        if let start { log(request, response, since: start) }
+        if let start, let accessLog {
+            let elapsed = ContinuousClock.now - start
+            accessLog.record(request, response, micros: elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
+        }
         return response
     }
 
@@ -101,14 +105,6 @@ public struct AppResponder: Sendable {
         case .untrustedHost:
             throw HTTPError(.badRequest, "Host not trusted", code: "untrusted_host")
         }
-    }
-
-    private func log(_ request: Request, _ response: Response, since start: ContinuousClock.Instant) {
-        let elapsed = ContinuousClock.now - start
-        let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
-        logger.info(
-            "\(request.remoteAddress ?? "-") \"\(request.method.rawValue) \(request.uri) HTTP/\(request.version.major).\(request.version.minor)\" \(response.status.code) \(response.body.readableBytes) \(Double(micros) / 1000)ms",
-            metadata: ["request_id": .string(request.id)])
     }
 }
 
