@@ -12,8 +12,9 @@ import NIOHTTP1
 ///   goes on while a response is being made (up to `maxQueued` waiting requests): NIO's
 ///   `HTTPServerPipelineHandler` would stop and restart reading around every async
 ///   response instead, two `epoll_ctl` calls per request.
-/// - `ChannelShouldQuiesceEvent` (graceful shutdown) closes an idle connection at once
-///   and a busy one after its current response.
+/// - `ChannelShouldQuiesceEvent` (graceful shutdown) closes a busy connection after its
+///   current response, and an idle one after `idleGraceOnShutdown` unless a request arrives
+///   in that time (it is answered, then the connection closes).
 /// - While the channel is not writable (a client that sends requests but never reads the
 ///   answers) no further answer is made and reading stops, so unread answers cannot pile up.
 /// - A request that asks to switch protocols (`Connection: upgrade`, or `CONNECT`) is answered
@@ -169,8 +170,20 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         quiescing = true
-        if !responding { context.close(promise: nil) }
+        guard !responding, receiving == nil, queue.isEmpty else { return }  // closes after this answer
+        // An idle keep-alive connection may have a request on its way, sent before the client
+        // could know the server is stopping: read a moment longer and answer it (with
+        // `Connection: close`), and close only if nothing came.
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let channel = context.channel
+        context.eventLoop.scheduleTask(in: Self.idleGraceOnShutdown) {
+            let handler = bound.value
+            if !handler.responding, handler.receiving == nil, handler.queue.isEmpty { channel.close(promise: nil) }
+        }
     }
+
+    /// How long an idle connection still reads when graceful shutdown begins.
+    static let idleGraceOnShutdown = TimeAmount.milliseconds(500)
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard error is HTTPParserError, !discardingInput else {
