@@ -80,6 +80,21 @@ import VialTesting
         }
     }
 
+    /// One read can hold thousands of pipelined requests, and each was queued: 50 clients that
+    /// pipelined without reading took the server to 650 MB (the reliability suite). Past
+    /// `maxPipelined` waiting requests the client gets 429 and the connection closes.
+    @Test func pipeliningPastTheLimitIsRefused() async throws {
+        try await app().withLiveServer { client in
+            let one = "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n"
+            let (text, closed) = try await client.exchangeRaw(String(repeating: one, count: 1_000), timeout: .seconds(10))
+            let answered = text.components(separatedBy: "HTTP/1.1 200").count - 1
+            #expect(closed)
+            #expect(answered >= HTTPChannelHandler.maxPipelined && answered < 1_000)
+            #expect(text.contains("HTTP/1.1 429"))
+            #expect(text.contains("pipelining_limit"))
+        }
+    }
+
     /// Past MAX_CONNECTIONS a new connection is closed at once (and a line is logged), so idle
     /// sockets cannot use up the file descriptors the served ones need.
     @Test func connectionsPastTheLimitAreClosedAtOnce() async throws {

@@ -36,6 +36,9 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private static let emptyBody = ByteBuffer()
     /// Pipelined requests held before reading pauses.
     private static let maxQueued = 16
+    /// Pipelined requests held at most: one read can carry thousands (reading pauses only
+    /// between reads), so past this many the client gets 429 and the connection closes.
+    static let maxPipelined = 64
 
     private let responder: AppResponder
     private let maxContentLength: Int
@@ -101,6 +104,12 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 refuse(
                     HTTPError(.methodNotAllowed, "CONNECT is not supported", code: "method_not_allowed"), version: head.version,
                     head: head)
+                return
+            }
+            if queue.count >= Self.maxPipelined {
+                refuse(
+                    HTTPError(.tooManyRequests, "Too many pipelined requests (at most \(Self.maxPipelined) wait)", code: "pipelining_limit"),
+                    version: head.version, head: head)
                 return
             }
             if let declared = head.headers.first(name: "content-length").flatMap(Int.init), declared > maxContentLength {
