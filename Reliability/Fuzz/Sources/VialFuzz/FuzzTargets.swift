@@ -1,0 +1,73 @@
+import Foundation
+import Vial
+import VialBlueprints
+import VialMiddleware
+
+/// One libFuzzer entry point for four targets, chosen by `VIAL_FUZZ_TARGET` (libFuzzer owns the
+/// command line). Each target feeds the bytes to one parser and checks a property of what it
+/// accepts; a violated property traps, which libFuzzer reports as a crash with the input saved.
+enum FuzzTarget: String {
+    case json, rule, jwt, validator
+
+    static let current = FuzzTarget(rawValue: ProcessInfo.processInfo.environment["VIAL_FUZZ_TARGET"] ?? "") ?? {
+        fatalError("set VIAL_FUZZ_TARGET to json, rule, jwt or validator")
+    }()
+
+    func run(_ bytes: UnsafeRawBufferPointer) {
+        switch self {
+        case .json: Self.json(bytes)
+        case .rule: Self.rule(bytes)
+        case .jwt: Self.jwt(bytes)
+        case .validator: Self.validator(bytes)
+        }
+    }
+
+    /// Anything the request-body parser accepts serializes to text it parses back to the same value.
+    static func json(_ bytes: UnsafeRawBufferPointer) {
+        guard let value = try? JSON(parsing: bytes) else { return }
+        let again = try? JSON(parsing: Array(value.serialized.utf8))
+        precondition(again == value, "JSON round trip changed the value")
+    }
+
+    private static let tableRules = ["/a/<int:id>", "/files/<path:rest>", "/u/<name>/x", "/f/<float:v>", "/id/<uuid:u>"]
+
+    /// A rule either is refused with a `RoutingError` or builds a pattern that a route table can
+    /// hold and match any path against (in linear time: the path is at most 4 KB here).
+    static func rule(_ bytes: UnsafeRawBufferPointer) {
+        let text = String(decoding: bytes.prefix(4096), as: UTF8.self)
+        let (rule, path) = text.firstIndex(of: "\n").map { (String(text[..<$0]), text[text.index(after: $0)...]) } ?? (text, "/")
+        guard let pattern = try? RulePattern(rule, converters: BuiltinConverters.all) else { return }
+        var table = RouteTable<Int>()
+        for (index, other) in tableRules.enumerated() {
+            try? table.insert(RulePattern(other, converters: BuiltinConverters.all), methods: [.GET], value: index)
+        }
+        try? table.insert(pattern, methods: [.GET, .POST], value: 99)
+        _ = table.match(method: .GET, path: path)
+        _ = table.match(method: .POST, path: Substring(rule))
+    }
+
+    private static let secret = "fuzzing-secret-0123456789abcdef0123"
+    private static let codec = JWTCodec(secret: secret, clock: FixedClock(1_800_000_000))
+
+    /// No token the fuzzer makes verifies unless it carries a valid signature over its own bytes:
+    /// the one claim set the corpus was signed with is the only one that can come back.
+    static func jwt(_ bytes: UnsafeRawBufferPointer) {
+        let token = String(decoding: bytes, as: UTF8.self)
+        guard let claims = try? codec.verify(token) else { return }
+        precondition(claims.subject == "2" && claims.id == "fuzz-seed", "a token verified with claims nobody signed: \(token)")
+    }
+
+    /// The task and registration schemas: whatever they accept is within the documented limits.
+    static func validator(_ bytes: UnsafeRawBufferPointer) {
+        guard let body = try? JSON(parsing: bytes) else { return }
+        if let task = try? TasksBlueprint.creation.validate(body) {
+            let title = task.string("title") ?? ""
+            precondition(!title.isEmpty && title.unicodeScalars.count <= 150, "accepted title of \(title.unicodeScalars.count)")
+            precondition((task.string("description")?.unicodeScalars.count ?? 0) <= 10_000, "accepted a long description")
+        }
+        _ = try? TasksBlueprint.patch.validate(body, partial: true)
+        if let user = try? AuthBlueprint.registration.validate(body) {
+            precondition(user.string("username").map { !$0.isEmpty } ?? false, "accepted an empty username")
+        }
+    }
+}
