@@ -34,7 +34,13 @@ public struct RouteTable<Value: Sendable>: Sendable {
 
     /// Looks up `path` (percent-encoded, no query string) for `method`.
     public func match(method: HTTPMethod, path: Substring) -> Match {
-        switch trie.match(method: method, path: path) {
+        var steps = 0
+        return match(method: method, path: path, steps: &steps)
+    }
+
+    /// `match`, counting the search's steps into `steps` (for tests).
+    func match(method: HTTPMethod, path: Substring, steps: inout Int) -> Match {
+        switch trie.match(method: method, path: path, steps: &steps) {
         case .found(let index, let parameters): return .found(values[index], parameters: parameters)
         case .options(let allow): return .options(allow: allow)
         case .methodNotAllowed(let allow): return .methodNotAllowed(allow: allow)
@@ -145,11 +151,22 @@ struct RouteTrie: Sendable {
         }
     }
 
-    func match(method: HTTPMethod, path: Substring) -> Match {
+    /// The most nodes one lookup visits. A tree search visits each node once per position, but
+    /// a rule with several `<path:…>` parts tries every split of the path among them: the
+    /// fuzzer found `/<path:a>/<path:b>/<path:c>/…` holding a lookup for seconds on a path of
+    /// a few hundred segments (polynomial in the path, a power per `<path:>`). Past the budget
+    /// the lookup is "not found", so a lookup stays linear in the path whatever the rules.
+    static func stepBudget(segments: Int) -> Int { max(10_000, 64 * segments) }
+
+    func match(method: HTTPMethod, path: Substring, steps: inout Int) -> Match {
         guard let segments = Self.segments(of: path) else { return .badPath }
         var captured: [String] = []
         var allowed: [String] = []
-        if let node = search(node: 0, segments: segments[...], method: method, captured: &captured, allowed: &allowed) {
+        var budget = Budget(left: Self.stepBudget(segments: segments.count))
+        defer { steps += budget.spent }
+        let result = search(node: 0, segments: segments[...], method: method, captured: &captured, allowed: &allowed, budget: &budget)
+        if budget.exhausted { return .notFound }
+        if let node = result {
             let entry: Entry
             if let explicit = nodes[node].entry(for: method) {
                 entry = explicit
@@ -174,8 +191,9 @@ struct RouteTrie: Sendable {
     /// not into `allowed`.
     private func search(
         node index: Int, segments: ArraySlice<String>, method: HTTPMethod, captured: inout [String],
-        allowed: inout [String]
+        allowed: inout [String], budget: inout Budget
     ) -> Int? {
+        guard budget.take() else { return nil }
         guard let segment = segments.first else {
             if nodes[index].entries.isEmpty { return nil }
             if Self.answers(nodes[index], method) { return index }
@@ -184,7 +202,8 @@ struct RouteTrie: Sendable {
         }
         let rest = segments.dropFirst()
         if let child = nodes[index].literals[segment],
-            let found = search(node: child, segments: rest, method: method, captured: &captured, allowed: &allowed)
+            let found = search(
+                node: child, segments: rest, method: method, captured: &captured, allowed: &allowed, budget: &budget)
         {
             return found
         }
@@ -201,7 +220,8 @@ struct RouteTrie: Sendable {
                     var below: [String] = []
                     let found = search(
                         node: edge.child, segments: segments.dropFirst(take), method: method, captured: &captured,
-                        allowed: &below)
+                        allowed: &below, budget: &budget)
+                    if budget.exhausted { return nil }
                     if found != nil || !below.isEmpty {
                         let value = segments.prefix(take).joined(separator: "/")
                         if edge.converter.matches(value) {
@@ -217,13 +237,30 @@ struct RouteTrie: Sendable {
                 }
             } else if edge.converter.matches(segment) {
                 captured.append(segment)
-                if let found = search(node: edge.child, segments: rest, method: method, captured: &captured, allowed: &allowed) {
+                if let found = search(
+                    node: edge.child, segments: rest, method: method, captured: &captured, allowed: &allowed, budget: &budget)
+                {
                     return found
                 }
                 captured.removeLast()
             }
         }
         return nil
+    }
+
+    /// Steps left for one lookup.
+    struct Budget {
+        var left: Int
+        var spent = 0
+        var exhausted: Bool { left < 0 }
+
+        init(left: Int) { self.left = left }
+
+        mutating func take() -> Bool {
+            spent += 1
+            left -= 1
+            return left >= 0
+        }
     }
 
     /// `/api/tasks/` → `["api", "tasks", ""]`, each percent-decoded; `nil` on a bad escape.
