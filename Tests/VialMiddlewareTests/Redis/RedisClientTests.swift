@@ -1,0 +1,101 @@
+import NIOCore
+import Testing
+@testable import VialMiddleware
+
+/// The RESP client against a real redis-server.
+@Suite(.enabled(if: RedisServer.isAvailable, "needs redis-server (apt-get install redis-server)"), .serialized)
+struct RedisClientTests {
+    @Test func commandsRoundTrip() async throws {
+        let server = try RedisServer()
+        let redis = try RedisClient(url: server.url)
+        #expect(try await redis.send(["SET", "greeting", "héllo", "EX", "60"]) == .simpleString("OK"))
+        #expect(try await redis.send(["GET", "greeting"]).string == "héllo")
+        #expect(try await redis.send(["GET", "missing"]).isNull)
+        #expect(try await redis.send(["INCR", "n"]) == .integer(1))
+        await #expect(throws: RedisError.self) { try await redis.send(["INCR", "greeting"]) }
+        await redis.close()
+    }
+
+    /// A thousand commands in one write come back in order; an error reply among them does not
+    /// hide the others.
+    @Test func pipelinedRepliesComeBackInOrder() async throws {
+        let server = try RedisServer()
+        let redis = try RedisClient(url: server.url)
+        let replies = try await redis.pipeline(Array(repeating: ["INCR", "counter"], count: 1_000))
+        #expect(replies == (1...1_000).map { .integer($0) })
+        let mixed = try await redis.pipeline([["SET", "s", "x"], ["INCR", "s"], ["GET", "s"]])
+        #expect(mixed[0] == .simpleString("OK"))
+        if case .error = mixed[1] {} else { Issue.record("expected an error reply, got \(mixed[1])") }
+        #expect(mixed[2].string == "x")
+        await redis.close()
+    }
+
+    /// Many tasks share two connections: every reply reaches the task that asked.
+    @Test func concurrentCommandsGetTheirOwnReplies() async throws {
+        let server = try RedisServer()
+        let redis = try RedisClient(url: server.url, poolSize: 2)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<200 {
+                group.addTask {
+                    try await redis.send(["SET", "key\(index)", "value\(index)"])
+                    let value = try await redis.send(["GET", "key\(index)"]).string
+                    #expect(value == "value\(index)")
+                }
+            }
+            try await group.waitForAll()
+        }
+        await redis.close()
+    }
+
+    /// A command Redis does not answer in time fails with `RedisUnavailable`, its connection is
+    /// dropped (a late reply would be read as the next command's), and the next command works.
+    @Test func aSilentServerTimesOut() async throws {
+        let server = try RedisServer()
+        let redis = try RedisClient(url: server.url, poolSize: 1, timeout: .milliseconds(200))
+        let start = ContinuousClock.now
+        await #expect(throws: RedisUnavailable.self) { try await redis.send(["BLPOP", "nothing", "2"]) }
+        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(try await redis.send(["PING"]) == .simpleString("PONG"))
+        await redis.close()
+    }
+
+    /// Redis goes away: commands fail with `RedisUnavailable` (no hang), the client waits before
+    /// connecting again and fails fast meanwhile, and reconnects once Redis is back.
+    @Test func reconnectsWithBackoffWhenRedisReturns() async throws {
+        let server = try RedisServer()
+        let redis = try RedisClient(url: server.url, poolSize: 1, timeout: .milliseconds(300))
+        try await redis.send(["SET", "k", "v"])
+        server.stop()
+        await #expect(throws: RedisUnavailable.self) { try await redis.send(["GET", "k"]) }  // the old connection closed
+        await #expect(throws: RedisUnavailable.self) { try await redis.send(["GET", "k"]) }  // connecting fails
+        // Within the back-off the client does not even try.
+        let attempts = redis.connectAttempts.load(ordering: .relaxed)
+        await #expect(throws: RedisUnavailable.self) { try await redis.send(["GET", "k"]) }
+        #expect(redis.connectAttempts.load(ordering: .relaxed) == attempts)
+        try server.start()
+        var answered = false
+        for _ in 0..<50 where !answered {
+            try await Task.sleep(for: .milliseconds(50))
+            answered = (try? await redis.send(["PING"])) == .simpleString("PONG")
+        }
+        #expect(answered)
+        await redis.close()
+    }
+
+    @Test func passwordsAndDatabasesComeFromTheURL() async throws {
+        let server = try RedisServer(arguments: ["--requirepass", "s3cret-pass"])
+        let redis = try RedisClient(url: "redis://:s3cret-pass@127.0.0.1:\(server.port)/3")
+        try await redis.send(["SET", "where", "db3"])
+        let other = try RedisClient(url: "redis://:s3cret-pass@127.0.0.1:\(server.port)/0")
+        #expect(try await other.send(["GET", "where"]).isNull)
+        let wrong = try RedisClient(url: "redis://:not-the-pass@127.0.0.1:\(server.port)/0")
+        do {
+            try await wrong.send(["PING"])
+            Issue.record("a wrong password was accepted")
+        } catch let error as RedisUnavailable {
+            #expect(!error.description.contains("not-the-pass"))
+        }
+        await redis.close()
+        await other.close()
+    }
+}
