@@ -30,6 +30,21 @@ import VialTesting
         #expect(try blocked.json()["status"] == "error")
     }
 
+    /// Two instances on one Redis (`RATELIMIT_STORAGE_URI=redis://…`) share the login limit:
+    /// five attempts in all, whichever instance they reach (issue 11).
+    @Test(.enabled(if: RedisTestServer.isAvailable, "needs redis-server"))
+    func instancesOnOneRedisShareTheLoginLimit() async throws {
+        let redis = try RedisTestServer()
+        let settings = ["RATELIMIT_ENABLED": "true", "RATELIMIT_STORAGE_URI": redis.url]
+        let (a, services) = try await client(settings)
+        let (b, _) = try await client(settings)
+        #expect(services.limiter.storage is RedisRateLimitStorage)
+        let login: JSON = ["username": "user", "password": "wrong-password"]
+        var statuses: [UInt] = []
+        for index in 0..<7 { statuses.append(try await (index % 2 == 0 ? a : b).post("/auth/login", json: login).status.code) }
+        #expect(statuses == [401, 401, 401, 401, 401, 429, 429])
+    }
+
     @Test func theServicesClockDrivesTheLoginWindow() async throws {
         let clock = ManualClock()
         let client = try await BundledApp(["RATELIMIT_ENABLED": "true"], clock: clock).app.testClient()
@@ -88,7 +103,8 @@ import VialTesting
 
     @Test func badLimitAndCacheSettingsAreNamed() {
         #expect(throws: ConfigError.self) { _ = try BundledServices(variables: ["RATELIMIT_DEFAULT": "lots"]) }
-        #expect(throws: ConfigError.self) { _ = try BundledServices(variables: ["RATELIMIT_STORAGE_URI": "redis://x"]) }
+        #expect(throws: ConfigError.self) { _ = try BundledServices(variables: ["RATELIMIT_STORAGE_URI": "memcached://x"]) }
+        #expect(throws: ConfigError.self) { _ = try BundledServices(variables: ["RATELIMIT_STORAGE_URI": "redis://x/db"]) }
         #expect(throws: ConfigError.self) { _ = try BundledServices(variables: ["CACHE_TYPE": "Memcached"]) }
         #expect(throws: ConfigError.self) { _ = try BundledServices(variables: ["RATELIMIT_ENABLED": "maybe"]) }
     }

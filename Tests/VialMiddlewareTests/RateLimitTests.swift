@@ -22,10 +22,27 @@ import VialTesting
     }
 }
 
+/// The storage contract, on memory and on a real Redis (where redis-server is installed).
+enum StorageKind: String, CaseIterable, Sendable {
+    case memory, redis
+
+    static var available: [StorageKind] { RedisTestServer.isAvailable ? [.memory, .redis] : [.memory] }
+
+    /// The storage, and the Redis server behind it (keep it alive for the test).
+    func make() throws -> (any RateLimitStorage, RedisTestServer?) {
+        switch self {
+        case .memory: return (MemoryRateLimitStorage(), nil)
+        case .redis:
+            let server = try RedisTestServer()
+            return (RedisRateLimitStorage(redis: try RedisClient(url: server.url)), server)
+        }
+    }
+}
+
 @Suite struct RateLimitStorageTests {
     let minute3 = RateLimitItem(amount: 3, seconds: 60)
 
-    func hits(_ storage: MemoryRateLimitStorage, _ strategy: RateLimitStrategy, at now: Double, count: Int) async throws -> [Bool] {
+    func hits(_ storage: any RateLimitStorage, _ strategy: RateLimitStrategy, at now: Double, count: Int) async throws -> [Bool] {
         var results: [Bool] = []
         for _ in 0..<count {
             results.append(try await storage.hit(key: "k", limit: minute3, strategy: strategy, cost: 1, now: now).allowed)
@@ -33,8 +50,9 @@ import VialTesting
         return results
     }
 
-    @Test func fixedWindowResetsAtTheWindowEdge() async throws {
-        let storage = MemoryRateLimitStorage()
+    @Test(arguments: StorageKind.available) func fixedWindowResetsAtTheWindowEdge(kind: StorageKind) async throws {
+        let (storage, server) = try kind.make()
+        defer { withExtendedLifetime(server) {} }
         let start = 1_800_000_000.0  // a multiple of 60
         #expect(try await hits(storage, .fixedWindow, at: start + 10, count: 4) == [true, true, true, false])
         let denied = try await storage.hit(key: "k", limit: minute3, strategy: .fixedWindow, cost: 1, now: start + 10)
@@ -43,8 +61,9 @@ import VialTesting
         #expect(try await hits(storage, .fixedWindow, at: start + 60, count: 1) == [true])
     }
 
-    @Test func movingWindowCountsTheLastPeriodExactly() async throws {
-        let storage = MemoryRateLimitStorage()
+    @Test(arguments: StorageKind.available) func movingWindowCountsTheLastPeriodExactly(kind: StorageKind) async throws {
+        let (storage, server) = try kind.make()
+        defer { withExtendedLifetime(server) {} }
         let start = 1_800_000_000.0
         _ = try await hits(storage, .movingWindow, at: start, count: 1)
         _ = try await hits(storage, .movingWindow, at: start + 30, count: 2)
@@ -54,8 +73,9 @@ import VialTesting
         #expect(try await hits(storage, .movingWindow, at: start + 60.5, count: 2) == [true, false])
     }
 
-    @Test func slidingWindowCounterWeighsThePreviousWindow() async throws {
-        let storage = MemoryRateLimitStorage()
+    @Test(arguments: StorageKind.available) func slidingWindowCounterWeighsThePreviousWindow(kind: StorageKind) async throws {
+        let (storage, server) = try kind.make()
+        defer { withExtendedLifetime(server) {} }
         let start = 1_800_000_000.0
         #expect(try await hits(storage, .slidingWindowCounter, at: start + 50, count: 3) == [true, true, true])
         // 15 s into the next window the previous 3 hits weigh 3 × 45/60 = 2.25: room for none.
@@ -64,8 +84,10 @@ import VialTesting
         #expect(try await hits(storage, .slidingWindowCounter, at: start + 105, count: 3) == [true, true, false])
     }
 
-    @Test(arguments: RateLimitStrategy.allCases) func exactlyTheLimitIsAllowedUnderConcurrency(strategy: RateLimitStrategy) async throws {
-        let storage = MemoryRateLimitStorage()
+    @Test(arguments: RateLimitStrategy.allCases, StorageKind.available)
+    func exactlyTheLimitIsAllowedUnderConcurrency(strategy: RateLimitStrategy, kind: StorageKind) async throws {
+        let (storage, server) = try kind.make()
+        defer { withExtendedLifetime(server) {} }
         let limit = RateLimitItem(amount: 50, seconds: 3600)
         let now = 1_800_000_000.0
         let allowed = try await withThrowingTaskGroup(of: Bool.self) { group in

@@ -66,8 +66,10 @@ public struct Application: Sendable {
             app.use(CORS(origins: core.corsOrigins.map { $0 == "*" ? .any : $0.contains("*") ? .pattern($0) : .exact($0) }))
         }
         // The settings were checked when loaded, so the default limit string parses.
+        let storage: any RateLimitStorage = core.rateLimitStorage == "memory://"
+            ? MemoryRateLimitStorage() : RedisRateLimitStorage(redis: try RedisClient(url: core.rateLimitStorage))
         let limiter = try RateLimiter(
-            strategy: core.rateLimitStrategy, defaults: core.rateLimitDefault, enabled: core.rateLimitEnabled,
+            storage: storage, strategy: core.rateLimitStrategy, defaults: core.rateLimitDefault, enabled: core.rateLimitEnabled,
             failOpen: core.rateLimitFailOpen, clock: clock)
         limiter.install(on: app)
         let cache = Cache(

@@ -9,6 +9,8 @@ public struct CoreSettings: Sendable {
     public var rateLimitEnabled: Bool
     /// `RATELIMIT_DEFAULT`: limits for every route without its own.
     public var rateLimitDefault: String
+    /// `RATELIMIT_STORAGE_URI`: `memory://` (this process) or `redis://…` (shared by every instance).
+    public var rateLimitStorage: String
     /// `RATELIMIT_FAIL_OPEN`: when the limit storage fails, let requests through (true) or answer 503.
     public var rateLimitFailOpen: Bool
     /// `RATELIMIT_STRATEGY`: fixed-window, moving-window or sliding-window-counter.
@@ -25,9 +27,12 @@ public struct CoreSettings: Sendable {
         let settings = config.settings
         let defaultURL = config.environment == .testing ? "sqlite:///:memory:" : DatabaseLocation.developmentDefault
         let storage = settings.string("RATELIMIT_STORAGE_URI", default: "memory://")
-        guard storage == "memory://" else {
-            throw ConfigError(
-                variable: "RATELIMIT_STORAGE_URI", reason: "supports memory:// only for now (got '\(storage)'); Redis comes later")
+        if storage != "memory://" {
+            do {
+                _ = try RedisClient.Endpoint(url: storage)
+            } catch {
+                throw ConfigError(variable: "RATELIMIT_STORAGE_URI", reason: "must be memory:// or redis://[:password@]host[:port][/db]")
+            }
         }
         let rateLimitDefault = settings.string("RATELIMIT_DEFAULT", default: "200 per day;50 per hour")
         _ = try settings.parsed("RATELIMIT_DEFAULT", default: rateLimitDefault, RateLimitItem.parse)
@@ -35,6 +40,7 @@ public struct CoreSettings: Sendable {
             database: try DatabaseLocation(url: settings.string("DATABASE_URL", default: defaultURL)),
             rateLimitEnabled: try settings.flag("RATELIMIT_ENABLED", default: config.environment != .testing),
             rateLimitDefault: rateLimitDefault,
+            rateLimitStorage: storage,
             rateLimitFailOpen: try settings.flag("RATELIMIT_FAIL_OPEN", default: true),
             rateLimitStrategy: try settings.parsed("RATELIMIT_STRATEGY", default: RateLimitStrategy.fixedWindow.rawValue) {
                 guard let strategy = RateLimitStrategy(rawValue: $0) else {

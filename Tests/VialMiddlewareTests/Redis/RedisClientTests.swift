@@ -1,12 +1,13 @@
 import NIOCore
 import Testing
 @testable import VialMiddleware
+import VialTesting
 
 /// The RESP client against a real redis-server.
-@Suite(.enabled(if: RedisServer.isAvailable, "needs redis-server (apt-get install redis-server)"), .serialized)
+@Suite(.enabled(if: RedisTestServer.isAvailable, "needs redis-server (apt-get install redis-server)"), .serialized)
 struct RedisClientTests {
     @Test func commandsRoundTrip() async throws {
-        let server = try RedisServer()
+        let server = try RedisTestServer()
         let redis = try RedisClient(url: server.url)
         #expect(try await redis.send(["SET", "greeting", "héllo", "EX", "60"]) == .simpleString("OK"))
         #expect(try await redis.send(["GET", "greeting"]).string == "héllo")
@@ -19,7 +20,7 @@ struct RedisClientTests {
     /// A thousand commands in one write come back in order; an error reply among them does not
     /// hide the others.
     @Test func pipelinedRepliesComeBackInOrder() async throws {
-        let server = try RedisServer()
+        let server = try RedisTestServer()
         let redis = try RedisClient(url: server.url)
         let replies = try await redis.pipeline(Array(repeating: ["INCR", "counter"], count: 1_000))
         #expect(replies == (1...1_000).map { .integer($0) })
@@ -32,7 +33,7 @@ struct RedisClientTests {
 
     /// Many tasks share two connections: every reply reaches the task that asked.
     @Test func concurrentCommandsGetTheirOwnReplies() async throws {
-        let server = try RedisServer()
+        let server = try RedisTestServer()
         let redis = try RedisClient(url: server.url, poolSize: 2)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<200 {
@@ -50,7 +51,7 @@ struct RedisClientTests {
     /// A command Redis does not answer in time fails with `RedisUnavailable`, its connection is
     /// dropped (a late reply would be read as the next command's), and the next command works.
     @Test func aSilentServerTimesOut() async throws {
-        let server = try RedisServer()
+        let server = try RedisTestServer()
         let redis = try RedisClient(url: server.url, poolSize: 1, timeout: .milliseconds(200))
         let start = ContinuousClock.now
         await #expect(throws: RedisUnavailable.self) { try await redis.send(["BLPOP", "nothing", "2"]) }
@@ -62,7 +63,7 @@ struct RedisClientTests {
     /// Redis goes away: commands fail with `RedisUnavailable` (no hang), the client waits before
     /// connecting again and fails fast meanwhile, and reconnects once Redis is back.
     @Test func reconnectsWithBackoffWhenRedisReturns() async throws {
-        let server = try RedisServer()
+        let server = try RedisTestServer()
         let redis = try RedisClient(url: server.url, poolSize: 1, timeout: .milliseconds(300))
         try await redis.send(["SET", "k", "v"])
         server.stop()
@@ -83,7 +84,7 @@ struct RedisClientTests {
     }
 
     @Test func passwordsAndDatabasesComeFromTheURL() async throws {
-        let server = try RedisServer(arguments: ["--requirepass", "s3cret-pass"])
+        let server = try RedisTestServer(arguments: ["--requirepass", "s3cret-pass"])
         let redis = try RedisClient(url: "redis://:s3cret-pass@127.0.0.1:\(server.port)/3")
         try await redis.send(["SET", "where", "db3"])
         let other = try RedisClient(url: "redis://:s3cret-pass@127.0.0.1:\(server.port)/0")
@@ -97,5 +98,43 @@ struct RedisClientTests {
         }
         await redis.close()
         await other.close()
+    }
+}
+
+/// Redis-only behaviour of the shared rate-limit storage.
+@Suite(.enabled(if: RedisTestServer.isAvailable, "needs redis-server (apt-get install redis-server)"))
+struct RedisRateLimitStorageTests {
+    let limit = RateLimitItem(amount: 2, seconds: 60)
+
+    /// Two instances (two clients) share one count.
+    @Test func instancesShareTheCount() async throws {
+        let server = try RedisTestServer()
+        let a = RedisRateLimitStorage(redis: try RedisClient(url: server.url))
+        let b = RedisRateLimitStorage(redis: try RedisClient(url: server.url))
+        let now = 1_800_000_010.0
+        #expect(try await a.hit(key: "ip", limit: limit, strategy: .fixedWindow, cost: 1, now: now).allowed)
+        #expect(try await b.hit(key: "ip", limit: limit, strategy: .fixedWindow, cost: 1, now: now).remaining == 0)
+        #expect(try await a.hit(key: "ip", limit: limit, strategy: .fixedWindow, cost: 1, now: now).allowed == false)
+    }
+
+    /// A restarted Redis has forgotten the scripts: they are loaded again, the hit still counts.
+    @Test func forgottenScriptsAreLoadedAgain() async throws {
+        let server = try RedisTestServer()
+        let redis = try RedisClient(url: server.url)
+        let storage = RedisRateLimitStorage(redis: redis)
+        let now = 1_800_000_010.0
+        _ = try await storage.hit(key: "k", limit: limit, strategy: .movingWindow, cost: 1, now: now)
+        try await redis.send(["SCRIPT", "FLUSH"])
+        #expect(try await storage.hit(key: "k", limit: limit, strategy: .movingWindow, cost: 1, now: now).remaining == 0)
+    }
+
+    /// With Redis gone a hit throws `RedisUnavailable` (the limiter then follows RATELIMIT_FAIL_OPEN).
+    @Test func anUnreachableRedisThrowsUnavailable() async throws {
+        let server = try RedisTestServer()
+        let storage = RedisRateLimitStorage(redis: try RedisClient(url: server.url, timeout: .milliseconds(200)))
+        server.stop()
+        await #expect(throws: RedisUnavailable.self) {
+            _ = try await storage.hit(key: "k", limit: limit, strategy: .fixedWindow, cost: 1, now: 1_800_000_010)
+        }
     }
 }

@@ -1,30 +1,39 @@
 import Foundation
 import NIOCore
 import NIOPosix
-@testable import VialMiddleware
 
-/// A real `redis-server` for one test: 127.0.0.1 on a free port, no persistence, stopped by its
-/// PID. `.ci/run` installs Debian's redis-server; the Redis tests are skipped where it is missing.
-final class RedisServer {
+/// A real `redis-server` for one test: 127.0.0.1 on a free port, no persistence, stopped (by its
+/// PID) when released. Skip tests with `.enabled(if: RedisTestServer.isAvailable)` where Debian's
+/// `redis-server` is not installed.
+///
+/// ```swift
+/// let redis = try RedisTestServer()
+/// let app = try makeApp(["RATELIMIT_STORAGE_URI": redis.url])
+/// ```
+public final class RedisTestServer: @unchecked Sendable {
     static let executable = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first {
         FileManager.default.isExecutableFile(atPath: $0)
     }
-    static var isAvailable: Bool { executable != nil }
+    /// Whether a `redis-server` executable is installed.
+    public static var isAvailable: Bool { executable != nil }
 
-    let port: Int
+    /// The port it listens on (127.0.0.1).
+    public let port: Int
     private let extra: [String]
     private var process: Process?
 
-    var url: String { "redis://127.0.0.1:\(port)/0" }
+    /// `redis://127.0.0.1:PORT/0`.
+    public var url: String { "redis://127.0.0.1:\(port)/0" }
 
-    init(port: Int? = nil, arguments: [String] = []) throws {
+    /// Starts a server with extra `redis-server` arguments (`["--requirepass", "x"]`).
+    public init(port: Int? = nil, arguments: [String] = []) throws {
         self.port = try port ?? Self.freePort()
         self.extra = arguments
         try start()
     }
 
-    /// Starts (or restarts, on the same port) the server and waits until it answers.
-    func start() throws {
+    /// Starts (or restarts, on the same port) the server and waits until it accepts connections.
+    public func start() throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.executable!)
         process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"] + extra
@@ -36,11 +45,11 @@ final class RedisServer {
             if Self.accepts(port: port) { return }
             usleep(10_000)
         }
-        throw RedisUnavailable(reason: "redis-server did not start on \(port)")
+        throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "redis-server did not start on \(port)"])
     }
 
-    /// Stops the server by its PID and waits for it to exit.
-    func stop() {
+    /// Stops the server by its PID (SIGKILL, as a crash would) and waits for it to exit.
+    public func stop() {
         guard let process, process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
