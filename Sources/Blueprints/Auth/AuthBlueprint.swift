@@ -120,7 +120,11 @@ public enum AuthBlueprint {
             jwtRequired(verifyType: false)
         ) { req in
             guard let claims = req.jwtClaims else { throw JWTError.missingAuthorization.httpError }
-            try await jwt.revocations.revoke(claims.id, expiresAt: claims.expiresAt)
+            do {
+                try await jwt.revocations.revoke(claims.id, expiresAt: claims.expiresAt)
+            } catch {
+                throw HTTPError(.serviceUnavailable, "The token could not be revoked; try again", code: "revocation_unavailable")
+            }
             return .json(["status": "success", "message": .string("\(claims.type.rawValue.capitalized) token revoked")])
         }
 

@@ -73,12 +73,25 @@ public struct AuthPlugin: Plugin {
             issuer: TokenIssuer(
                 codec: JWTCodec(secret: settings.secret, clock: context.clock),
                 accessLifetime: settings.accessTokenLifetime, refreshLifetime: settings.refreshTokenLifetime),
-            revocations: SQLiteRevocationStore(context.database, clock: context.clock),
+            revocations: try Self.revocationStore(context),
             subjects: UserDirectory(users: users, clock: context.clock).check)
         context.app.use(jwt)
         context.app.register(AuthBlueprint.make(users: users, jwt: jwt, clock: context.clock), urlPrefix: urlPrefix)
         context.provide(Users.self, users)
         context.provide(JWT.self, jwt)
+    }
+
+    /// `JWT_BLOCKLIST_STORAGE_URI`: `database` (the default: the app's database, mirrored in
+    /// memory and refreshed each second) or `redis://…`, where a logout is seen by every
+    /// instance before it answers.
+    static func revocationStore(_ context: PluginContext) throws -> any RevocationStore {
+        let uri = context.config.settings.string("JWT_BLOCKLIST_STORAGE_URI", default: "database")
+        if uri == "database" { return SQLiteRevocationStore(context.database, clock: context.clock) }
+        do {
+            return RedisRevocationStore(redis: try RedisClient(url: uri), clock: context.clock)
+        } catch {
+            throw ConfigError(variable: "JWT_BLOCKLIST_STORAGE_URI", reason: "must be database or redis://[:password@]host[:port][/db]")
+        }
     }
 
     /// `admin`/`password` (admin) and `user`/`password` (user) when there are no users yet.

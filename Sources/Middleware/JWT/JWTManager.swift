@@ -56,7 +56,15 @@ public struct JWTManager: Middleware {
         }
         if let type, claims.type != type { throw JWTError.wrongType(expected: type).httpError }
         if fresh, claims.fresh != true { throw JWTError.freshRequired.httpError }
-        if try await revocations.isRevoked(claims.id) { throw JWTError.revoked.httpError }
+        let revoked: Bool
+        do {
+            revoked = try await revocations.isRevoked(claims.id)
+        } catch {
+            // The blocklist cannot be read (Redis down): refuse rather than accept a token that
+            // may have been revoked, and rather than a 500.
+            throw HTTPError(.serviceUnavailable, "The token could not be checked; try again", code: "token_check_unavailable")
+        }
+        if revoked { throw JWTError.revoked.httpError }
         return try await subjects?(claims) ?? claims
     }
 }
