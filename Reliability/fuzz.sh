@@ -13,7 +13,11 @@ runs=${1:-2000000}
 shift || true
 targets=${*:-json rule jwt validator}
 
-(cd "$fuzz" && swift build -c release -Xswiftc -sanitize=fuzzer --product vial-fuzz 2>&1 | tail -1)
+build_log=$(mktemp)
+if ! (cd "$fuzz" && swift build -c release -Xswiftc -sanitize=fuzzer --product vial-fuzz >"$build_log" 2>&1); then
+    grep -E "error" -A3 "$build_log" | head -40; echo "the fuzzing build failed"; exit 1
+fi
+tail -1 "$build_log"
 binary="$fuzz/.build/release/vial-fuzz"
 work="$fuzz/work"
 mkdir -p "$work"

@@ -45,6 +45,16 @@ import VialTesting
         #expect(statuses == [401, 401, 401, 401, 401, 429, 429])
     }
 
+    @Test func redisSettingsSelectTheRedisBackends() throws {
+        let services = try BundledServices(variables: [
+            "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": "redis://127.0.0.1:1/0", "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/1",
+            "JWT_BLOCKLIST_STORAGE_URI": "redis://127.0.0.1:1/2",
+        ])
+        #expect(services.cache.backend is RedisCache)
+        #expect(services.limiter.storage is RedisRateLimitStorage)
+        #expect(services.jwt.revocations is RedisRevocationStore)
+    }
+
     @Test func theServicesClockDrivesTheLoginWindow() async throws {
         let clock = ManualClock()
         let client = try await BundledApp(["RATELIMIT_ENABLED": "true"], clock: clock).app.testClient()
@@ -106,6 +116,8 @@ import VialTesting
         #expect(throws: ConfigError.self) { _ = try BundledServices(variables: ["RATELIMIT_STORAGE_URI": "memcached://x"]) }
         #expect(throws: ConfigError.self) { _ = try BundledServices(variables: ["RATELIMIT_STORAGE_URI": "redis://x/db"]) }
         #expect(throws: ConfigError.self) { _ = try BundledServices(variables: ["CACHE_TYPE": "Memcached"]) }
+        #expect(throws: ConfigError.self) { _ = try BundledServices(variables: ["CACHE_TYPE": "RedisCache"]) }  // no CACHE_REDIS_URL
+        #expect(throws: ConfigError.self) { _ = try BundledServices(variables: ["JWT_BLOCKLIST_STORAGE_URI": "memcached://x"]) }
         #expect(throws: ConfigError.self) { _ = try BundledServices(variables: ["RATELIMIT_ENABLED": "maybe"]) }
     }
 }

@@ -241,7 +241,9 @@ public enum TasksBlueprint {
     static func dropCached(_ cache: Cache?, owners: Set<Int64>) async throws {
         guard let cache else { return }
         for tag in owners.map({ "tasks:user:\($0)" }) + ["tasks:admins"] {
-            try await cache.invalidate(tag: tag)
+            // The write has committed: a cache that cannot be reached (Redis down) must not turn
+            // it into a 500. Entries it still holds expire within their timeout (60 s).
+            try? await cache.invalidate(tag: tag)
         }
     }
 

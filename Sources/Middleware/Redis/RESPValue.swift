@@ -37,10 +37,15 @@ public enum RESPValue: Sendable, Equatable {
 
     /// Appends a command (an array of bulk strings) in RESP to `buffer`.
     public static func writeCommand(_ arguments: [String], into buffer: inout ByteBuffer) {
+        writeCommand(arguments.map { Array($0.utf8) }, into: &buffer)
+    }
+
+    /// Appends a command whose arguments are raw bytes (binary-safe values).
+    public static func writeCommand(_ arguments: [[UInt8]], into buffer: inout ByteBuffer) {
         buffer.writeString("*\(arguments.count)\r\n")
         for argument in arguments {
-            buffer.writeString("$\(argument.utf8.count)\r\n")
-            buffer.writeString(argument)
+            buffer.writeString("$\(argument.count)\r\n")
+            buffer.writeBytes(argument)
             buffer.writeStaticString("\r\n")
         }
     }

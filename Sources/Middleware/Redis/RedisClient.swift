@@ -87,6 +87,11 @@ public final class RedisClient: Sendable {
         try await connection().pipeline(commands)
     }
 
+    /// `pipeline` with arguments as raw bytes (values that need not be UTF-8).
+    public func pipeline(bytes commands: [[[UInt8]]]) async throws -> [RESPValue] {
+        try await connection().pipeline(bytes: commands)
+    }
+
     /// Closes every connection.
     public func close() async {
         let open = slots.withLockedValue { slots -> [RedisConnection] in

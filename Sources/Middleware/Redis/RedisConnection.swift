@@ -50,6 +50,11 @@ public final class RedisConnection: Sendable {
     /// Sends several commands in one write and returns their replies in order; error replies
     /// are returned as `.error` values, not thrown, so one failing command does not hide the rest.
     public func pipeline(_ commands: [[String]]) async throws -> [RESPValue] {
+        try await pipeline(bytes: commands.map { $0.map { Array($0.utf8) } })
+    }
+
+    /// `pipeline` with arguments as raw bytes (values that need not be UTF-8).
+    public func pipeline(bytes commands: [[[UInt8]]]) async throws -> [RESPValue] {
         let channel = self.channel
         guard channel.isActive else { throw RedisUnavailable(reason: "connection closed") }
         let promises = (0..<commands.count).map { _ in channel.eventLoop.makePromise(of: RESPValue.self) }
@@ -97,7 +102,7 @@ final class RESPHandler: ChannelDuplexHandler, @unchecked Sendable {
     typealias OutboundOut = ByteBuffer
 
     struct Outgoing {
-        var commands: [[String]]
+        var commands: [[[UInt8]]]
         var promises: [EventLoopPromise<RESPValue>]
     }
 

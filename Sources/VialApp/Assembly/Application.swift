@@ -72,8 +72,13 @@ public struct Application: Sendable {
             storage: storage, strategy: core.rateLimitStrategy, defaults: core.rateLimitDefault, enabled: core.rateLimitEnabled,
             failOpen: core.rateLimitFailOpen, clock: clock)
         limiter.install(on: app)
-        let cache = Cache(
-            backend: core.cacheType == "NullCache" ? NullCache() : SimpleCache(), defaultTimeout: Double(core.cacheDefaultTimeout))
+        let backend: any CacheBackend
+        switch core.cacheType {
+        case "NullCache": backend = NullCache()
+        case "RedisCache": backend = RedisCache(redis: try RedisClient(url: core.cacheRedisURL!), keyPrefix: core.cacheKeyPrefix)
+        default: backend = SimpleCache()
+        }
+        let cache = Cache(backend: backend, defaultTimeout: Double(core.cacheDefaultTimeout))
         app.use(cache)
 
         let shared = PluginContext.SharedState()

@@ -15,8 +15,11 @@ public struct CoreSettings: Sendable {
     public var rateLimitFailOpen: Bool
     /// `RATELIMIT_STRATEGY`: fixed-window, moving-window or sliding-window-counter.
     public var rateLimitStrategy: RateLimitStrategy
-    /// `CACHE_TYPE`: SimpleCache or NullCache.
+    /// `CACHE_TYPE`: SimpleCache, NullCache or RedisCache.
     public var cacheType: String
+    /// `CACHE_REDIS_URL` (required by RedisCache) and `CACHE_KEY_PREFIX` (default `vial_cache_`).
+    public var cacheRedisURL: String?
+    public var cacheKeyPrefix: String
     /// `CACHE_DEFAULT_TIMEOUT`, seconds.
     public var cacheDefaultTimeout: Int
     /// `CORS_ORIGINS`: comma-separated origins (`*` wildcards allowed); none means no CORS headers.
@@ -32,6 +35,13 @@ public struct CoreSettings: Sendable {
                 _ = try RedisClient.Endpoint(url: storage)
             } catch {
                 throw ConfigError(variable: "RATELIMIT_STORAGE_URI", reason: "must be memory:// or redis://[:password@]host[:port][/db]")
+            }
+        }
+        let cacheType = try settings.string("CACHE_TYPE", default: "SimpleCache", oneOf: ["SimpleCache", "NullCache", "RedisCache"])
+        let cacheRedisURL = settings["CACHE_REDIS_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        if cacheType == "RedisCache" {
+            guard let url = cacheRedisURL, (try? RedisClient.Endpoint(url: url)) != nil else {
+                throw ConfigError(variable: "CACHE_REDIS_URL", reason: "RedisCache needs redis://[:password@]host[:port][/db]")
             }
         }
         let rateLimitDefault = settings.string("RATELIMIT_DEFAULT", default: "200 per day;50 per hour")
@@ -50,7 +60,9 @@ public struct CoreSettings: Sendable {
                 }
                 return strategy
             },
-            cacheType: try settings.string("CACHE_TYPE", default: "SimpleCache", oneOf: ["SimpleCache", "NullCache"]),
+            cacheType: cacheType,
+            cacheRedisURL: cacheRedisURL,
+            cacheKeyPrefix: settings.string("CACHE_KEY_PREFIX", default: "vial_cache_"),
             cacheDefaultTimeout: try settings.seconds("CACHE_DEFAULT_TIMEOUT", default: 300),
             corsOrigins: settings.list("CORS_ORIGINS"))
     }
