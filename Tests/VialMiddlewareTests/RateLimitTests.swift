@@ -34,7 +34,7 @@ enum StorageKind: String, CaseIterable, Sendable {
         case .memory: return (MemoryRateLimitStorage(), nil)
         case .redis:
             let server = try RedisTestServer()
-            return (RedisRateLimitStorage(redis: try RedisClient(url: server.url)), server)
+            return (RedisRateLimitStorage(redis: try RedisClient(url: server.url, timeout: .seconds(5))), server)
         }
     }
 }

@@ -227,6 +227,9 @@ import VialTesting
         #expect(try socket.receive(until: "fast").hasPrefix("HTTP/1.1 200"))
         // The connection is idle now; shutdown tells it to quiesce, then the next request comes.
         let stopping = Task { await server.shutdown() }
+        // Shutdown closes the listener, then tells open connections to quiesce: wait until new
+        // connections are refused, then a little longer for the quiesce to reach this one.
+        while (try? BlockingSocket(port: port)).map({ $0.close() }) != nil { try await Task.sleep(for: .milliseconds(10)) }
         try await Task.sleep(for: .milliseconds(100))
         try socket.send(request)
         let answer = try socket.receive(until: "fast")
