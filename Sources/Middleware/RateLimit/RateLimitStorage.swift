@@ -23,6 +23,28 @@ public struct RateLimitResult: Sendable, Equatable {
     public var retryAfter: Double
 }
 
+extension RateLimitResult {
+    /// The sliding-window-counter verdict on `cost` more hits, given the counts of the current
+    /// window (before this hit) and of the previous one: the previous window weighs by how much
+    /// of it still overlaps the last period. Shared by the memory and Redis storages.
+    static func slidingWindow(
+        amount: Int, cost: Int, current: Int, previous: Int, window: Double, period: Double, now: Double
+    ) -> RateLimitResult {
+        let elapsed = now - window
+        let weight = (period - elapsed) / period
+        let reset = window + period
+        if Double(previous) * weight + Double(current) + Double(cost) > Double(amount) {
+            // The previous window's weight falls as time passes; wait until enough has drained,
+            // or until the next window when the current one alone is full.
+            let room = Double(amount - cost - current)
+            let retry = room >= 0 && previous > 0 ? max(period * (1 - room / Double(previous)) - elapsed, 0.001) : reset - now
+            return RateLimitResult(allowed: false, limit: amount, remaining: 0, resetAt: reset, retryAfter: max(retry, 0))
+        }
+        let remaining = max(Int((Double(amount) - (Double(previous) * weight + Double(current + cost))).rounded(.down)), 0)
+        return RateLimitResult(allowed: true, limit: amount, remaining: remaining, resetAt: reset, retryAfter: 0)
+    }
+}
+
 /// Where counts live. `hit` is one atomic operation — check and count together — so a
 /// Redis backend can do it in one round trip (a script) and no two event loops can both
 /// take the last slot.
@@ -105,25 +127,9 @@ public final class MemoryRateLimitStorage: RateLimitStorage {
                     previous = storedCurrent
                 }
             }
-            let elapsed = now - window
-            let weight = (period - elapsed) / period
-            let weighted = Double(previous) * weight + Double(current)
-            if weighted + Double(cost) > Double(amount) {
-                // The previous window's weight falls as time passes; wait until enough has drained,
-                // or until the next window when the current one alone is full.
-                let room = Double(amount - cost - current)
-                let retry: Double
-                if room >= 0, previous > 0 {
-                    retry = max(period * (1 - room / Double(previous)) - elapsed, 0.001)
-                } else {
-                    retry = window + period - now
-                }
-                let entry = Entry.sliding(window: window, current: current, previous: previous)
-                return (entry, denied(amount, reset: window + period, retry: retry))
-            }
-            current += cost
-            let remaining = max(Int((Double(amount) - (Double(previous) * weight + Double(current))).rounded(.down)), 0)
-            return (.sliding(window: window, current: current, previous: previous), allowed(amount, remaining: remaining, reset: window + period))
+            let result = RateLimitResult.slidingWindow(
+                amount: amount, cost: cost, current: current, previous: previous, window: window, period: period, now: now)
+            return (.sliding(window: window, current: result.allowed ? current + cost : current, previous: previous), result)
         }
     }
 

@@ -47,21 +47,16 @@ public final class RedisRateLimitStorage: RateLimitStorage {
                 ? .init(allowed: true, limit: amount, remaining: amount - count, resetAt: oldest + period, retryAfter: 0)
                 : .init(allowed: false, limit: amount, remaining: 0, resetAt: oldest + period, retryAfter: max(oldest + period - now, 0))
         case .slidingWindowCounter:
-            let elapsed = now - window
-            let weight = (period - elapsed) / period
+            let weight = (period - (now - window)) / period
             let base = "\(prefix)\(key):\(limit.amount)/\(limit.seconds):"
             let reply = try await run(
                 .slidingWindowCounter, keys: [base + String(Int(window)), base + String(Int(window - period))],
                 arguments: [String(amount), String(cost), String(weight), String(limit.seconds * 2000)])
+            // The script answers the count after an allowed hit; the verdict wants it before.
             let (ok, current, previous) = (reply[0] == 1, reply[1], reply[2])
-            if ok {
-                let remaining = max(Int((Double(amount) - (Double(previous) * weight + Double(current))).rounded(.down)), 0)
-                return .init(allowed: true, limit: amount, remaining: remaining, resetAt: window + period, retryAfter: 0)
-            }
-            let room = Double(amount - cost - current)
-            let retry = room >= 0 && previous > 0
-                ? max(period * (1 - room / Double(previous)) - elapsed, 0.001) : window + period - now
-            return .init(allowed: false, limit: amount, remaining: 0, resetAt: window + period, retryAfter: max(retry, 0))
+            return .slidingWindow(
+                amount: amount, cost: cost, current: ok ? current - cost : current, previous: previous, window: window,
+                period: period, now: now)
         }
     }
 

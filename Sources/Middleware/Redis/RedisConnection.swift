@@ -44,7 +44,9 @@ public final class RedisConnection: Sendable {
     /// Sends one command; returns its reply (a Redis error reply is thrown as `RedisError`).
     @discardableResult
     public func send(_ arguments: [String]) async throws -> RESPValue {
-        try await pipeline([arguments])[0]
+        let reply = try await pipeline([arguments])[0]
+        if case .error(let message) = reply { throw RedisError(message) }
+        return reply
     }
 
     /// Sends several commands in one write and returns their replies in order; error replies
@@ -68,7 +70,6 @@ public final class RedisConnection: Sendable {
         var replies: [RESPValue] = []
         replies.reserveCapacity(commands.count)
         for promise in promises { replies.append(try await promise.futureResult.get()) }
-        if commands.count == 1, case .error(let message) = replies[0] { throw RedisError(message) }
         return replies
     }
 
@@ -96,7 +97,7 @@ public struct RedisUnavailable: Error, Sendable, CustomStringConvertible {
 }
 
 /// Writes commands and completes their promises, in order, as replies are parsed.
-final class RESPHandler: ChannelDuplexHandler, @unchecked Sendable {
+final class RESPHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = Outgoing
     typealias OutboundOut = ByteBuffer

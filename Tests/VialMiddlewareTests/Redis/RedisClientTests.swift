@@ -28,6 +28,8 @@ struct RedisClientTests {
         #expect(mixed[0] == .simpleString("OK"))
         if case .error = mixed[1] {} else { Issue.record("expected an error reply, got \(mixed[1])") }
         #expect(mixed[2].string == "x")
+        // A pipeline of one is still a pipeline: its error reply is returned, not thrown.
+        if case .error = try await redis.pipeline([["INCR", "s"]])[0] {} else { Issue.record("expected an error reply") }
         await redis.close()
     }
 
