@@ -1,6 +1,7 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// One TCP connection to Redis. Commands may be sent concurrently: they are written in order
 /// and Redis answers in order, so each waits for its own reply (pipelining). A command not
@@ -9,6 +10,9 @@ import NIOPosix
 public final class RedisConnection: Sendable {
     let channel: any Channel
     private let timeout: TimeAmount
+    /// Set when a command timed out, before its caller hears of it: from then on the connection
+    /// counts as closed even while the channel is still closing, so no command is sent to it.
+    private let timedOut = Atomic<Bool>(false)
 
     init(channel: any Channel, timeout: TimeAmount) {
         self.channel = channel
@@ -39,7 +43,7 @@ public final class RedisConnection: Sendable {
     }
 
     /// Whether the connection is still open.
-    public var isActive: Bool { channel.isActive }
+    public var isActive: Bool { !timedOut.load(ordering: .acquiring) && channel.isActive }
 
     /// Sends one command; returns its reply (a Redis error reply is thrown as `RedisError`).
     @discardableResult
@@ -58,12 +62,20 @@ public final class RedisConnection: Sendable {
     /// `pipeline` with arguments as raw bytes (values that need not be UTF-8).
     public func pipeline(bytes commands: [[[UInt8]]]) async throws -> [RESPValue] {
         let channel = self.channel
-        guard channel.isActive else { throw RedisUnavailable(reason: "connection closed") }
+        guard isActive else { throw RedisUnavailable(reason: "connection closed") }
         let promises = (0..<commands.count).map { _ in channel.eventLoop.makePromise(of: RESPValue.self) }
-        channel.writeAndFlush(RESPHandler.Outgoing(commands: commands, promises: promises), promise: nil)
-        let deadline = channel.eventLoop.scheduleTask(in: timeout) {
-            let timedOut = RedisUnavailable(reason: "no reply within the timeout")
-            for promise in promises { promise.fail(timedOut) }
+        // A write that never reached the handler (the channel closed meanwhile) fails the
+        // commands at once instead of leaving them to the timeout. Completing a promise the
+        // handler already completed does nothing.
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { error in
+            for promise in promises { promise.fail(RedisUnavailable(reason: "connection closed: \(error)")) }
+        }
+        channel.writeAndFlush(RESPHandler.Outgoing(commands: commands, promises: promises), promise: written)
+        let deadline = channel.eventLoop.scheduleTask(in: timeout) { [self] in
+            timedOut.store(true, ordering: .releasing)
+            let error = RedisUnavailable(reason: "no reply within the timeout")
+            for promise in promises { promise.fail(error) }
             channel.close(promise: nil)
         }
         defer { deadline.cancel() }

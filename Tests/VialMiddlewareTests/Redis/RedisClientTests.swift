@@ -62,6 +62,20 @@ struct RedisClientTests {
         await redis.close()
     }
 
+    /// The moment a command times out its connection reports itself closed, so the next
+    /// command takes a new one. (It used to fail the waiting command first and close after: a
+    /// command sent in between went to the closing channel, was never answered, and timed out
+    /// too — seen as a flaky failure of `aSilentServerTimesOut` in CI.)
+    @Test func aTimedOutConnectionIsInactiveAtOnce() async throws {
+        let server = try RedisTestServer()
+        for _ in 0..<20 {
+            let connection = try await RedisConnection.connect(host: "127.0.0.1", port: server.port, timeout: .milliseconds(30))
+            await #expect(throws: RedisUnavailable.self) { try await connection.send(["BLPOP", "nothing", "5"]) }
+            #expect(!connection.isActive)
+            await connection.close()
+        }
+    }
+
     /// Redis goes away: commands fail with `RedisUnavailable` (no hang), the client waits before
     /// connecting again and fails fast meanwhile, and reconnects once Redis is back.
     @Test func reconnectsWithBackoffWhenRedisReturns() async throws {
