@@ -26,8 +26,7 @@ defer { try? FileManager.default.removeItem(at: folder) }
 
 func database(_ name: String) async throws -> AppDatabase {
     let database = try AppDatabase(.file(folder.appendingPathComponent("\(name).db").path))
-    let migrator = try Bundled.application.migrator()
-    try await database.writer.writeWithoutTransaction { db in _ = try migrator.upgrade(db) }
+    try await Bundled.application.migrator().upgrade(database)
     return database
 }
 
@@ -40,13 +39,13 @@ struct CreateSetup {
 
 func createSetup(_ name: String, withJobs: Bool) async throws -> CreateSetup {
     let database = try await database(name)
-    let users = SQLiteUserStore(database)
-    let tasks = SQLiteTaskStore(database)
+    let users = SQLUserStore(database)
+    let tasks = SQLTaskStore(database)
     let user = try await DevelopmentSeed.users(into: users)[1]
     let codec = JWTCodec(secret: "benchmark-secret-0123456789abcdef")
     let jwt = JWTManager(
         issuer: TokenIssuer(codec: codec),
-        revocations: SQLiteRevocationStore(database))
+        revocations: SQLRevocationStore(database))
     var config = AppConfig()
     config.accessLog = false
     let app = App("bench", config: config)
@@ -55,7 +54,7 @@ func createSetup(_ name: String, withJobs: Bool) async throws -> CreateSetup {
     app.use(jwt)
     var jobs: JobQueue?
     if withJobs {
-        let queue = JobQueue(store: SQLiteJobStore(database))
+        let queue = JobQueue(store: SQLJobStore(database))
         TaskJobs.register(on: queue, tasks: tasks, users: users, outbox: Outbox(database))
         jobs = queue
     }
@@ -93,10 +92,10 @@ print(#"{"create_plain_us":\#(String(format: "%.1f", median(plainTimes))),"creat
 // MARK: a whole job vs one insert
 
 let jobsDatabase = try await database("jobs")
-let queue = JobQueue(store: SQLiteJobStore(jobsDatabase))
+let queue = JobQueue(store: SQLJobStore(jobsDatabase))
 queue.register("noop") { _ in .null }
-let insertTasks = SQLiteTaskStore(jobsDatabase)
-let owner = try await DevelopmentSeed.users(into: SQLiteUserStore(jobsDatabase))[1].id!
+let insertTasks = SQLTaskStore(jobsDatabase)
+let owner = try await DevelopmentSeed.users(into: SQLUserStore(jobsDatabase))[1].id!
 
 func jobMicros(count: Int) async throws -> Double {
     let start = ContinuousClock.now
@@ -128,7 +127,7 @@ print(#"{"job_roundtrip_us":\#(String(format: "%.1f", median(jobTimes))),"task_i
 // MARK: pool concurrency on waiting jobs
 
 let poolDatabase = try await database("pool")
-let waiting = JobQueue(store: SQLiteJobStore(poolDatabase))
+let waiting = JobQueue(store: SQLJobStore(poolDatabase))
 waiting.register("wait") { _ in
     try await Task.sleep(for: .milliseconds(2))
     return .null
@@ -140,9 +139,7 @@ func poolJobsPerSecond(concurrency: Int, count: Int) async throws -> Double {
     let start = ContinuousClock.now
     let pool = Task { await JobWorkers(queue: waiting, concurrency: concurrency, pollInterval: 0.01).run(signal: signal) }
     // Done when nothing is queued, retrying or running any more.
-    while try await poolDatabase.writer.read({ db in
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE state NOT IN ('succeeded', 'failed')") ?? 0
-    }) > 0 {
+    while try await poolDatabase.read("SELECT COUNT(*) AS n FROM jobs WHERE state NOT IN ('succeeded', 'failed')").first?.int("n") ?? 0 > 0 {
         try await Task.sleep(for: .milliseconds(1))
     }
     let elapsed = seconds(ContinuousClock.now - start)

@@ -117,7 +117,7 @@ import VialTesting
         }
         defer { if worker.isRunning { worker.terminate() } }
         #expect(banner.contains("1 worker(s); jobs: process_task_data, send_confirmation_email"))
-        let jobs = SQLiteJobStore(try AppDatabase(.file(String(url.dropFirst("sqlite:///".count)))))
+        let jobs = SQLJobStore(try AppDatabase(.file(String(url.dropFirst("sqlite:///".count)))))
         for _ in 0..<500 where try await jobs.find(jobID, now: Date().timeIntervalSince1970)?.state != .succeeded {
             try await Task.sleep(for: .milliseconds(20))
         }

@@ -1,4 +1,3 @@
-import GRDB
 import Testing
 import Vial
 import VialMiddleware
@@ -70,7 +69,7 @@ struct Named: Plugin {
 
     @Test func aPluginsMigrationsRunWithItsTable() async throws {
         let assembly = try Application("demo", plugins: [DoublerPlugin(), CounterPlugin()]).assembleInMemory(config: try config())
-        let state = try await assembly.database.writer.read { db in (try assembly.migrator.current(db), try db.tableExists("counters")) }
+        let state = (try await assembly.migrator.current(assembly.database), try await assembly.database.tableExists("counters"))
         #expect(state.0 == ["counter": "0001", "doubler": "0001"])
         #expect(state.1)
     }

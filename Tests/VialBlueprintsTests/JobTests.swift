@@ -14,31 +14,28 @@ final class RunCounter: Sendable {
     var maximum: Int { runs.withLock { $0.values.max() ?? 0 } }
 }
 
-/// The two bundled job stores, so every contract test runs against both.
+/// The bundled job stores, so every contract test runs against each: memory, SQLite, and
+/// PostgreSQL where it is installed.
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
-    case memory, sqlite
+    case memory, sqlite, postgres
     var testDescription: String { rawValue }
+
+    static var available: [StoreKind] { PostgresTestServer.isAvailable ? allCases : [.memory, .sqlite] }
 
     func make() async throws -> any JobStore {
         switch self {
         case .memory: return MemoryJobStore()
-        case .sqlite: return SQLiteJobStore(try await migratedDatabase())
+        case .sqlite: return SQLJobStore(try await Engine.sqlite.migratedDatabase())
+        case .postgres: return SQLJobStore(try await Engine.postgres.migratedDatabase())
         }
     }
-}
-
-func migratedDatabase(_ location: DatabaseLocation = .memory) async throws -> AppDatabase {
-    let database = try AppDatabase(location)
-    let migrator = try Bundled.application.migrator()
-    try await database.writer.writeWithoutTransaction { db in _ = try migrator.upgrade(db) }
-    return database
 }
 
 struct Boom: Error {}
 
 /// The job queue, driven step by step with a clock moved by hand, on both stores.
 @Suite struct JobTests {
-    @Test(arguments: StoreKind.allCases) func aJobSucceedsWithItsResult(store: StoreKind) async throws {
+    @Test(arguments: StoreKind.available) func aJobSucceedsWithItsResult(store: StoreKind) async throws {
         let clock = ManualClock()
         let queue = JobQueue(store: try await store.make(), resultExpiry: 100, clock: clock)
         queue.register("double") { payload in .int((payload["n"]?.intValue ?? 0) * 2) }
@@ -54,7 +51,7 @@ struct Boom: Error {}
         #expect(try await !queue.runNext())  // nothing left
     }
 
-    @Test(arguments: StoreKind.allCases) func aFailingJobRetriesWithBackoffThenFailsForGood(store: StoreKind) async throws {
+    @Test(arguments: StoreKind.available) func aFailingJobRetriesWithBackoffThenFailsForGood(store: StoreKind) async throws {
         let clock = ManualClock()
         let queue = JobQueue(store: try await store.make(), clock: clock)
         queue.register("flaky", maxRetries: 2, backoff: 30) { _ in throw Boom() }
@@ -78,7 +75,7 @@ struct Boom: Error {}
         #expect(stored.finishedAt != nil)
     }
 
-    @Test(arguments: StoreKind.allCases) func anAttemptThatTakesTooLongFails(store: StoreKind) async throws {
+    @Test(arguments: StoreKind.available) func anAttemptThatTakesTooLongFails(store: StoreKind) async throws {
         let queue = JobQueue(store: try await store.make(), clock: ManualClock())
         queue.register("slow", maxRetries: 0, timeout: 0.05) { _ in
             try await Task.sleep(for: .seconds(10))
@@ -91,7 +88,7 @@ struct Boom: Error {}
         #expect(stored.error?.contains("timed out") == true)
     }
 
-    @Test(arguments: StoreKind.allCases) func aJobWhoseWorkerDiedIsTakenOverAfterTheVisibilityTimeout(store kind: StoreKind) async throws {
+    @Test(arguments: StoreKind.available) func aJobWhoseWorkerDiedIsTakenOverAfterTheVisibilityTimeout(store kind: StoreKind) async throws {
         let clock = ManualClock()
         let store = try await kind.make()
         let job = JobRecord(name: "work", payload: [:], maxAttempts: 3, now: clock.now)
@@ -111,7 +108,7 @@ struct Boom: Error {}
 
     /// A job that kills its worker every time used to be taken up forever: each takeover counted
     /// an attempt but nothing stopped at the maximum (issue 10, item 12).
-    @Test(arguments: StoreKind.allCases) func aJobWhoseWorkersKeepDyingFailsAfterItsLastAttempt(store kind: StoreKind) async throws {
+    @Test(arguments: StoreKind.available) func aJobWhoseWorkersKeepDyingFailsAfterItsLastAttempt(store kind: StoreKind) async throws {
         let clock = ManualClock()
         let store = try await kind.make()
         let queue = JobQueue(store: store, visibility: 60, clock: clock)
@@ -135,7 +132,7 @@ struct Boom: Error {}
         #expect(try await !queue.runNext())
     }
 
-    @Test(arguments: StoreKind.allCases) func resultsExpire(store: StoreKind) async throws {
+    @Test(arguments: StoreKind.available) func resultsExpire(store: StoreKind) async throws {
         let clock = ManualClock()
         let queue = JobQueue(store: try await store.make(), resultExpiry: 3600, clock: clock)
         queue.register("quick") { _ in "done" }
@@ -151,7 +148,7 @@ struct Boom: Error {}
         #expect(try await queue.job(waiting.id)?.state == .queued)  // unfinished jobs never expire
     }
 
-    @Test(arguments: StoreKind.allCases) func releasingGivesTheAttemptBack(store kind: StoreKind) async throws {
+    @Test(arguments: StoreKind.available) func releasingGivesTheAttemptBack(store kind: StoreKind) async throws {
         let clock = ManualClock()
         let store = try await kind.make()
         try await store.insert(JobRecord(name: "work", payload: [:], maxAttempts: 3, now: clock.now))
@@ -169,7 +166,7 @@ struct Boom: Error {}
         await #expect(throws: JobQueue.UnknownJob.self) { try await queue.enqueue("nope") }
     }
 
-    @Test(arguments: StoreKind.allCases) func aJobNoWorkerKnowsFails(store: StoreKind) async throws {
+    @Test(arguments: StoreKind.available) func aJobNoWorkerKnowsFails(store: StoreKind) async throws {
         let shared = try await store.make()
         let producer = JobQueue(store: shared, clock: ManualClock())
         producer.register("elsewhere") { _ in .null }
@@ -180,11 +177,14 @@ struct Boom: Error {}
         #expect(stored.error == "No worker knows job 'elsewhere'")
     }
 
-    @Test func twoWorkersNeverRunTheSameJob() async throws {
+    /// On PostgreSQL the two queues have a connection pool each, as two instances would, and
+    /// claim with `FOR UPDATE SKIP LOCKED`.
+    @Test(arguments: Engine.available) func twoWorkersNeverRunTheSameJob(engine: Engine) async throws {
         let counter = RunCounter()
-        let database = try await migratedDatabase()
+        let database = try await engine.migratedDatabase()
+        let other = engine == .sqlite ? database : try AppDatabase(database.location)
         // Two queues (as two processes would have) over one database.
-        let queues = [JobQueue(store: SQLiteJobStore(database)), JobQueue(store: SQLiteJobStore(database))]
+        let queues = [JobQueue(store: SQLJobStore(database)), JobQueue(store: SQLJobStore(other))]
         for queue in queues {
             queue.register("count") { payload in
                 counter.record(payload["i"]?.stringValue ?? "?")
@@ -207,7 +207,7 @@ struct Boom: Error {}
         defer { try? FileManager.default.removeItem(atPath: path) }
         let counter = RunCounter()
         func queue(_ database: AppDatabase) -> JobQueue {
-            let queue = JobQueue(store: SQLiteJobStore(database))
+            let queue = JobQueue(store: SQLJobStore(database))
             queue.register("note") { _ in
                 counter.record("ran")
                 return "done"

@@ -1,13 +1,10 @@
 import Foundation
-import GRDB
 import Vial
 import VialApp
 
 /// One message the app "sent": the confirmation-email job records it here instead of talking
 /// to a mail server (the tasks plugin's `outbox` table). A real mailer would read from here.
-public struct OutboxMessage: Sendable, Equatable, Codable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "outbox"
-
+public struct OutboxMessage: Sendable, Equatable, Codable {
     public var id: Int64?
     public var recipient: String
     public var subject: String
@@ -19,7 +16,21 @@ public struct OutboxMessage: Sendable, Equatable, Codable, FetchableRecord, Muta
         case createdAt = "created_at"
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+    init(row: SQLRow) throws {
+        id = row.int64("id")
+        recipient = try row.required("recipient", SQLRow.string)
+        subject = try row.required("subject", SQLRow.string)
+        body = try row.required("body", SQLRow.string)
+        createdAt = try row.required("created_at", SQLRow.string)
+    }
+
+    init(id: Int64?, recipient: String, subject: String, body: String, createdAt: String) {
+        self.id = id
+        self.recipient = recipient
+        self.subject = subject
+        self.body = body
+        self.createdAt = createdAt
+    }
 }
 
 /// The outbox table.
@@ -31,16 +42,16 @@ public struct Outbox: Sendable {
     /// Records a message.
     @discardableResult
     public func record(recipient: String, subject: String, body: String, at date: Date = Date()) async throws -> OutboxMessage {
-        try await database.writer.write { db in
-            var message = OutboxMessage(
-                id: nil, recipient: recipient, subject: subject, body: body, createdAt: Timestamp.string(date))
-            try message.insert(db)
-            return message
-        }
+        var message = OutboxMessage(id: nil, recipient: recipient, subject: subject, body: body, createdAt: Timestamp.string(date))
+        let rows = try await database.write(
+            "INSERT INTO outbox (recipient, subject, body, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+            [.text(recipient), .text(subject), .text(body), .text(message.createdAt)])
+        message.id = rows.first?.int64("id")
+        return message
     }
 
     /// Every message, oldest first.
     public func all() async throws -> [OutboxMessage] {
-        try await database.writer.read { db in try OutboxMessage.order(Column("id")).fetchAll(db) }
+        try await database.read("SELECT * FROM outbox ORDER BY id").map(OutboxMessage.init(row:))
     }
 }

@@ -1,9 +1,7 @@
-import GRDB
+import VialApp
 
 /// A task (called `TaskItem` so it never shadows Swift's `Task`).
-public struct TaskItem: Sendable, Equatable, Codable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "tasks"
-
+public struct TaskItem: Sendable, Equatable, Codable {
     public enum Status: String, Sendable, Codable, CaseIterable {
         case pending, completed
     }
@@ -40,8 +38,16 @@ public struct TaskItem: Sendable, Equatable, Codable, FetchableRecord, MutablePe
         self.updatedAt = updatedAt
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
+    /// A row of the `tasks` table.
+    public init(row: SQLRow) throws {
+        guard let status = Status(rawValue: try row.required("status", SQLRow.string)) else {
+            throw SQLError.missingValue(column: "status")
+        }
+        self.init(
+            id: try row.required("id", SQLRow.int64), title: try row.required("title", SQLRow.string),
+            description: row.string("description"), status: status, dueDate: row.string("due_date"),
+            ownerId: try row.required("owner_id", SQLRow.int64), createdAt: try row.required("created_at", SQLRow.string),
+            updatedAt: try row.required("updated_at", SQLRow.string))
     }
 
     // Encode nulls explicitly: the API shows `"description": null`, not a missing key.

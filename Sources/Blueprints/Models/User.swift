@@ -1,10 +1,8 @@
 import Foundation
-import GRDB
+import VialApp
 
 /// A registered user. `passwordHash` never leaves the server: the JSON form is `UserPayload`.
-public struct User: Sendable, Equatable, Codable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "users"
-
+public struct User: Sendable, Equatable, Codable {
     public enum Role: String, Sendable, Codable, CaseIterable {
         case user, admin
     }
@@ -32,8 +30,15 @@ public struct User: Sendable, Equatable, Codable, FetchableRecord, MutablePersis
         self.createdAt = createdAt
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
+    /// A row of the `users` table.
+    public init(row: SQLRow) throws {
+        guard let role = Role(rawValue: try row.required("role", SQLRow.string)) else {
+            throw SQLError.missingValue(column: "role")
+        }
+        self.init(
+            id: try row.required("id", SQLRow.int64), username: try row.required("username", SQLRow.string),
+            email: try row.required("email", SQLRow.string), passwordHash: try row.required("password_hash", SQLRow.string),
+            role: role, createdAt: try row.required("created_at", SQLRow.string))
     }
 
     /// What clients see: `{id, username, email, role, created_at}`.

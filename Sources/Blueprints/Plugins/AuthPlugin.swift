@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import GRDB
 import Vial
 import VialApp
 import VialMiddleware
@@ -28,23 +27,34 @@ public struct AuthPlugin: Plugin {
         [
             Revision(
                 "0001", "create users",
-                up: """
-                    CREATE TABLE users (
-                        id INTEGER PRIMARY KEY AUTOINCREMENT,
-                        username TEXT NOT NULL UNIQUE,
-                        email TEXT NOT NULL UNIQUE,
-                        password_hash TEXT NOT NULL,
-                        role TEXT NOT NULL DEFAULT 'user' CHECK (role IN ('user', 'admin')),
-                        created_at TEXT NOT NULL
-                    )
-                    """,
+                up: SQLScript(
+                    sqlite: """
+                        CREATE TABLE users (
+                            id INTEGER PRIMARY KEY AUTOINCREMENT,
+                            username TEXT NOT NULL UNIQUE,
+                            email TEXT NOT NULL UNIQUE,
+                            password_hash TEXT NOT NULL,
+                            role TEXT NOT NULL DEFAULT 'user' CHECK (role IN ('user', 'admin')),
+                            created_at TEXT NOT NULL
+                        )
+                        """,
+                    postgres: """
+                        CREATE TABLE users (
+                            id BIGSERIAL PRIMARY KEY,
+                            username TEXT NOT NULL UNIQUE,
+                            email TEXT NOT NULL UNIQUE,
+                            password_hash TEXT NOT NULL,
+                            role TEXT NOT NULL DEFAULT 'user' CHECK (role IN ('user', 'admin')),
+                            created_at TEXT NOT NULL
+                        )
+                        """),
                 down: "DROP TABLE users"),
             Revision(
                 "0002", "create the token blocklist",
                 up: """
                     CREATE TABLE token_blocklist (
                         jti TEXT PRIMARY KEY,
-                        expires_at INTEGER NOT NULL
+                        expires_at BIGINT NOT NULL
                     );
                     CREATE INDEX token_blocklist_expiry ON token_blocklist(expires_at);
                     """,
@@ -52,7 +62,9 @@ public struct AuthPlugin: Plugin {
             // `User` and `user` are one name: two accounts a person cannot tell apart are refused.
             Revision(
                 "0003", "make usernames unique regardless of case",
-                up: "CREATE UNIQUE INDEX users_username_nocase ON users(username COLLATE NOCASE)",
+                up: SQLScript(
+                    sqlite: "CREATE UNIQUE INDEX users_username_nocase ON users(username COLLATE NOCASE)",
+                    postgres: "CREATE UNIQUE INDEX users_username_nocase ON users(lower(username))"),
                 down: "DROP INDEX users_username_nocase"),
         ]
     }
@@ -68,7 +80,7 @@ public struct AuthPlugin: Plugin {
                     ? " * JWT_SECRET_KEY is not set: tokens are signed with a random key for this process only"
                     : " * JWT_SECRET_KEY is not set: tokens are signed with a random key kept in \(generated)")
         }
-        let users = SQLiteUserStore(context.database)
+        let users = SQLUserStore(context.database)
         let jwt = JWTManager(
             issuer: TokenIssuer(
                 codec: JWTCodec(secret: settings.secret, clock: context.clock),
@@ -86,7 +98,7 @@ public struct AuthPlugin: Plugin {
     /// instance before it answers.
     static func revocationStore(_ context: PluginContext) throws -> any RevocationStore {
         let uri = context.config.settings.string("JWT_BLOCKLIST_STORAGE_URI", default: "database")
-        if uri == "database" { return SQLiteRevocationStore(context.database, clock: context.clock) }
+        if uri == "database" { return SQLRevocationStore(context.database, clock: context.clock) }
         do {
             return RedisRevocationStore(redis: try RedisClient(url: uri), clock: context.clock)
         } catch {
@@ -122,7 +134,7 @@ public struct AuthSettings: Sendable {
     ///
     /// Production requires a secret of at least 32 bytes other than the published one. Elsewhere
     /// an unset secret is generated once per instance folder — the folder of the SQLite
-    /// database, `instance/` by default — and kept there in `jwt_secret` (mode 0600), so tokens
+    /// database, `instance/` by default and on PostgreSQL — and kept there in `jwt_secret` (mode 0600), so tokens
     /// survive restarts but no two installations share a key; with an in-memory database it
     /// lives as long as the process (so `routes` and `openapi`, which assemble in memory, write no file).
     public static func load(_ config: AppConfig, database: DatabaseLocation) throws -> AuthSettings {
@@ -143,8 +155,11 @@ public struct AuthSettings: Sendable {
         var secret = configured
         var generated: String?
         if secret == nil {
-            if let path = database.absolutePath {
-                let file = (path as NSString).deletingLastPathComponent + "/jwt_secret"
+            // PostgreSQL: the app's `instance/` folder, so instances started from one folder share it.
+            let folder = database.absolutePath.map { ($0 as NSString).deletingLastPathComponent }
+                ?? (database == .memory ? nil : FileManager.default.currentDirectoryPath + "/instance")
+            if let folder {
+                let file = folder + "/jwt_secret"
                 secret = try instanceSecret(at: file)
                 generated = file
             } else {
@@ -202,7 +217,7 @@ struct CreateUser: AsyncParsableCommand {
         }
         let hash = try PasswordHasher().hash(password)
         do {
-            let user = try await SQLiteUserStore(database).create(
+            let user = try await SQLUserStore(database).create(
                 User(username: name, email: email.lowercased(), passwordHash: hash, role: role, createdAt: Timestamp.string(Date())))
             print("Created user \(user.username) (id \(user.id ?? 0), role \(role.rawValue)).")
         } catch StoreError.conflict(let field) {

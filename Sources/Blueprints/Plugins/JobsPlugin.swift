@@ -28,26 +28,47 @@ public struct JobsPlugin: Plugin {
         [
             Revision(
                 "0001", "create the job queue",
-                up: """
-                    CREATE TABLE jobs (
-                        id TEXT PRIMARY KEY,
-                        name TEXT NOT NULL,
-                        payload TEXT NOT NULL,
-                        owner TEXT,
-                        state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'retrying', 'succeeded', 'failed')),
-                        attempts INTEGER NOT NULL DEFAULT 0,
-                        max_attempts INTEGER NOT NULL,
-                        run_at REAL NOT NULL,
-                        locked_until REAL,
-                        result TEXT,
-                        error TEXT,
-                        created_at TEXT NOT NULL,
-                        finished_at TEXT,
-                        expires_at REAL
-                    );
-                    CREATE INDEX jobs_ready ON jobs(state, run_at);
-                    CREATE INDEX jobs_expiry ON jobs(expires_at) WHERE expires_at IS NOT NULL;
-                    """,
+                up: SQLScript(
+                    sqlite: """
+                        CREATE TABLE jobs (
+                            id TEXT PRIMARY KEY,
+                            name TEXT NOT NULL,
+                            payload TEXT NOT NULL,
+                            owner TEXT,
+                            state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'retrying', 'succeeded', 'failed')),
+                            attempts INTEGER NOT NULL DEFAULT 0,
+                            max_attempts INTEGER NOT NULL,
+                            run_at REAL NOT NULL,
+                            locked_until REAL,
+                            result TEXT,
+                            error TEXT,
+                            created_at TEXT NOT NULL,
+                            finished_at TEXT,
+                            expires_at REAL
+                        );
+                        CREATE INDEX jobs_ready ON jobs(state, run_at);
+                        CREATE INDEX jobs_expiry ON jobs(expires_at) WHERE expires_at IS NOT NULL;
+                        """,
+                    postgres: """
+                        CREATE TABLE jobs (
+                            id TEXT PRIMARY KEY,
+                            name TEXT NOT NULL,
+                            payload TEXT NOT NULL,
+                            owner TEXT,
+                            state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'retrying', 'succeeded', 'failed')),
+                            attempts INTEGER NOT NULL DEFAULT 0,
+                            max_attempts INTEGER NOT NULL,
+                            run_at DOUBLE PRECISION NOT NULL,
+                            locked_until DOUBLE PRECISION,
+                            result TEXT,
+                            error TEXT,
+                            created_at TEXT NOT NULL,
+                            finished_at TEXT,
+                            expires_at DOUBLE PRECISION
+                        );
+                        CREATE INDEX jobs_ready ON jobs(state, run_at);
+                        CREATE INDEX jobs_expiry ON jobs(expires_at) WHERE expires_at IS NOT NULL;
+                        """),
                 down: "DROP TABLE jobs")
         ]
     }
@@ -58,7 +79,7 @@ public struct JobsPlugin: Plugin {
     public func setUp(_ context: PluginContext) throws {
         let settings = try JobsSettings.load(context.config)
         let queue = JobQueue(
-            store: SQLiteJobStore(context.database), visibility: Double(settings.visibilityTimeout),
+            store: SQLJobStore(context.database), visibility: Double(settings.visibilityTimeout),
             resultExpiry: Double(settings.resultExpires), clock: context.clock)
         context.app.register(JobsBlueprint.make(jobs: queue), urlPrefix: urlPrefix)
         context.provide(Queue.self, queue)

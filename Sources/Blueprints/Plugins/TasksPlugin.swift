@@ -23,18 +23,31 @@ public struct TasksPlugin: Plugin {
         [
             Revision(
                 "0001", "create tasks",
-                up: """
-                    CREATE TABLE tasks (
-                        id INTEGER PRIMARY KEY AUTOINCREMENT,
-                        title TEXT NOT NULL,
-                        description TEXT,
-                        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'completed')),
-                        owner_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-                        created_at TEXT NOT NULL,
-                        updated_at TEXT NOT NULL
-                    );
-                    CREATE INDEX tasks_owner ON tasks(owner_id, id);
-                    """,
+                up: SQLScript(
+                    sqlite: """
+                        CREATE TABLE tasks (
+                            id INTEGER PRIMARY KEY AUTOINCREMENT,
+                            title TEXT NOT NULL,
+                            description TEXT,
+                            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'completed')),
+                            owner_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                            created_at TEXT NOT NULL,
+                            updated_at TEXT NOT NULL
+                        );
+                        CREATE INDEX tasks_owner ON tasks(owner_id, id);
+                        """,
+                    postgres: """
+                        CREATE TABLE tasks (
+                            id BIGSERIAL PRIMARY KEY,
+                            title TEXT NOT NULL,
+                            description TEXT,
+                            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'completed')),
+                            owner_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                            created_at TEXT NOT NULL,
+                            updated_at TEXT NOT NULL
+                        );
+                        CREATE INDEX tasks_owner ON tasks(owner_id, id);
+                        """),
                 down: "DROP TABLE tasks"),
             // The guide's Flask-Migrate example.
             Revision(
@@ -42,15 +55,25 @@ public struct TasksPlugin: Plugin {
                 down: "ALTER TABLE tasks DROP COLUMN due_date"),
             Revision(
                 "0003", "create the outbox",
-                up: """
-                    CREATE TABLE outbox (
-                        id INTEGER PRIMARY KEY AUTOINCREMENT,
-                        recipient TEXT NOT NULL,
-                        subject TEXT NOT NULL,
-                        body TEXT NOT NULL,
-                        created_at TEXT NOT NULL
-                    )
-                    """,
+                up: SQLScript(
+                    sqlite: """
+                        CREATE TABLE outbox (
+                            id INTEGER PRIMARY KEY AUTOINCREMENT,
+                            recipient TEXT NOT NULL,
+                            subject TEXT NOT NULL,
+                            body TEXT NOT NULL,
+                            created_at TEXT NOT NULL
+                        )
+                        """,
+                    postgres: """
+                        CREATE TABLE outbox (
+                            id BIGSERIAL PRIMARY KEY,
+                            recipient TEXT NOT NULL,
+                            subject TEXT NOT NULL,
+                            body TEXT NOT NULL,
+                            created_at TEXT NOT NULL
+                        )
+                        """),
                 down: "DROP TABLE outbox"),
         ]
     }
@@ -61,7 +84,7 @@ public struct TasksPlugin: Plugin {
     public func setUp(_ context: PluginContext) throws {
         let users = try context.require(AuthPlugin.Users.self)
         let jobs = try context.require(JobsPlugin.Queue.self)
-        let tasks = SQLiteTaskStore(context.database)
+        let tasks = SQLTaskStore(context.database)
         let outbox = Outbox(context.database)
         TaskJobs.register(on: jobs, tasks: tasks, users: users, outbox: outbox, cache: context.cache, clock: context.clock)
         context.app.register(

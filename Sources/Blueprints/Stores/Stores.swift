@@ -1,4 +1,4 @@
-/// Users, behind a protocol so a PostgreSQL store can replace SQLite without touching the blueprints.
+/// Users, behind a protocol so the blueprints work on any store (`SQLUserStore`: SQLite or PostgreSQL).
 public protocol UserStore: Sendable {
     /// Inserts `user`; throws `StoreError.conflict` naming the taken field.
     func create(_ user: User) async throws -> User
@@ -21,4 +21,6 @@ public protocol TaskStore: Sendable {
 public enum StoreError: Error, Equatable {
     /// A unique field is taken (`username`, `email`).
     case conflict(field: String)
+    /// The record was deleted meanwhile.
+    case notFound
 }

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 /// Jobs in this process's memory: for tests and apps that can lose queued work on restart.
-/// (`VialBlueprints.SQLiteJobStore` is the durable one.)
+/// (`VialBlueprints.SQLJobStore` is the durable one.)
 public final class MemoryJobStore: JobStore {
     private let jobs = Mutex([String: JobRecord]())
 

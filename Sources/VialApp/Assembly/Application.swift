@@ -99,7 +99,7 @@ public struct Application: Sendable {
     public func assembleInMemory(config: AppConfig, clock: any WallClock = SystemClock()) throws -> Assembly {
         let database = try AppDatabase.inMemory()
         let migrator = try migrator()
-        try database.writer.writeWithoutTransaction { db in _ = try migrator.upgrade(db) }
+        try migrator.upgradeNew(database)
         return try assemble(config: config, database: database, clock: clock)
     }
 

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Vial
 
 /// What `serve` and `worker` do before running.
@@ -17,13 +16,13 @@ extension Application {
         // Assembling first reads every plugin's settings: a bad one stops start-up before the database is touched.
         let assembly = try assemble(config: config, database: database, clock: clock)
         let migrator = assembly.migrator
-        let pending = try await database.writer.read { db in try migrator.pending(db) }
+        let pending = try await migrator.pending(database)
         if !pending.isEmpty {
             guard config.environment != .production else {
                 throw Refusal(
                     description: "\(pending.count) migration(s) pending (\(pending.map { "\($0.plugin) \($0.id)" }.joined(separator: ", "))); run `\(Application.commandName) db upgrade` first")
             }
-            try await database.writer.writeWithoutTransaction { db in _ = try migrator.upgrade(db) }
+            try await migrator.upgrade(database)
             say(" * Applied migrations: \(pending.map(\.description).joined(separator: "; "))")
         }
         if config.environment != .production {

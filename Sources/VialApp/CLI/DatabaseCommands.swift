@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import GRDB
 import Vial
 
 /// `db …`: every installed plugin's versioned migrations, in both directions (Flask-Migrate's `flask db …`).
@@ -18,7 +17,7 @@ struct DB: AsyncParsableCommand {
 
         func run() async throws {
             let (plugin, revision) = (plugin, revision)
-            try await migrate(environment, verb: "Upgraded") { try $1.upgrade($0, plugin: plugin, to: revision) }
+            try await migrate(environment, verb: "Upgraded") { try await $1.upgrade($0, plugin: plugin, to: revision) }
         }
     }
 
@@ -30,7 +29,7 @@ struct DB: AsyncParsableCommand {
 
         func run() async throws {
             let (plugin, revision) = (plugin, revision)
-            try await migrate(environment, verb: "Downgraded") { try $1.downgrade($0, plugin: plugin, to: revision) }
+            try await migrate(environment, verb: "Downgraded") { try await $1.downgrade($0, plugin: plugin, to: revision) }
         }
     }
 
@@ -41,7 +40,7 @@ struct DB: AsyncParsableCommand {
         func run() async throws {
             let database = try environment.openDatabase()
             let migrator = try exitOnFailure { try Application.current.migrator() }
-            let state = try await database.writer.read { db in try migrator.current(db) }
+            let state = try await migrator.current(database)
             for chain in migrator.chains where !chain.revisions.isEmpty {
                 let current = state[chain.plugin] ?? "base"
                 print("\(chain.plugin): \(current)\(current == chain.head ? " (head)" : "")")
@@ -75,7 +74,7 @@ struct DB: AsyncParsableCommand {
             let migrator = try exitOnFailure { try Application.current.migrator() }
             let (plugin, revision) = (plugin, revision)
             try await exitOnFailure {
-                try await database.writer.writeWithoutTransaction { db in try migrator.stamp(db, plugin: plugin, revision) }
+                try await migrator.stamp(database, plugin: plugin, revision)
             }
             print("Stamped \(plugin) \(revision).")
         }
@@ -100,10 +99,8 @@ struct InitDB: AsyncParsableCommand {
         let assembly = try await exitOnFailure {
             let database = try application.openDatabase(config)
             let migrator = try application.migrator()
-            try await database.writer.writeWithoutTransaction { db in
-                try migrator.downgradeAll(db)
-                try migrator.upgrade(db)
-            }
+            try await migrator.downgradeAll(database)
+            try await migrator.upgrade(database)
             return try application.assemble(config: config, database: database)
         }
         var lines: [String] = []
@@ -116,10 +113,10 @@ struct InitDB: AsyncParsableCommand {
 
 /// Runs migration steps on the configured database (each step its own transaction) and reports them.
 func migrate(
-    _ environment: EnvironmentOptions, verb: String, _ steps: @escaping @Sendable (Database, Migrator) throws -> [MigrationStep]
+    _ environment: EnvironmentOptions, verb: String, _ steps: @escaping @Sendable (AppDatabase, Migrator) async throws -> [MigrationStep]
 ) async throws {
     let database = try environment.openDatabase()
     let migrator = try exitOnFailure { try Application.current.migrator() }
-    let done = try await exitOnFailure { try await database.writer.writeWithoutTransaction { db in try steps(db, migrator) } }
+    let done = try await exitOnFailure { try await steps(database, migrator) }
     print(done.isEmpty ? "Already at the target revision." : done.map { "\(verb) \($0)" }.joined(separator: "\n"))
 }

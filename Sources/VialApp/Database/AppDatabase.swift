@@ -2,36 +2,130 @@ import Foundation
 import GRDB
 import Vial
 
-/// The app's database: a GRDB `DatabasePool` in WAL mode on a file, or a single in-memory
-/// connection under testing. All access goes through GRDB's async API, which runs on GRDB's
-/// own queues — never on a NIO event loop. SQL is always parameterised.
+/// The app's database, on SQLite (the embedded default) or PostgreSQL, behind one small SQL
+/// API so stores and migrations are written once for both: `read` and `write` run one
+/// statement with `?` placeholders and return rows (`RETURNING` works on both engines),
+/// `transaction` runs steps atomically. SQL is always parameterised; nothing runs on a NIO
+/// event loop (SQLite goes through GRDB's queues, PostgreSQL through postgres-nio's pool).
+///
+/// ```swift
+/// let rows = try await database.read("SELECT id, title FROM tasks WHERE owner_id = ?", [owner])
+/// let id = try await database.write("INSERT INTO notes (body) VALUES (?) RETURNING id", [body]).first?.int64("id")
+/// ```
 public final class AppDatabase: Sendable {
-    /// The GRDB writer (pool or queue).
-    public let writer: any DatabaseWriter
-    public let location: DatabaseLocation
+    /// Which SQL the database speaks, for the few statements that differ.
+    public enum Dialect: Sendable, Equatable {
+        case sqlite, postgres
+    }
 
-    /// Opens (creating the folder and file on demand) the database at `location`.
+    public let location: DatabaseLocation
+    let engine: any SQLEngine
+
+    /// Opens the database at `location`: a SQLite file (folder and file made on demand), an
+    /// in-memory SQLite database, or a pool of connections to PostgreSQL (made when first needed).
     public init(_ location: DatabaseLocation) throws {
         self.location = location
-        var configuration = GRDB.Configuration()
-        configuration.foreignKeysEnabled = true
-        configuration.busyMode = .timeout(5)
         switch location {
-        case .memory:
-            writer = try DatabaseQueue(configuration: configuration)
-        case .file:
-            let path = location.absolutePath!
-            let folder = (path as NSString).deletingLastPathComponent
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            writer = try DatabasePool(path: path, configuration: configuration)  // WAL mode
+        case .memory, .file: engine = try SQLiteEngine(location)
+        case .postgres(let endpoint): engine = try PostgresEngine(endpoint)
         }
     }
 
-    /// A fresh in-memory database, for tests.
+    deinit { engine.shutdown() }
+
+    /// A fresh in-memory SQLite database, for tests.
     public static func inMemory() throws -> AppDatabase { try AppDatabase(.memory) }
+
+    public var dialect: Dialect { engine.dialect }
+
+    /// The GRDB writer when the database is SQLite (nil on PostgreSQL), for code that uses
+    /// GRDB's records directly and so works on SQLite only.
+    public var sqliteWriter: (any DatabaseWriter)? { (engine as? SQLiteEngine)?.writer }
+
+    /// Runs one query that changes nothing and returns its rows.
+    public func read(_ sql: String, _ arguments: [SQLValue] = []) async throws -> [SQLRow] {
+        try await engine.read(sql, arguments)
+    }
+
+    /// Runs one statement that may change data and returns its rows (those of `RETURNING`, if any).
+    @discardableResult
+    public func write(_ sql: String, _ arguments: [SQLValue] = []) async throws -> [SQLRow] {
+        try await engine.write(sql, arguments)
+    }
+
+    /// Runs `steps` in one transaction; false when an `.expect` step stopped it (nothing kept).
+    @discardableResult
+    public func transaction(_ steps: [SQLStep]) async throws -> Bool {
+        try await engine.transaction(steps)
+    }
+
+    /// `transaction` for synchronous code, on SQLite only (GRDB runs it on its own queue and
+    /// this thread waits); PostgreSQL throws `SQLError.failed`.
+    @discardableResult
+    public func transactionSynchronously(_ steps: [SQLStep]) throws -> Bool {
+        guard let sqlite = engine as? SQLiteEngine else {
+            throw SQLError.failed(message: "synchronous transactions are for SQLite only")
+        }
+        return try sqlite.transactionSynchronously(steps)
+    }
+
+    /// Whether a table of that name exists.
+    public func tableExists(_ name: String) async throws -> Bool {
+        try await engine.tableExists(name)
+    }
 
     /// Succeeds when the database answers a trivial query (for `/health`).
     public func ping() async throws {
-        _ = try await writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        _ = try await read("SELECT 1")
     }
+
+    /// Closes connections (PostgreSQL's pool); the database is not used afterwards.
+    public func close() async {
+        await engine.close()
+    }
+}
+
+/// What each engine implements.
+protocol SQLEngine: Sendable {
+    var dialect: AppDatabase.Dialect { get }
+    func read(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow]
+    func write(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow]
+    func transaction(_ steps: [SQLStep]) async throws -> Bool
+    func tableExists(_ name: String) async throws -> Bool
+    func close() async
+    /// Called when the database goes away: stop background work without waiting.
+    func shutdown()
+}
+
+/// The statements of a script, split at `;` outside quotes and comments (PostgreSQL's extended
+/// protocol takes one statement at a time).
+func splitStatements(_ script: String) -> [String] {
+    var statements: [String] = []
+    var current = ""
+    var quote: Character?
+    var lineComment = false
+    var previous: Character = " "
+    for character in script {
+        if lineComment {
+            if character == "\n" { lineComment = false }
+            current.append(character)
+        } else if let open = quote {
+            if character == open { quote = nil }
+            current.append(character)
+        } else if character == "'" || character == "\"" {
+            quote = character
+            current.append(character)
+        } else if character == "-" && previous == "-" {
+            lineComment = true
+            current.append(character)
+        } else if character == ";" {
+            statements.append(current)
+            current = ""
+        } else {
+            current.append(character)
+        }
+        previous = character
+    }
+    statements.append(current)
+    return statements.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
 }

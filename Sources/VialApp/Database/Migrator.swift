@@ -1,4 +1,22 @@
-import GRDB
+/// SQL for a migration, the same for both engines or one script each (where types or
+/// functions differ: `BIGSERIAL` for `INTEGER PRIMARY KEY AUTOINCREMENT`, `DOUBLE PRECISION`
+/// for `REAL`, `lower(…)` for `COLLATE NOCASE`). Statements are separated by `;`.
+public struct SQLScript: Sendable, ExpressibleByStringLiteral {
+    public let sqlite: String
+    public let postgres: String
+
+    /// One script for both engines.
+    public init(_ sql: String) { self.init(sqlite: sql, postgres: sql) }
+    public init(stringLiteral sql: String) { self.init(sql) }
+    /// A script for each engine.
+    public init(sqlite: String, postgres: String) {
+        self.sqlite = sqlite
+        self.postgres = postgres
+    }
+
+    /// The script for `dialect`.
+    public func sql(for dialect: AppDatabase.Dialect) -> String { dialect == .sqlite ? sqlite : postgres }
+}
 
 /// One versioned schema change with both directions (Alembic's revision). A plugin lists its
 /// own, oldest first; ids need only be unique within the plugin.
@@ -6,22 +24,20 @@ public struct Revision: Sendable {
     /// The id recorded for the plugin, e.g. `0001`.
     public let id: String
     public let message: String
-    public let upgrade: @Sendable (Database) throws -> Void
-    public let downgrade: @Sendable (Database) throws -> Void
+    public let upgrade: SQLScript
+    public let downgrade: SQLScript
 
-    public init(
-        _ id: String, _ message: String, upgrade: @escaping @Sendable (Database) throws -> Void,
-        downgrade: @escaping @Sendable (Database) throws -> Void
-    ) {
+    /// A revision that runs `up` and `down` as SQL scripts (per engine when they differ).
+    public init(_ id: String, _ message: String, up: SQLScript, down: SQLScript) {
         self.id = id
         self.message = message
-        self.upgrade = upgrade
-        self.downgrade = downgrade
+        self.upgrade = up
+        self.downgrade = down
     }
 
-    /// A revision that runs `up` and `down` as SQL scripts.
+    /// A revision whose scripts are the same on both engines.
     public init(_ id: String, _ message: String, up: String, down: String) {
-        self.init(id, message, upgrade: { try $0.execute(sql: up) }, downgrade: { try $0.execute(sql: down) })
+        self.init(id, message, up: SQLScript(up), down: SQLScript(down))
     }
 }
 
@@ -56,10 +72,13 @@ public struct MigrationStep: Sendable, Equatable, CustomStringConvertible {
 
 /// Applies every installed plugin's revisions forwards and backwards and records each plugin's
 /// current revision in `vial_migrations` (one row per plugin; GRDB's `grdb_migrations` and
-/// Alembic's `alembic_version` are the models). Chains run in dependency order, so a plugin's
-/// tables exist before those of plugins that reference them. Each step runs in its own
-/// savepoint together with its record, so a failure leaves the previous revision — call it
-/// inside `writeWithoutTransaction`.
+/// Alembic's `alembic_version` are the models), on SQLite or PostgreSQL. Chains run in
+/// dependency order, so a plugin's tables exist before those of plugins that reference them.
+///
+/// Each step is one transaction with its record, so a failure leaves the previous revision.
+/// Steps hold a lock and first check that the plugin is still at the revision the step starts
+/// from: two processes upgrading at once (two instances starting) take turns, and each
+/// revision is applied once — the second process skips what the first did.
 public struct Migrator: Sendable {
     /// In dependency order.
     public let chains: [MigrationChain]
@@ -86,20 +105,24 @@ public struct Migrator: Sendable {
 
     static let table = "vial_migrations"
     static let legacyTable = "schema_version"
+    /// The advisory lock migrations hold (PostgreSQL): any fixed number, "vial" in ASCII.
+    static let lockKey: Int64 = 0x7669_616C
 
     /// Each plugin's recorded revision (absent: base).
-    public func current(_ db: Database) throws -> [String: String] {
-        if try db.tableExists(Self.table) {
-            let rows = try Row.fetchAll(db, sql: "SELECT plugin, revision FROM \(Self.table)")
-            return Dictionary(uniqueKeysWithValues: rows.map { ($0["plugin"], $0["revision"]) })
+    public func current(_ database: AppDatabase) async throws -> [String: String] {
+        if try await database.tableExists(Self.table) {
+            let rows = try await database.read("SELECT plugin, revision FROM \(Self.table)")
+            return Dictionary(uniqueKeysWithValues: rows.compactMap { row in
+                row.string("plugin").flatMap { plugin in row.string("revision").map { (plugin, $0) } }
+            })
         }
-        guard let legacy = try legacyVersion(db) else { return [:] }
+        guard let legacy = try await legacyVersion(database) else { return [:] }
         return chains.reduce(into: [:]) { state, chain in state[chain.plugin] = chain.legacyVersions[legacy] }
     }
 
     /// Revisions not yet applied, in the order `upgrade` would apply them.
-    public func pending(_ db: Database) throws -> [MigrationStep] {
-        let state = try current(db)
+    public func pending(_ database: AppDatabase) async throws -> [MigrationStep] {
+        let state = try await current(database)
         return try chains.flatMap { chain in
             let index = try position(of: state[chain.plugin], in: chain)
             return chain.revisions[(index + 1)...].map { step(chain, $0) }
@@ -107,25 +130,24 @@ public struct Migrator: Sendable {
     }
 
     /// Upgrades `plugin` (every plugin when nil) to `target` (default: head), its dependencies to
-    /// their heads first; returns the steps applied.
+    /// their heads first; returns the steps this call applied.
     @discardableResult
-    public func upgrade(_ db: Database, plugin: String? = nil, to target: String? = nil) throws -> [MigrationStep] {
-        try adoptLegacy(db)
+    public func upgrade(_ database: AppDatabase, plugin: String? = nil, to target: String? = nil) async throws -> [MigrationStep] {
+        try await adoptLegacy(database)
         let selected = try plugin.map { [try chain(named: $0)] } ?? chains
         let needed = Set(selected.flatMap { dependencyClosure(of: $0) })
         var applied: [MigrationStep] = []
         for chain in chains where needed.contains(chain.plugin) {
             let goal = chain.plugin == plugin ? target : nil
-            let from = try position(of: try current(db)[chain.plugin], in: chain)
+            let from = try position(of: try await current(database)[chain.plugin], in: chain)
             let to = try position(of: goal ?? chain.head, in: chain)
             guard to > from else { continue }
-            for revision in chain.revisions[(from + 1)...to] {
-                try db.inSavepoint {
-                    try revision.upgrade(db)
-                    try record(db, chain.plugin, revision.id)
-                    return .commit
+            for index in (from + 1)...to {
+                let revision = chain.revisions[index]
+                let previous = index > 0 ? chain.revisions[index - 1].id : nil
+                if try await run(database, chain.plugin, from: previous, to: revision.id, revision.upgrade) {
+                    applied.append(step(chain, revision))
                 }
-                applied.append(step(chain, revision))
             }
         }
         return applied
@@ -135,10 +157,10 @@ public struct Migrator: Sendable {
     /// returns the steps undone. Taking a plugin to base is refused while a plugin that depends
     /// on it is above base.
     @discardableResult
-    public func downgrade(_ db: Database, plugin: String, to target: String? = nil) throws -> [MigrationStep] {
-        try adoptLegacy(db)
+    public func downgrade(_ database: AppDatabase, plugin: String, to target: String? = nil) async throws -> [MigrationStep] {
+        try await adoptLegacy(database)
         let chain = try chain(named: plugin)
-        let state = try current(db)
+        let state = try await current(database)
         let from = try position(of: state[plugin], in: chain)
         let to = try target.map { try position(of: $0, in: chain) } ?? max(from - 1, -1)
         guard to < from else { return [] }
@@ -149,53 +171,76 @@ public struct Migrator: Sendable {
         var undone: [MigrationStep] = []
         for index in stride(from: from, to: to, by: -1) {
             let revision = chain.revisions[index]
-            try db.inSavepoint {
-                try revision.downgrade(db)
-                try record(db, plugin, index > 0 ? chain.revisions[index - 1].id : nil)
-                return .commit
+            let previous = index > 0 ? chain.revisions[index - 1].id : nil
+            if try await run(database, plugin, from: revision.id, to: previous, revision.downgrade) {
+                undone.append(step(chain, revision))
             }
-            undone.append(step(chain, revision))
         }
         return undone
     }
 
     /// Takes every plugin to base, dependents first (`init-db`).
     @discardableResult
-    public func downgradeAll(_ db: Database) throws -> [MigrationStep] {
-        try chains.reversed().flatMap { try downgrade(db, plugin: $0.plugin, to: "base") }
+    public func downgradeAll(_ database: AppDatabase) async throws -> [MigrationStep] {
+        var undone: [MigrationStep] = []
+        for chain in chains.reversed() { undone += try await downgrade(database, plugin: chain.plugin, to: "base") }
+        return undone
     }
 
     /// Records `revision` for `plugin` without running anything (`db stamp`).
-    public func stamp(_ db: Database, plugin: String, _ revision: String) throws {
-        try adoptLegacy(db)
+    public func stamp(_ database: AppDatabase, plugin: String, _ revision: String) async throws {
+        try await adoptLegacy(database)
         let chain = try chain(named: plugin)
         let index = try position(of: revision, in: chain)
-        try record(db, plugin, index >= 0 ? chain.revisions[index].id : nil)
+        try await database.transaction([.lock(Self.lockKey), createTable, record(plugin, index >= 0 ? chain.revisions[index].id : nil)])
     }
 
     /// Whether every plugin is at its head.
-    public func isCurrent(_ db: Database) throws -> Bool { try pending(db).isEmpty }
+    public func isCurrent(_ database: AppDatabase) async throws -> Bool { try await pending(database).isEmpty }
+
+    /// Every revision applied in order to a new in-memory SQLite database, without awaiting
+    /// (`Application.assembleInMemory`, which synchronous code calls).
+    public func upgradeNew(_ database: AppDatabase) throws {
+        for chain in chains {
+            for (index, revision) in chain.revisions.enumerated() {
+                _ = try database.transactionSynchronously(
+                    step(chain.plugin, from: index > 0 ? chain.revisions[index - 1].id : nil, to: revision.id, revision.upgrade, database.dialect))
+            }
+        }
+    }
+
+    /// One step in one transaction: under the lock, only if `plugin` is still at `from`, runs
+    /// `script` and records `to`. False when another process had already made the step.
+    private func run(_ database: AppDatabase, _ plugin: String, from: String?, to: String?, _ script: SQLScript) async throws -> Bool {
+        try await database.transaction(step(plugin, from: from, to: to, script, database.dialect))
+    }
+
+    private func step(_ plugin: String, from: String?, to: String?, _ script: SQLScript, _ dialect: AppDatabase.Dialect) -> [SQLStep] {
+        [
+            .lock(Self.lockKey), createTable,
+            .expect("SELECT revision FROM \(Self.table) WHERE plugin = ?", [.text(plugin)], equals: from.map { .text($0) }),
+            .script(script.sql(for: dialect)),
+            record(plugin, to),
+        ]
+    }
 
     // MARK: The pre-plugin table
 
     /// The value of the single-row `schema_version` table that databases made before
     /// per-plugin migrations carry, if this database has one.
-    func legacyVersion(_ db: Database) throws -> String? {
-        guard try db.tableExists(Self.legacyTable) else { return nil }
-        return try String.fetchOne(db, sql: "SELECT version FROM \(Self.legacyTable)")
+    func legacyVersion(_ database: AppDatabase) async throws -> String? {
+        guard try await database.tableExists(Self.legacyTable) else { return nil }
+        return try await database.read("SELECT version FROM \(Self.legacyTable)").first?.string("version")
     }
 
     /// Moves a `schema_version` database to `vial_migrations`, each plugin at the revision its
-    /// `legacyVersions` names, in one savepoint; the schema itself is untouched.
-    func adoptLegacy(_ db: Database) throws {
-        guard try !db.tableExists(Self.table), try db.tableExists(Self.legacyTable) else { return }
-        let state = try current(db)
-        try db.inSavepoint {
-            try createTable(db)
-            for (plugin, revision) in state { try record(db, plugin, revision) }
-            try db.execute(sql: "DROP TABLE \(Self.legacyTable)")
-            return .commit
-        }
+    /// `legacyVersions` names, in one transaction; the schema itself is untouched.
+    func adoptLegacy(_ database: AppDatabase) async throws {
+        guard try await !database.tableExists(Self.table), try await database.tableExists(Self.legacyTable) else { return }
+        let state = try await current(database)
+        try await database.transaction(
+            [.lock(Self.lockKey), createTable] + state.sorted { $0.key < $1.key }.map { record($0.key, $0.value) }
+                + [.execute("DROP TABLE \(Self.legacyTable)")])
     }
 
     // MARK: Helpers
@@ -231,18 +276,14 @@ public struct Migrator: Sendable {
         return index
     }
 
-    private func createTable(_ db: Database) throws {
-        try db.execute(sql: "CREATE TABLE IF NOT EXISTS \(Self.table) (plugin TEXT PRIMARY KEY, revision TEXT NOT NULL)")
+    private var createTable: SQLStep {
+        .execute("CREATE TABLE IF NOT EXISTS \(Self.table) (plugin TEXT PRIMARY KEY, revision TEXT NOT NULL)")
     }
 
-    private func record(_ db: Database, _ plugin: String, _ revision: String?) throws {
-        try createTable(db)
-        if let revision {
-            try db.execute(
-                sql: "INSERT INTO \(Self.table) (plugin, revision) VALUES (?, ?) ON CONFLICT(plugin) DO UPDATE SET revision = excluded.revision",
-                arguments: [plugin, revision])
-        } else {
-            try db.execute(sql: "DELETE FROM \(Self.table) WHERE plugin = ?", arguments: [plugin])
-        }
+    private func record(_ plugin: String, _ revision: String?) -> SQLStep {
+        guard let revision else { return .execute("DELETE FROM \(Self.table) WHERE plugin = ?", [.text(plugin)]) }
+        return .execute(
+            "INSERT INTO \(Self.table) (plugin, revision) VALUES (?, ?) ON CONFLICT(plugin) DO UPDATE SET revision = excluded.revision",
+            [.text(plugin), .text(revision)])
     }
 }

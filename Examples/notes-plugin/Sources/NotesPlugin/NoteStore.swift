@@ -1,12 +1,9 @@
 import Foundation
-import GRDB
 import Vial
 import VialApp
 
 /// A note as stored and as the API shows it.
-public struct Note: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "notes"
-
+public struct Note: Codable, Sendable, Equatable {
     public var id: Int64?
     public var ownerId: Int64
     public var title: String
@@ -31,46 +28,60 @@ public struct Note: Codable, Sendable, Equatable, FetchableRecord, MutablePersis
         try container.encode(createdAt, forKey: .createdAt)
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+    public init(id: Int64? = nil, ownerId: Int64, title: String, body: String, words: Int? = nil, createdAt: String) {
+        self.id = id
+        self.ownerId = ownerId
+        self.title = title
+        self.body = body
+        self.words = words
+        self.createdAt = createdAt
+    }
+
+    /// A row of the `notes` table.
+    init(row: SQLRow) throws {
+        self.init(
+            id: try row.required("id", SQLRow.int64), ownerId: try row.required("owner_id", SQLRow.int64),
+            title: try row.required("title", SQLRow.string), body: try row.required("body", SQLRow.string),
+            words: row.int("words"), createdAt: try row.required("created_at", SQLRow.string))
+    }
 }
 
-/// The notes table, through GRDB's async API (off the event loops), parameterised SQL only.
+/// The notes table through `AppDatabase`'s SQL API, so the plugin runs on SQLite and
+/// PostgreSQL alike (off the event loops, parameterised SQL only).
 struct NoteStore: Sendable {
     let database: AppDatabase
 
     func create(_ note: Note) async throws -> Note {
-        try await database.writer.write { db in
-            var note = note
-            try note.insert(db)
-            return note
-        }
+        let rows = try await database.write(
+            "INSERT INTO notes (owner_id, title, body, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+            [.integer(note.ownerId), .text(note.title), .text(note.body), .text(note.createdAt)])
+        var note = note
+        note.id = rows.first?.int64("id")
+        return note
     }
 
     func find(id: Int64) async throws -> Note? {
-        try await database.writer.read { db in try Note.fetchOne(db, key: id) }
+        try await database.read("SELECT * FROM notes WHERE id = ?", [.integer(id)]).first.map(Note.init(row:))
     }
 
     func list(owner: Int64) async throws -> [Note] {
-        try await database.writer.read { db in
-            try Note.filter(Column("owner_id") == owner).order(Column("id").desc).fetchAll(db)
-        }
+        try await database.read("SELECT * FROM notes WHERE owner_id = ? ORDER BY id DESC", [.integer(owner)]).map(Note.init(row:))
     }
 
     func count(owner: Int64) async throws -> Int {
-        try await database.writer.read { db in try Note.filter(Column("owner_id") == owner).fetchCount(db) }
+        try await database.read("SELECT COUNT(*) AS n FROM notes WHERE owner_id = ?", [.integer(owner)]).first?.int("n") ?? 0
     }
 
     func delete(id: Int64) async throws {
-        _ = try await database.writer.write { db in try Note.deleteOne(db, key: id) }
+        try await database.write("DELETE FROM notes WHERE id = ?", [.integer(id)])
     }
 
     /// Counts the note's words and stores the count; nil when the note is gone.
     func countWords(id: Int64) async throws -> Int? {
-        try await database.writer.write { db in
-            guard var note = try Note.fetchOne(db, key: id) else { return nil }
-            note.words = (note.title + " " + note.body).split(whereSeparator: \.isWhitespace).count
-            try note.update(db)
-            return note.words
-        }
+        guard let note = try await find(id: id) else { return nil }
+        let words = (note.title + " " + note.body).split(whereSeparator: \.isWhitespace).count
+        // Only if the note is still there (and unchanged: notes are never edited).
+        let updated = try await database.write("UPDATE notes SET words = ? WHERE id = ? RETURNING id", [.integer(Int64(words)), .integer(id)])
+        return updated.isEmpty ? nil : words
     }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import GRDB
 import Vial
 import VialApp
 import VialBlueprints
@@ -29,16 +28,28 @@ public struct NotesPlugin: Plugin {
         [
             Revision(
                 "0001", "create notes",
-                up: """
-                    CREATE TABLE notes (
-                        id INTEGER PRIMARY KEY AUTOINCREMENT,
-                        owner_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-                        title TEXT NOT NULL,
-                        body TEXT NOT NULL DEFAULT '',
-                        created_at TEXT NOT NULL
-                    );
-                    CREATE INDEX notes_owner ON notes(owner_id, id);
-                    """,
+                // Column types differ between the engines; the rest of the SQL is shared.
+                up: SQLScript(
+                    sqlite: """
+                        CREATE TABLE notes (
+                            id INTEGER PRIMARY KEY AUTOINCREMENT,
+                            owner_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                            title TEXT NOT NULL,
+                            body TEXT NOT NULL DEFAULT '',
+                            created_at TEXT NOT NULL
+                        );
+                        CREATE INDEX notes_owner ON notes(owner_id, id);
+                        """,
+                    postgres: """
+                        CREATE TABLE notes (
+                            id BIGSERIAL PRIMARY KEY,
+                            owner_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                            title TEXT NOT NULL,
+                            body TEXT NOT NULL DEFAULT '',
+                            created_at TEXT NOT NULL
+                        );
+                        CREATE INDEX notes_owner ON notes(owner_id, id);
+                        """),
                 down: "DROP TABLE notes"),
             Revision(
                 "0002", "add notes.words", up: "ALTER TABLE notes ADD COLUMN words INTEGER",
@@ -67,10 +78,8 @@ struct NotesStats: AsyncParsableCommand {
 
     func run() async throws {
         let database = try environment.openDatabase()
-        let rows = try database.writer.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT users.username AS name, COUNT(notes.id) AS count FROM users LEFT JOIN notes ON notes.owner_id = users.id GROUP BY users.id ORDER BY users.username")
-        }
-        for row in rows { print("\(row["name"] as String): \(row["count"] as Int)") }
+        let rows = try await database.read(
+            "SELECT users.username AS name, COUNT(notes.id) AS count FROM users LEFT JOIN notes ON notes.owner_id = users.id GROUP BY users.id, users.username ORDER BY users.username")
+        for row in rows { print("\(row.string("name") ?? "?"): \(row.int("count") ?? 0)") }
     }
 }

@@ -76,7 +76,7 @@ import VialTesting
 
     @Test func theNotesTableIsTheNotesPluginsOwnMigration() async throws {
         let (assembly, _, _, _) = try await start()
-        let state = try await assembly.database.writer.read { db in try assembly.migrator.current(db) }
+        let state = try await assembly.migrator.current(assembly.database)
         #expect(state["notes"] == "0002")
         let routes = try assembly.app.routes().filter { $0.endpoint.hasPrefix("notes.") }
         #expect(routes.map(\.endpoint).sorted() == ["notes.create_note", "notes.delete_note", "notes.get_note", "notes.list_notes"])

@@ -1,0 +1,165 @@
+import Vial
+import VialApp
+import Synchronization
+import VialMiddleware
+
+/// `UserStore` on the app's database (SQLite or PostgreSQL).
+public struct SQLUserStore: UserStore {
+    let database: AppDatabase
+
+    public init(_ database: AppDatabase) { self.database = database }
+
+    public func create(_ user: User) async throws -> User {
+        do {
+            let rows = try await database.write(
+                "INSERT INTO users (username, email, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+                [.text(user.username), .text(user.email), .text(user.passwordHash), .text(user.role.rawValue), .text(user.createdAt)])
+            var user = user
+            user.id = rows.first?.int64("id")
+            return user
+        } catch SQLError.uniqueViolation(let constraint) {
+            // SQLite names the column (`users.email`), PostgreSQL the constraint (`users_email_key`).
+            throw StoreError.conflict(field: constraint.contains("email") ? "email" : "username")
+        }
+    }
+
+    public func find(id: Int64) async throws -> User? {
+        try await database.read("SELECT * FROM users WHERE id = ?", [.integer(id)]).first.map(User.init(row:))
+    }
+
+    public func find(username: String) async throws -> User? {
+        try await database.read("SELECT * FROM users WHERE username = ?", [.text(username)]).first.map(User.init(row:))
+    }
+
+    public func count() async throws -> Int {
+        try await database.read("SELECT COUNT(*) AS n FROM users").first?.int("n") ?? 0
+    }
+}
+
+/// `TaskStore` on the app's database (SQLite or PostgreSQL).
+public struct SQLTaskStore: TaskStore {
+    let database: AppDatabase
+
+    public init(_ database: AppDatabase) { self.database = database }
+
+    public func create(_ task: TaskItem) async throws -> TaskItem {
+        let rows = try await database.write(
+            """
+            INSERT INTO tasks (title, description, status, due_date, owner_id, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id
+            """,
+            [
+                .text(task.title), SQLValue(task.description), .text(task.status.rawValue), SQLValue(task.dueDate),
+                .integer(task.ownerId), .text(task.createdAt), .text(task.updatedAt),
+            ])
+        var task = task
+        task.id = rows.first?.int64("id")
+        return task
+    }
+
+    public func find(id: Int64) async throws -> TaskItem? {
+        try await database.read("SELECT * FROM tasks WHERE id = ?", [.integer(id)]).first.map(TaskItem.init(row:))
+    }
+
+    public func list(owner: Int64?, status: TaskItem.Status?, page: Int, perPage: Int) async throws
+        -> (items: [TaskItem], total: Int)
+    {
+        var conditions: [String] = []
+        var arguments: [SQLValue] = []
+        if let owner {
+            conditions.append("owner_id = ?")
+            arguments.append(.integer(owner))
+        }
+        if let status {
+            conditions.append("status = ?")
+            arguments.append(.text(status.rawValue))
+        }
+        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        let total = try await database.read("SELECT COUNT(*) AS n FROM tasks" + filter, arguments).first?.int("n") ?? 0
+        let items = try await database.read(
+            "SELECT * FROM tasks" + filter + " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+            arguments + [.integer(Int64(perPage)), .integer(Int64((page - 1) * perPage))])
+        return (try items.map(TaskItem.init(row:)), total)
+    }
+
+    /// Writes every field of `task`; throws `StoreError.notFound` when it was deleted meanwhile.
+    public func update(_ task: TaskItem) async throws -> TaskItem {
+        guard let id = task.id else { throw StoreError.notFound }
+        let rows = try await database.write(
+            """
+            UPDATE tasks SET title = ?, description = ?, status = ?, due_date = ?, owner_id = ?, created_at = ?, updated_at = ?
+            WHERE id = ? RETURNING id
+            """,
+            [
+                .text(task.title), SQLValue(task.description), .text(task.status.rawValue), SQLValue(task.dueDate),
+                .integer(task.ownerId), .text(task.createdAt), .text(task.updatedAt), .integer(id),
+            ])
+        guard !rows.isEmpty else { throw StoreError.notFound }
+        return task
+    }
+
+    public func delete(id: Int64) async throws -> Bool {
+        try await !database.write("DELETE FROM tasks WHERE id = ? RETURNING id", [.integer(id)]).isEmpty
+    }
+}
+
+/// Revoked token ids in the `token_blocklist` table, mirrored in memory so checking a token
+/// costs no database round trip: this process's revocations are seen at once, other
+/// processes' within `refreshInterval` seconds (the mirror reloads at most that often).
+/// Expired rows are swept on each revocation.
+public final class SQLRevocationStore: RevocationStore {
+    struct Mirror {
+        var revoked: [String: Int] = [:]
+        var syncedAt: Int?
+
+        /// Takes in a snapshot of the table. A revocation is never undone, so the snapshot is
+        /// merged, not swapped in: a snapshot read before this process's own revocation
+        /// committed must not forget it (logout would stop working until the next refresh).
+        mutating func refresh(with snapshot: [String: Int], now: Int) {
+            revoked = revoked.merging(snapshot) { max($0, $1) }.filter { $0.value >= now }
+            syncedAt = now
+        }
+    }
+
+    let database: AppDatabase
+    let clock: any WallClock
+    let refreshInterval: Int
+    private let mirror = Mutex(Mirror())
+
+    public init(_ database: AppDatabase, refreshInterval: Int = 1, clock: any WallClock = SystemClock()) {
+        self.database = database
+        self.refreshInterval = refreshInterval
+        self.clock = clock
+    }
+
+    public func revoke(_ jti: String, expiresAt: Int) async throws {
+        let now = clock.wholeSeconds
+        try await database.transaction([
+            .execute("DELETE FROM token_blocklist WHERE expires_at < ?", [.integer(Int64(now))]),
+            .execute(
+                "INSERT INTO token_blocklist (jti, expires_at) VALUES (?, ?) ON CONFLICT(jti) DO UPDATE SET expires_at = excluded.expires_at",
+                [.text(jti), .integer(Int64(expiresAt))]),
+        ])
+        mirror.withLock { mirror in
+            mirror.revoked = mirror.revoked.filter { $0.value >= now }
+            if expiresAt >= now { mirror.revoked[jti] = expiresAt }
+        }
+    }
+
+    public func isRevoked(_ jti: String) async throws -> Bool {
+        let now = clock.wholeSeconds
+        let (known, stale) = mirror.withLock { mirror in
+            (mirror.revoked[jti] != nil, mirror.syncedAt.map { now - $0 >= refreshInterval } ?? true)
+        }
+        if known || !stale { return known }
+        let rows = try await database.read(
+            "SELECT jti, expires_at FROM token_blocklist WHERE expires_at >= ?", [.integer(Int64(now))])
+        let revoked = Dictionary(
+            rows.compactMap { row in row.string("jti").flatMap { jti in row.int("expires_at").map { (jti, $0) } } },
+            uniquingKeysWith: { max($0, $1) })
+        return mirror.withLock { mirror in
+            mirror.refresh(with: revoked, now: now)
+            return mirror.revoked[jti] != nil
+        }
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import Logging
+import NIOSSL
+import PostgresNIO
+import Synchronization
+
+/// PostgreSQL through postgres-nio's `PostgresClient`: a pool of connections made on demand
+/// (at most `maximumConnections`), run by a task this engine owns. Statements are written with
+/// SQLite's `?` placeholders and sent with PostgreSQL's `$1, $2, …`.
+final class PostgresEngine: SQLEngine {
+    let client: PostgresClient
+    private let runner: Task<Void, Never>
+    /// Errors only: a failed connection also fails the query that wanted it, which is reported
+    /// there; postgres-nio's notices (a query queued before the pool's task started, a
+    /// connection attempt cancelled at shutdown) are noise.
+    private static let logger: Logger = {
+        var logger = Logger(label: "vial.postgres")
+        logger.logLevel = .error
+        return logger
+    }()
+    var dialect: AppDatabase.Dialect { .postgres }
+
+    init(_ endpoint: PostgresEndpoint, maximumConnections: Int = 20) throws {
+        var configuration = PostgresClient.Configuration(
+            host: endpoint.host, port: endpoint.port, username: endpoint.username, password: endpoint.password,
+            database: endpoint.database, tls: endpoint.requireTLS ? .require(.makeClientConfiguration()) : .disable)
+        configuration.options.maximumConnections = maximumConnections
+        configuration.options.connectTimeout = .seconds(5)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: Self.logger)
+        self.client = client
+        runner = Task { await client.run() }
+    }
+
+    func read(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
+        try await mapped { try await Self.rows(try await self.client.query(Self.query(sql, arguments))) }
+    }
+
+    func write(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
+        try await read(sql, arguments)
+    }
+
+    func transaction(_ steps: [SQLStep]) async throws -> Bool {
+        try await mapped {
+            try await client.withConnection { connection in
+                try await connection.query("BEGIN", logger: Self.logger)
+                do {
+                    for step in steps {
+                        switch step {
+                        case .execute(let sql, let arguments):
+                            _ = try await Self.rows(try await connection.query(Self.query(sql, arguments), logger: Self.logger))
+                        case .script(let script):
+                            for statement in splitStatements(script) {
+                                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: Self.logger)
+                            }
+                        case .lock(let key):
+                            try await connection.query("SELECT pg_advisory_xact_lock(\(key))", logger: Self.logger)
+                        case .expect(let sql, let arguments, let expected):
+                            let rows = try await Self.rows(try await connection.query(Self.query(sql, arguments), logger: Self.logger))
+                            if rows.first?.values.first != expected {
+                                try await connection.query("ROLLBACK", logger: Self.logger)
+                                return false
+                            }
+                        }
+                    }
+                    try await connection.query("COMMIT", logger: Self.logger)
+                    return true
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: Self.logger)
+                    throw error
+                }
+            }
+        }
+    }
+
+    func tableExists(_ name: String) async throws -> Bool {
+        try await !read(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?", [.text(name)]
+        ).isEmpty
+    }
+
+    func close() async { runner.cancel() }
+    func shutdown() { runner.cancel() }
+
+    /// `sql` with `?` placeholders numbered for PostgreSQL (quotes and comments left alone).
+    static func numbered(_ sql: String) -> String {
+        var result = ""
+        result.reserveCapacity(sql.utf8.count + 8)
+        var number = 0
+        var quote: Character?
+        var lineComment = false
+        var previous: Character = " "
+        for character in sql {
+            if lineComment {
+                if character == "\n" { lineComment = false }
+            } else if let open = quote {
+                if character == open { quote = nil }
+            } else if character == "'" || character == "\"" {
+                quote = character
+            } else if character == "-" && previous == "-" {
+                lineComment = true
+            } else if character == "?" {
+                number += 1
+                result += "$\(number)"
+                previous = character
+                continue
+            }
+            result.append(character)
+            previous = character
+        }
+        return result
+    }
+
+    private static func query(_ sql: String, _ arguments: [SQLValue]) -> PostgresQuery {
+        var bindings = PostgresBindings(capacity: arguments.count)
+        for argument in arguments {
+            switch argument {
+            case .null: bindings.appendNull()
+            case .integer(let integer): bindings.append(integer)
+            case .real(let real): bindings.append(real)
+            case .text(let text): bindings.append(text)
+            }
+        }
+        return PostgresQuery(unsafeSQL: numbered(sql), binds: bindings)
+    }
+
+    private static func rows(_ sequence: PostgresRowSequence) async throws -> [SQLRow] {
+        var rows: [SQLRow] = []
+        var columns: [String]?
+        for try await row in sequence {
+            var values: [SQLValue] = []
+            values.reserveCapacity(row.count)
+            for cell in row { values.append(try value(cell)) }
+            if columns == nil { columns = row.map(\.columnName) }
+            rows.append(SQLRow(columns: columns!, values: values))
+        }
+        return rows
+    }
+
+    private static func value(_ cell: PostgresCell) throws -> SQLValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .int2, .int4, .int8: return .integer(try cell.decode(Int64.self))
+        case .float4, .float8: return .real(try cell.decode(Double.self))
+        case .bool: return .integer(try cell.decode(Bool.self) ? 1 : 0)
+        default: return .text(try cell.decode(String.self))
+        }
+    }
+
+    /// Server errors become `SQLError` with the server's message (PSQLError's own description
+    /// hides it); a UNIQUE violation names its constraint. Bound values are never included.
+    private func mapped<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as PSQLError {
+            if let info = error.serverInfo {
+                if info[.sqlState] == "23505" {
+                    throw SQLError.uniqueViolation(constraint: info[.constraintName] ?? info[.message] ?? "unique")
+                }
+                throw SQLError.failed(message: "PostgreSQL: \(info[.message] ?? "error \(info[.sqlState] ?? "?")")")
+            }
+            throw SQLError.failed(message: "PostgreSQL unavailable: \(error.code)")
+        }
+    }
+}

@@ -1,0 +1,114 @@
+/// A value bound to, or read from, a SQL statement on either engine: the four storage classes
+/// SQLite has and that PostgreSQL columns of the bundled schemas map to (integers of any width,
+/// double precision, text, and NULL; booleans read as 0 or 1).
+public enum SQLValue: Sendable, Hashable {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+
+    /// `nil` becomes `.null`.
+    public init(_ value: (any SQLValueConvertible)?) {
+        self = value?.sqlValue ?? .null
+    }
+}
+
+/// Types that bind as a `SQLValue`.
+public protocol SQLValueConvertible: Sendable {
+    var sqlValue: SQLValue { get }
+}
+
+extension String: SQLValueConvertible { public var sqlValue: SQLValue { .text(self) } }
+extension Int64: SQLValueConvertible { public var sqlValue: SQLValue { .integer(self) } }
+extension Int: SQLValueConvertible { public var sqlValue: SQLValue { .integer(Int64(self)) } }
+extension Double: SQLValueConvertible { public var sqlValue: SQLValue { .real(self) } }
+extension SQLValue: SQLValueConvertible { public var sqlValue: SQLValue { self } }
+extension Optional: SQLValueConvertible where Wrapped: SQLValueConvertible {
+    public var sqlValue: SQLValue { self?.sqlValue ?? .null }
+}
+
+/// One result row, by column name.
+public struct SQLRow: Sendable, Equatable {
+    public let columns: [String]
+    public let values: [SQLValue]
+
+    public init(columns: [String], values: [SQLValue]) {
+        self.columns = columns
+        self.values = values
+    }
+
+    /// The value of `column` (`.null` when there is no such column).
+    public subscript(column: String) -> SQLValue {
+        columns.firstIndex(of: column).map { values[$0] } ?? .null
+    }
+
+    /// The column as an integer (a real is truncated); nil for NULL.
+    public func int64(_ column: String) -> Int64? {
+        switch self[column] {
+        case .integer(let value): return value
+        case .real(let value): return Int64(value)
+        case .text(let value): return Int64(value)
+        case .null: return nil
+        }
+    }
+
+    public func int(_ column: String) -> Int? { int64(column).map { Int($0) } }
+
+    public func double(_ column: String) -> Double? {
+        switch self[column] {
+        case .integer(let value): return Double(value)
+        case .real(let value): return value
+        case .text(let value): return Double(value)
+        case .null: return nil
+        }
+    }
+
+    public func string(_ column: String) -> String? {
+        switch self[column] {
+        case .text(let value): return value
+        case .integer(let value): return String(value)
+        case .real(let value): return String(value)
+        case .null: return nil
+        }
+    }
+
+    /// The column's value, or `SQLError.missingValue` naming it (a NOT NULL column read as NULL).
+    public func required<T>(_ column: String, _ read: (SQLRow) -> (String) -> T?) throws -> T {
+        guard let value = read(self)(column) else { throw SQLError.missingValue(column: column) }
+        return value
+    }
+}
+
+/// One step of a transaction run with `AppDatabase.transaction(_:)`: the steps are data, so
+/// each engine runs them in one transaction its own way.
+public enum SQLStep: Sendable {
+    /// One statement with `?` placeholders.
+    case execute(String, [SQLValue] = [])
+    /// Several statements separated by `;`, without placeholders (a migration's script).
+    case script(String)
+    /// Stops the transaction — rolled back, `transaction` returns false — unless the query's
+    /// first column in its first row equals `value` (`nil`: the query returns no row).
+    case expect(String, [SQLValue], equals: SQLValue?)
+    /// Waits for, then holds until the end of the transaction, the lock named `key`, so
+    /// processes doing the same thing take turns (PostgreSQL's advisory locks; on SQLite every
+    /// write transaction already excludes the others).
+    case lock(Int64)
+}
+
+/// Database failures the stores tell apart.
+public enum SQLError: Error, Equatable, CustomStringConvertible {
+    /// A UNIQUE constraint refused the write; `constraint` names it (PostgreSQL) or the column (SQLite).
+    case uniqueViolation(constraint: String)
+    /// A column read as NULL where a value must be.
+    case missingValue(column: String)
+    /// The database refused a statement; `message` is the server's (never the bound values).
+    case failed(message: String)
+
+    public var description: String {
+        switch self {
+        case .uniqueViolation(let constraint): return "UNIQUE constraint failed: \(constraint)"
+        case .missingValue(let column): return "Column \(column) is NULL"
+        case .failed(let message): return message
+        }
+    }
+}

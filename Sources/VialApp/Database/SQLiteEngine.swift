@@ -1,0 +1,114 @@
+import Foundation
+import GRDB
+
+/// SQLite through GRDB: a `DatabasePool` in WAL mode on a file (readers beside one writer), or
+/// one in-memory connection.
+final class SQLiteEngine: SQLEngine {
+    let writer: any DatabaseWriter
+    var dialect: AppDatabase.Dialect { .sqlite }
+
+    init(_ location: DatabaseLocation) throws {
+        var configuration = GRDB.Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(5)
+        switch location {
+        case .file:
+            let path = location.absolutePath!
+            let folder = (path as NSString).deletingLastPathComponent
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            writer = try DatabasePool(path: path, configuration: configuration)  // WAL mode
+        default:
+            writer = try DatabaseQueue(configuration: configuration)
+        }
+    }
+
+    func read(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
+        try await mapped { try await self.writer.read { db in try Self.rows(db, sql, arguments) } }
+    }
+
+    func write(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
+        try await mapped { try await self.writer.write { db in try Self.rows(db, sql, arguments) } }
+    }
+
+    func transaction(_ steps: [SQLStep]) async throws -> Bool {
+        try await mapped { try await self.writer.writeWithoutTransaction { db in try Self.run(steps, in: db) } }
+    }
+
+    /// `transaction` without awaiting (an in-memory database being set up in synchronous code).
+    func transactionSynchronously(_ steps: [SQLStep]) throws -> Bool {
+        try writer.writeWithoutTransaction { db in try Self.run(steps, in: db) }
+    }
+
+    private static func run(_ steps: [SQLStep], in db: Database) throws -> Bool {
+        var kept = true
+        // IMMEDIATE: the write lock is taken before the first read, so an `.expect` reads what
+        // no other process can change before this transaction ends.
+        try db.inTransaction(.immediate) {
+            for step in steps {
+                switch step {
+                case .execute(let sql, let arguments): try db.execute(sql: sql, arguments: Self.arguments(arguments))
+                case .script(let sql): try db.execute(sql: sql)
+                case .lock: break
+                case .expect(let sql, let arguments, let expected):
+                    if try Self.rows(db, sql, arguments).first?.values.first != expected {
+                        kept = false
+                        return .rollback
+                    }
+                }
+            }
+            return .commit
+        }
+        return kept
+    }
+
+    func tableExists(_ name: String) async throws -> Bool {
+        try await writer.read { db in try db.tableExists(name) }
+    }
+
+    func close() async {}
+    func shutdown() {}
+
+    private static func rows(_ db: Database, _ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
+        // Cached statements: the stores' statements repeat, and preparing them cost more than
+        // running them (Benchmarks/JobBench).
+        let statement = try db.cachedStatement(sql: sql)
+        let columns = statement.columnNames
+        return try Row.fetchAll(statement, arguments: Self.arguments(arguments)).map { row in
+            SQLRow(columns: columns, values: (0..<columns.count).map { Self.value(row[$0] as DatabaseValue) })
+        }
+    }
+
+    private static func arguments(_ values: [SQLValue]) -> StatementArguments {
+        StatementArguments(values.map { value -> (any DatabaseValueConvertible)? in
+            switch value {
+            case .null: return nil
+            case .integer(let integer): return integer
+            case .real(let real): return real
+            case .text(let text): return text
+            }
+        })
+    }
+
+    private static func value(_ value: DatabaseValue) -> SQLValue {
+        switch value.storage {
+        case .null: return .null
+        case .int64(let integer): return .integer(integer)
+        case .double(let real): return .real(real)
+        case .string(let text): return .text(text)
+        case .blob(let data): return .text(String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    /// A UNIQUE failure becomes `SQLError.uniqueViolation` naming the column (`users.email`).
+    private func mapped<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
+            || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY
+        {
+            let message = error.message ?? ""
+            let prefix = "UNIQUE constraint failed: "
+            throw SQLError.uniqueViolation(constraint: message.hasPrefix(prefix) ? String(message.dropFirst(prefix.count)) : message)
+        }
+    }
+}
