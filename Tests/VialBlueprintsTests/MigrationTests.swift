@@ -263,6 +263,16 @@ import VialTesting
         #expect(try await tasks.find(id: task.id!) == nil)
     }
 
+    /// Instances starting together on one database all seed the development users: the one
+    /// that comes second finds them there and goes on (it used to fail start-up on the conflict).
+    @Test(arguments: Engine.available) func seedingTwiceKeepsTheFirstUsers(engine: Engine) async throws {
+        let users = SQLUserStore(try await engine.migratedDatabase())
+        let hasher = PasswordHasher(method: .pbkdf2(.sha256, iterations: 1_000))
+        #expect(try await DevelopmentSeed.users(into: users, hasher: hasher).count == 2)
+        #expect(try await DevelopmentSeed.users(into: users, hasher: hasher).isEmpty)
+        #expect(try await users.count() == 2)
+    }
+
     @Test(arguments: Engine.available) func sqlIsParameterised(engine: Engine) async throws {
         let users = SQLUserStore(try await engine.migratedDatabase())
         _ = try await users.create(User(username: "bob", email: "b@x.io", passwordHash: "h", role: .user, createdAt: "t"))

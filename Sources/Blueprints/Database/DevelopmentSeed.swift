@@ -4,7 +4,8 @@ import VialMiddleware
 
 /// The development accounts: `admin`/`password` (admin) and `user`/`password` (user).
 public enum DevelopmentSeed {
-    /// Creates both accounts; returns the users created.
+    /// Creates both accounts; returns the users created. An account that exists already is
+    /// skipped: instances starting at once on one database all seed, and only one makes each.
     @discardableResult
     public static func users(into store: any UserStore, hasher: PasswordHasher = PasswordHasher(), now: Date = Date())
         async throws -> [User]
@@ -12,9 +13,13 @@ public enum DevelopmentSeed {
         var created: [User] = []
         for (name, role) in [("admin", User.Role.admin), ("user", User.Role.user)] {
             let hash = try await hasher.hashOffLoop("password")
-            created.append(
-                try await store.create(
-                    User(username: name, email: "\(name)@example.com", passwordHash: hash, role: role, createdAt: Timestamp.string(now))))
+            do {
+                created.append(
+                    try await store.create(
+                        User(username: name, email: "\(name)@example.com", passwordHash: hash, role: role, createdAt: Timestamp.string(now))))
+            } catch StoreError.conflict {
+                continue
+            }
         }
         return created
     }

@@ -110,7 +110,7 @@ public struct AuthPlugin: Plugin {
     public func seed(_ assembly: Assembly, samples: Bool) async throws -> String? {
         let users = try assembly.require(Users.self)
         guard try await users.count() == 0 else { return nil }
-        try await DevelopmentSeed.users(into: users, now: assembly.clock.date)
+        guard try await !DevelopmentSeed.users(into: users, now: assembly.clock.date).isEmpty else { return nil }
         return " * Seeded development users: admin/password (admin), user/password (user)"
     }
 }
