@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Several instances behind nginx on PostgreSQL and Redis (Scale/cluster.py), checked for what
+one process used to get right by being alone:
+
+1. `App db upgrade` run by two processes at once applies each revision once;
+2. the login limit (5 per minute) is exact across instances under concurrency;
+3. a write on instance A is never followed by a stale cached list on instance B;
+4. a logout on A is refused on B as soon as A has answered it;
+5. each job runs once while every instance runs workers.
+
+    APP_BIN=.build/release/App python3 Scale/check.py [--instances N]
+
+Exit status 1 when a check fails. Everything listens on 127.0.0.1 and is stopped by its PID.
+"""
+import argparse
+import concurrent.futures
+import http.client
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cluster import Cluster, Postgres  # noqa: E402
+from common import Checks, app_binary, send, wait_until  # noqa: E402
+
+
+def request(port, method, path, body=None, token=None, client="10.9.0.1"):
+    """One request on a new connection to 127.0.0.1:port, as the client at `client` (the
+    X-Forwarded-For nginx passes on; the instances trust 127.0.0.1)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        return send(connection, method, path, body, token, {"X-Forwarded-For": client})
+    finally:
+        connection.close()
+
+
+def register_and_login(port, name, client):
+    status, _, body = request(port, "POST", "/auth/register",
+                              {"username": name, "email": f"{name}@example.com", "password": "Str0ng-pass!"}, client=client)
+    assert status == 201, (status, body)
+    status, _, body = request(port, "POST", "/auth/login", {"username": name, "password": "Str0ng-pass!"}, client=client)
+    assert status == 200, (status, body)
+    return body["access_token"]
+
+
+def check_concurrent_upgrades(checks):
+    postgres = Postgres()
+    try:
+        url = postgres.create_database("race")
+        env = {**os.environ, "DATABASE_URL": url, "APP_ENV": "production",
+               "JWT_SECRET_KEY": "cluster-check-secret-0123456789abcdef-0123"}
+        runs = [subprocess.Popen([app_binary(), "db", "upgrade"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 text=True) for _ in range(2)]
+        outputs = [run.communicate(120)[0] for run in runs]
+        applied = [line for output in outputs for line in output.splitlines() if line.startswith("Upgraded ")]
+        recorded = postgres.query("race", "SELECT plugin || ' ' || revision FROM vial_migrations ORDER BY plugin").split("\n")
+        checks.check("two `db upgrade` at once apply each revision once",
+                     all(run.returncode == 0 for run in runs) and len(applied) == 7 and len(set(applied)) == 7
+                     and recorded == ["auth 0003", "jobs 0001", "tasks 0003"],
+                     f"exit codes {[run.returncode for run in runs]}, {len(applied)} steps applied in all "
+                     f"({len(outputs[0].splitlines())} + {len(outputs[1].splitlines())} lines), recorded {recorded}")
+    finally:
+        postgres.stop()
+
+
+def check_login_limit(checks, cluster):
+    client = "10.1.0.1"
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+        statuses = list(pool.map(
+            lambda _: request(cluster.nginx.port, "POST", "/auth/login", {"username": "nobody", "password": "wrong"},
+                              client=client)[0], range(20)))
+    allowed = sum(1 for status in statuses if status != 429)
+    checks.check("the login limit (5 per minute) is exact across instances", allowed == 5,
+                 f"20 concurrent logins through nginx: {allowed} answered, {statuses.count(429)} refused with 429")
+
+
+def check_no_stale_lists(checks, cluster, rounds):
+    a, b = cluster.apps[0].port, cluster.apps[1].port
+    token = register_and_login(a, "writer", "10.2.0.1")
+    stale = 0
+    for index in range(rounds):
+        status, _, before = request(b, "GET", "/api/tasks/?per_page=100", token=token, client="10.2.0.1")
+        assert status == 200, (status, before)
+        status, _, created = request(a, "POST", "/api/tasks/", {"title": f"task {index}"}, token=token, client="10.2.0.1")
+        assert status == 201, (status, created)
+        status, _, after = request(b, "GET", "/api/tasks/?per_page=100", token=token, client="10.2.0.1")
+        if created["data"]["id"] not in [task["id"] for task in after["data"]]:
+            stale += 1
+        # and an update on B is seen by A's next read
+        request(b, "PATCH", f"/api/tasks/{created['data']['id']}", {"status": "completed"}, token=token, client="10.2.0.1")
+        status, _, single = request(a, "GET", f"/api/tasks/{created['data']['id']}", token=token, client="10.2.0.1")
+        if single["data"]["status"] != "completed":
+            stale += 1
+    checks.check("a write on one instance is never followed by a stale cached read on another", stale == 0,
+                 f"{rounds} rounds of list on B, create on A, list on B, update on B, read on A: {stale} stale")
+
+
+def check_logout(checks, cluster, rounds):
+    a, b = cluster.apps[0].port, cluster.apps[1].port
+    register_and_login(a, "leaver", "10.3.0.1")
+    still_accepted = 0
+    for index in range(rounds):
+        status, _, body = request(b, "POST", "/auth/login", {"username": "leaver", "password": "Str0ng-pass!"},
+                                  client=f"10.3.1.{index}")
+        token = body["access_token"]
+        assert request(b, "GET", "/auth/me", token=token, client="10.3.0.1")[0] == 200
+        assert request(a, "POST", "/auth/logout", token=token, client="10.3.0.1")[0] == 200
+        if request(b, "GET", "/auth/me", token=token, client="10.3.0.1")[0] != 401:
+            still_accepted += 1
+    checks.check("a logout on one instance is refused on another as soon as it is answered", still_accepted == 0,
+                 f"{rounds} logouts on A, each token then tried on B: {still_accepted} still accepted")
+
+
+def check_jobs_once(checks, cluster, count):
+    ports = [app.port for app in cluster.apps]
+    token = register_and_login(ports[0], "jobber", "10.4.0.1")
+    database = cluster.env["DATABASE_URL"].rsplit("/", 1)[1]
+    email_jobs = "SELECT COUNT(*) FROM jobs WHERE name = 'send_confirmation_email'"
+    before = int(cluster.postgres.query(database, email_jobs))  # the other checks created tasks too
+    ids = []
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        for status, _, body in pool.map(
+                lambda index: request(cluster.nginx.port, "POST", "/api/tasks/", {"title": f"job task {index}"}, token=token,
+                                      client="10.4.0.1"), range(count)):
+            assert status == 201, (status, body)
+            ids.append(body["data"]["id"])
+    # Each task queued one confirmation email; each email job writes one outbox row.
+    def settled():
+        return cluster.postgres.query(database, "SELECT COUNT(*) FROM jobs WHERE state NOT IN ('succeeded', 'failed')") == "0"
+    wait_until(settled, 120)
+    jobs = int(cluster.postgres.query(database, email_jobs)) - before
+    succeeded_once = int(cluster.postgres.query(database, email_jobs + " AND state = 'succeeded' AND attempts = 1")) - before
+    messages = int(cluster.postgres.query(database, "SELECT COUNT(*) FROM outbox WHERE subject LIKE 'Task Created: job task %'"))
+    distinct = int(cluster.postgres.query(
+        database, "SELECT COUNT(DISTINCT subject) FROM outbox WHERE subject LIKE 'Task Created: job task %'"))
+    workers = [line for app in cluster.apps for line in app.log().splitlines() if "Background jobs" in line]
+    checks.check("each job runs once with workers on every instance",
+                 jobs == count and succeeded_once == count and messages == count and distinct == count,
+                 f"{count} tasks through nginx: {jobs} jobs, {succeeded_once} succeeded at the first attempt, "
+                 f"{messages} outbox messages ({distinct} distinct); {len(workers)} instances announced workers")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--instances", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=50)
+    parser.add_argument("--per-instance-state", action="store_true",
+                        help="limits, cache and blocklist in each process (what one instance used): the checks must fail")
+    arguments = parser.parse_args()
+    env = {"JOBS_CONCURRENCY": "2"}
+    if arguments.per_instance_state:
+        env.update({"RATELIMIT_STORAGE_URI": "memory://", "CACHE_TYPE": "SimpleCache", "JWT_BLOCKLIST_STORAGE_URI": "database"})
+    checks = Checks()
+    check_concurrent_upgrades(checks)
+    with Cluster(instances=arguments.instances, env=env) as cluster:
+        print(f"{arguments.instances} instances on ports {[app.port for app in cluster.apps]}, nginx on {cluster.nginx.port}, "
+              f"PostgreSQL on {cluster.postgres.port}, Redis on {cluster.redis.port}", flush=True)
+        check_login_limit(checks, cluster)
+        check_no_stale_lists(checks, cluster, arguments.rounds)
+        check_logout(checks, cluster, arguments.rounds)
+        check_jobs_once(checks, cluster, arguments.rounds * 2)
+    print(f"{len(checks.results) - len(checks.failed)}/{len(checks.results)} multi-instance checks passed")
+    sys.exit(1 if checks.failed else 0)
+
+
+if __name__ == "__main__":
+    main()
