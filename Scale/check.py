@@ -6,7 +6,8 @@ one process used to get right by being alone:
 2. the login limit (5 per minute) is exact across instances under concurrency;
 3. a write on instance A is never followed by a stale cached list on instance B;
 4. a logout on A is refused on B as soon as A has answered it;
-5. each job runs once while every instance runs workers.
+5. each job runs once while every instance runs workers;
+6. the API keeps its OpenAPI contract on PostgreSQL and Redis (scripts/check-api.sh).
 
     APP_BIN=.build/release/App python3 Scale/check.py [--instances N]
 
@@ -142,6 +143,19 @@ def check_jobs_once(checks, cluster, count):
                  f"{messages} outbox messages ({distinct} distinct); {len(workers)} instances announced workers")
 
 
+def check_api_contract(checks, cluster):
+    """scripts/check-api.sh (schemathesis against the OpenAPI document) on PostgreSQL and Redis."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    redis = cluster.redis.url.rsplit("/", 1)[0] + "/1"  # a Redis database of its own
+    run = subprocess.run(
+        ["bash", os.path.join(root, "scripts", "check-api.sh"), f"DATABASE_URL={cluster.postgres.create_database('api')}",
+         "CACHE_TYPE=RedisCache", f"CACHE_REDIS_URL={redis}", f"JWT_BLOCKLIST_STORAGE_URI={redis}", f"RATELIMIT_STORAGE_URI={redis}"],
+        capture_output=True, text=True, env={**os.environ, "APP_BIN": app_binary()})
+    summary = [line.strip() for line in run.stdout.splitlines() if "generated" in line]
+    checks.check("the API keeps its OpenAPI contract on PostgreSQL and Redis (schemathesis)", run.returncode == 0,
+                 summary[-1] if summary else run.stdout[-2000:] + run.stderr[-2000:])
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--instances", type=int, default=3)
@@ -161,6 +175,7 @@ def main():
         check_no_stale_lists(checks, cluster, arguments.rounds)
         check_logout(checks, cluster, arguments.rounds)
         check_jobs_once(checks, cluster, arguments.rounds * 2)
+        check_api_contract(checks, cluster)
     print(f"{len(checks.results) - len(checks.failed)}/{len(checks.results)} multi-instance checks passed")
     sys.exit(1 if checks.failed else 0)
 
