@@ -71,6 +71,26 @@ import VialTesting
     }
 
     /// Section 13 in one process: `App serve` runs the job itself (JOBS_CONCURRENCY defaults to 1).
+    /// `serve --unix PATH`: nginx on the same machine reaches it through the socket file.
+    @Test func serveListensOnAUnixSocket() async throws {
+        let path = NSTemporaryDirectory() + "vial-serve-\(UUID().uuidString.prefix(8)).sock"
+        let (process, output, text) = try await launch(["serve", "--unix", path, "--env", "testing"]) { $0.contains("Running on unix:") }
+        #expect(text.contains(" * Running on unix:\(path)"))
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        curl.arguments = ["-s", "--unix-socket", path, "http://localhost/health"]
+        let answer = Pipe()
+        curl.standardOutput = answer
+        try curl.run()
+        curl.waitUntilExit()
+        #expect(String(decoding: answer.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("\"status\":\"ok\""))
+        stop(process, output)
+        // A socket file and a TCP port at once is refused before anything starts.
+        let (status, _, errors) = try app(["serve", "--unix", path, "--port", "8080"])
+        #expect(status != 0)
+        #expect(errors.contains("--unix"))
+    }
+
     @Test func serveRunsJobsInProcess() async throws {
         let (server, output, port) = try await start(environment: ["DATABASE_URL": temporaryDatabaseURL()])
         defer { if server.isRunning { server.terminate() } }

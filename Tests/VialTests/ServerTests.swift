@@ -241,6 +241,35 @@ import VialTesting
     }
 }
 
+/// `serve --unix PATH`: the server behind nginx on the same machine, through a socket file.
+@Suite struct UnixSocketTests {
+    @Test func servesOnASocketFileAndBelievesItsProxysHeaders() async throws {
+        let path = NSTemporaryDirectory() + "vial-\(UUID().uuidString.prefix(8)).sock"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // A stale socket file, as a killed server leaves behind, is replaced.
+        BlockingSocket.leaveStaleSocketFile(at: path)
+        #expect(FileManager.default.fileExists(atPath: path))
+        var config = AppConfig()
+        config.accessLog = false
+        let app = App("unix-test", config: config)
+        app.get("/who") { req in ["client": .string(req.clientAddress ?? "-"), "base": .string(req.externalBase)] as JSON }
+        let server = HTTPServer(responder: try app.build(), config: config, logger: app.logger)
+        try await server.start(unixSocket: path)
+        // nginx's request: only what can open the socket file reaches the server, so the proxy's
+        // X-Forwarded-* headers decide the client address and the external URL.
+        let socket = try BlockingSocket(unixPath: path)
+        try socket.send(
+            "GET /who HTTP/1.1\r\nHost: api.example.com\r\nX-Forwarded-For: 203.0.113.9\r\nX-Forwarded-Proto: https\r\n"
+                + "X-Forwarded-Host: api.example.com\r\nConnection: close\r\n\r\n")
+        let response = try socket.receive(until: "}")
+        socket.close()
+        #expect(response.hasPrefix("HTTP/1.1 200 OK"))
+        #expect(response.contains("\"client\":\"203.0.113.9\""))
+        #expect(response.contains("\"base\":\"https:\\/\\/api.example.com\"") || response.contains("\"base\":\"https://api.example.com\""))
+        await server.shutdown()
+    }
+}
+
 /// A plain blocking TCP client on loopback, for tests that need one connection across requests.
 final class BlockingSocket {
     private let descriptor: Int32
@@ -259,6 +288,33 @@ final class BlockingSocket {
             }
         }
         guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+    }
+
+    /// A connection to the Unix domain socket at `path`.
+    init(unixPath path: String) throws {
+        descriptor = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let connected = Self.withUnixAddress(path) { Glibc.connect(descriptor, $0, $1) }
+        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+    }
+
+    /// Binds a socket at `path` and closes it without removing the file (what a killed server leaves).
+    static func leaveStaleSocketFile(at path: String) {
+        let descriptor = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        _ = withUnixAddress(path) { Glibc.bind(descriptor, $0, $1) }
+        _ = Glibc.close(descriptor)
+    }
+
+    private static func withUnixAddress(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Int32 {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { bytes in
+            for (index, byte) in path.utf8.prefix(bytes.count - 1).enumerated() { bytes[index] = byte }
+        }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
     }
 
     func send(_ text: String) throws {

@@ -83,7 +83,7 @@ extension Request {
     /// it or it names this server's own address (`localhost` or the address the connection
     /// reached), else the address the connection reached.
     public var externalBase: String {
-        let trusted = remoteAddress.map { context?.trustedProxies.contains($0) ?? false } ?? false
+        let trusted = remoteAddress.map { isTrustedProxy($0) } ?? false
         func forwarded(_ name: String) -> String? {
             guard trusted, let value = headers.first(name: name) else { return nil }
             let first = value.split(separator: ",").first.map { $0.trimmedSpaces }
@@ -107,12 +107,19 @@ extension Request {
     /// hop that is not itself a trusted proxy (hops to its left are whatever the client wrote, so
     /// a client cannot pick its own rate-limit key, as with Werkzeug's `ProxyFix`); else the peer.
     public var clientAddress: String? {
-        guard let remoteAddress, let trusted = context?.trustedProxies, trusted.contains(remoteAddress) else {
-            return remoteAddress
-        }
+        guard let remoteAddress, isTrustedProxy(remoteAddress) else { return remoteAddress }
         // Every X-Forwarded-For line, in order, as one list of hops.
         let hops = headers["X-Forwarded-For"].flatMap { $0.split(separator: ",") }.map(\.trimmedSpaces).filter { !$0.isEmpty }
-        return hops.last { !trusted.contains($0) } ?? hops.first ?? remoteAddress
+        return hops.last { !isTrustedProxy($0) } ?? hops.first ?? remoteAddress
+    }
+
+    /// The peer address of connections made through a Unix domain socket (`serve --unix`).
+    public static let unixSocketPeer = "unix"
+
+    /// A `TRUSTED_PROXIES` address, or a peer on the Unix socket (only what may open the
+    /// socket file — the proxy — can connect there).
+    func isTrustedProxy(_ address: String) -> Bool {
+        address == Request.unixSocketPeer || context?.trustedProxies.contains(address) == true
     }
 }
 

@@ -15,18 +15,32 @@ extension App {
         print(" * Shut down cleanly")
     }
 
+    /// `run`, listening on a Unix domain socket at `path` instead of TCP (behind nginx on the
+    /// same machine, as gunicorn's `--bind unix:PATH`).
+    public func run(unixSocket path: String) async throws {
+        let responder = try build()
+        let server = HTTPServer(responder: responder, config: config, logger: logger)
+        try await server.start(unixSocket: path)
+        printStartup(listening: ["unix:\(path)"])
+        try await runUntilSignalled(snapshot.services + [server], logger: logger)
+        print(" * Shut down cleanly")
+    }
+
     /// ` * Serving Vial app 'name'` … ` * Running on http://127.0.0.1:5000`.
     func printStartup(host: String, port: Int) {
+        if host == "0.0.0.0" || host == "::" {
+            printStartup(listening: ["all addresses (\(host))", "http://127.0.0.1:\(port)"])
+        } else {
+            printStartup(listening: ["http://\(host.contains(":") ? "[\(host)]" : host):\(port)"])
+        }
+    }
+
+    private func printStartup(listening: [String]) {
         var lines = [
             " * Serving Vial app '\(name)'",
             " * Environment: \(config.environment.rawValue)",
         ]
-        if host == "0.0.0.0" || host == "::" {
-            lines.append(" * Running on all addresses (\(host))")
-            lines.append(" * Running on http://127.0.0.1:\(port)")
-        } else {
-            lines.append(" * Running on http://\(host.contains(":") ? "[\(host)]" : host):\(port)")
-        }
+        lines += listening.map { " * Running on \($0)" }
         lines.append(" * Press CTRL+C to quit")
         print(lines.joined(separator: "\n"))
         fflush(nil)

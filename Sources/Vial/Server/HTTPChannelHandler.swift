@@ -78,6 +78,10 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func readAddresses(_ channel: any Channel) {
+        if case .unixDomainSocket? = channel.localAddress {
+            remoteAddress = Request.unixSocketPeer
+            return
+        }
         remoteAddress = channel.remoteAddress?.ipAddress
         if let local = channel.localAddress, let ip = local.ipAddress, let port = local.port {
             localAddress = (ip.contains(":") ? "[\(ip)]" : ip) + ":\(port)"

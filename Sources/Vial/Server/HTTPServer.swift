@@ -44,15 +44,33 @@ public final class HTTPServer: Service, Sendable {
     /// Binds `host:port` and starts accepting; returns the bound port (useful with port 0).
     @discardableResult
     public func start(host: String? = nil, port: Int? = nil) async throws -> Int {
+        let channel = try await bootstrap(tcp: true).bind(host: host ?? config.host, port: port ?? config.port).get()
+        state.withLockedValue { $0.channel = channel }
+        return channel.localAddress?.port ?? port ?? config.port
+    }
+
+    /// Binds a Unix domain socket at `path` (replacing a stale socket file) and starts
+    /// accepting: a proxy on the same machine (nginx's `proxy_pass http://unix:PATH`) reaches the
+    /// server through the file system, whose permissions decide who may connect. Its peers are
+    /// trusted as proxies (their `X-Forwarded-*` headers are believed).
+    public func start(unixSocket path: String) async throws {
+        let channel = try await bootstrap(tcp: false).bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+        state.withLockedValue { $0.channel = channel }
+    }
+
+    private func bootstrap(tcp: Bool) -> ServerBootstrap {
         let responder = self.responder
         let config = self.config
         let state = self.state
         let logger = self.logger
-        let bootstrap = ServerBootstrap(group: group)
+        var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
+        if tcp {
+            bootstrap = bootstrap.serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+        }
+        return bootstrap
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let id = ObjectIdentifier(channel)
@@ -91,9 +109,6 @@ public final class HTTPServer: Service, Sendable {
                             accessLogger: config.accessLog ? logger : nil))
                 }
             }
-        let channel = try await bootstrap.bind(host: host ?? config.host, port: port ?? config.port).get()
-        state.withLockedValue { $0.channel = channel }
-        return channel.localAddress?.port ?? port ?? config.port
     }
 
     /// Stops accepting, asks open connections to finish their current request and close,

@@ -96,6 +96,12 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var environment: EnvironmentOptions
     @Option(help: "Interface to listen on (default HOST or 127.0.0.1).") var host: String?
     @Option(help: "Port to listen on (default PORT or 5000).") var port: Int?
+    @Option(help: ArgumentHelp("Listen on a Unix domain socket at this path instead of TCP (nginx on the same machine).", valueName: "path"))
+    var unix: String?
+
+    func validate() throws {
+        if unix != nil && (host != nil || port != nil) { throw ValidationError("--unix listens on a socket file: leave out --host and --port") }
+    }
 
     func run() async throws {
         _ = try environment.load()  // a bad setting exits before logging starts
@@ -104,7 +110,11 @@ struct Serve: AsyncParsableCommand {
         let assembly = try await environment.prepare()
         for line in assembly.announcements { print(line) }
         for service in assembly.services { assembly.app.addServices(service) }
-        try await assembly.app.run(host: host, port: port)
+        if let unix {
+            try await assembly.app.run(unixSocket: unix)
+        } else {
+            try await assembly.app.run(host: host, port: port)
+        }
     }
 }
 
