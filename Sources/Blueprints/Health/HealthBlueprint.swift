@@ -1,19 +1,27 @@
 import Vial
 import VialMiddleware
 
-/// `GET /health`: 200 `{"status": "ok"}`, plus `"database": "ok"` when a check is given,
-/// or 503 when the check fails.
+/// Health probes, exempt from rate limits:
+/// - `GET /health`: 200 `{"status": "ok"}`, plus `"database": "ok"` when a check is given, or
+///   503 when the check fails (the guide's endpoint);
+/// - `GET /health/live`: liveness — the process answers; it checks nothing else, so a
+///   database outage does not get every instance restarted;
+/// - `GET /health/ready`: readiness — the database and every Redis the app uses answer
+///   within 2 s; 503 `not_ready` naming what failed, so the proxy or orchestrator sends
+///   traffic elsewhere until it recovers.
 public enum HealthBlueprint {
+    /// The readiness results: each check's name and whether it passed.
+    public typealias Readiness = @Sendable () async -> [(name: String, ok: Bool)]
+
     /// A blueprint named `health`; `databaseCheck` throws when the database is unreachable.
-    public static func make(databaseCheck: (@Sendable () async throws -> Void)? = nil) -> Blueprint {
+    public static func make(databaseCheck: (@Sendable () async throws -> Void)? = nil, readiness: Readiness? = nil) -> Blueprint {
         let health = Blueprint("health")
         // Probes poll it: never counted against the app's default limits.
         health.use(rateLimitExempt())
-        // Liveness (and database reachability, when a check is wired in).
         health.get(
             "/health", name: "check",
             docs: RouteDocs(
-                summary: "Liveness check", tags: ["health"],
+                summary: "Health check (the process and its database)", tags: ["health"],
                 responses: [
                     200: .object(Schema(named: "Health", .string("status", required: true), .string("database")), "Up"),
                     503: .error("The database does not answer"),
@@ -28,6 +36,34 @@ public enum HealthBlueprint {
                 return Response.error(
                     HTTPError(.serviceUnavailable, "Database unreachable", code: "database_unavailable"))
             }
+        }
+        health.get(
+            "/health/live", name: "live",
+            docs: RouteDocs(
+                summary: "Liveness probe: the process answers (nothing else is checked)", tags: ["health"],
+                responses: [200: .object(Schema(named: "Liveness", .string("status", required: true)), "Alive")])
+        ) { _ in
+            Response.json(["status": "ok"])
+        }
+        health.get(
+            "/health/ready", name: "ready",
+            docs: RouteDocs(
+                summary: "Readiness probe: the database and each Redis in use answer", tags: ["health"],
+                responses: [
+                    200: .object(Schema(named: "Readiness", .string("status", required: true)), "Ready: `checks` maps each dependency to ok"),
+                    503: .error("Not ready: `details` maps each dependency to ok or unavailable"),
+                ])
+        ) { _ in
+            let results = await readiness?() ?? []
+            var checks: [String: JSON] = [:]
+            for result in results { checks[result.name] = .string(result.ok ? "ok" : "unavailable") }
+            let failed = results.filter { !$0.ok }.map(\.name)
+            guard failed.isEmpty else {
+                return Response.error(
+                    HTTPError(.serviceUnavailable, "Not ready: \(failed.joined(separator: ", ")) unavailable", code: "not_ready",
+                        details: .object(checks)))
+            }
+            return Response.json(["status": "ok", "checks": .object(checks)])
         }
         return health
     }

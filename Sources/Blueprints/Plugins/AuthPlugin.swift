@@ -100,7 +100,9 @@ public struct AuthPlugin: Plugin {
         let uri = context.config.settings.string("JWT_BLOCKLIST_STORAGE_URI", default: "database")
         if uri == "database" { return SQLRevocationStore(context.database, clock: context.clock) }
         do {
-            return RedisRevocationStore(redis: try RedisClient(url: uri), clock: context.clock)
+            let redis = try RedisClient(url: uri)
+            context.readiness.add("token_blocklist") { try await redis.send(["PING"]) }
+            return RedisRevocationStore(redis: redis, clock: context.clock)
         } catch {
             throw ConfigError(variable: "JWT_BLOCKLIST_STORAGE_URI", reason: "must be database or redis://[:password@]host[:port][/db]")
         }

@@ -65,9 +65,17 @@ public struct Application: Sendable {
         if !core.corsOrigins.isEmpty {
             app.use(CORS(origins: core.corsOrigins.map { $0 == "*" ? .any : $0.contains("*") ? .pattern($0) : .exact($0) }))
         }
+        let readiness = ReadinessChecks()
+        readiness.add("database") { try await database.ping() }
         // The settings were checked when loaded, so the default limit string parses.
-        let storage: any RateLimitStorage = core.rateLimitStorage == "memory://"
-            ? MemoryRateLimitStorage() : RedisRateLimitStorage(redis: try RedisClient(url: core.rateLimitStorage))
+        let storage: any RateLimitStorage
+        if core.rateLimitStorage == "memory://" {
+            storage = MemoryRateLimitStorage()
+        } else {
+            let redis = try RedisClient(url: core.rateLimitStorage)
+            readiness.add("rate_limits") { try await redis.send(["PING"]) }
+            storage = RedisRateLimitStorage(redis: redis)
+        }
         let limiter = try RateLimiter(
             storage: storage, strategy: core.rateLimitStrategy, defaults: core.rateLimitDefault, enabled: core.rateLimitEnabled,
             failOpen: core.rateLimitFailOpen, clock: clock)
@@ -75,7 +83,10 @@ public struct Application: Sendable {
         let backend: any CacheBackend
         switch core.cacheType {
         case "NullCache": backend = NullCache()
-        case "RedisCache": backend = RedisCache(redis: try RedisClient(url: core.cacheRedisURL!), keyPrefix: core.cacheKeyPrefix)
+        case "RedisCache":
+            let redis = try RedisClient(url: core.cacheRedisURL!)
+            readiness.add("cache") { try await redis.send(["PING"]) }
+            backend = RedisCache(redis: redis, keyPrefix: core.cacheKeyPrefix)
         default: backend = SimpleCache()
         }
         let cache = Cache(backend: backend, defaultTimeout: Double(core.cacheDefaultTimeout))
@@ -86,12 +97,13 @@ public struct Application: Sendable {
             try plugin.setUp(
                 PluginContext(
                     plugin: plugin.name, app: app, config: config, database: database, clock: clock, cache: cache,
-                    limiter: limiter, shared: shared))
+                    limiter: limiter, readiness: readiness, shared: shared))
         }
         app.mountAPIDocs(title: title, version: version, description: description, tags: Self.tags(of: ordered))
         let state = shared.state.withLock { $0 }
         return Assembly(
-            app: app, config: config, database: database, clock: clock, cache: cache, limiter: limiter, plugins: ordered,
+            app: app, config: config, database: database, clock: clock, cache: cache, limiter: limiter, readiness: readiness,
+            plugins: ordered,
             migrator: try migrator(), services: state.services, announcements: state.announcements, exports: state.exports)
     }
 

@@ -17,6 +17,8 @@ public struct PluginContext: Sendable {
     public let clock: any WallClock
     public let cache: Cache
     public let limiter: RateLimiter
+    /// Add what must answer before this instance takes traffic (a server the plugin talks to).
+    public let readiness: ReadinessChecks
     let shared: SharedState
 
     /// Typed reads of the app's settings; errors name the variable.
@@ -68,6 +70,8 @@ public struct Assembly: Sendable {
     public let clock: any WallClock
     public let cache: Cache
     public let limiter: RateLimiter
+    /// What `GET /health/ready` checks.
+    public let readiness: ReadinessChecks
     /// The installed plugins, in dependency order.
     public let plugins: [any Plugin]
     /// Every plugin's migrations.
