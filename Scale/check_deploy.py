@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Runs the deployment files against real processes, all on loopback: deploy/nginx/vial.conf
+(its listen addresses, socket and certificate paths moved into a temporary folder, a
+self-signed certificate) in front of two `App serve --unix` instances configured from
+deploy/vial.env (database and Redis URLs pointed at throw-away servers), on PostgreSQL and
+Redis. Checks the redirect to HTTPS, TLS, the proxy headers reaching the app (https Location
+URLs on the public name, the client address), readiness closed to the public, both instances
+serving, and a stopped instance not failing requests.
+
+    APP_BIN=.build/release/App python3 Scale/check_deploy.py
+"""
+import os
+import re
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import http.client
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cluster import AS_ROOT, Postgres, Redis, free_port, accepts  # noqa: E402
+from common import Checks, app_binary, wait_until  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def env_file(path):
+    values = {}
+    for line in open(path):
+        line = line.strip()
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            values[key] = value
+    return values
+
+
+def main():
+    checks = Checks()
+    folder = tempfile.mkdtemp(prefix="vial-deploy-")
+    os.makedirs(f"{folder}/run")
+    postgres, redis, nginx, apps = Postgres(), Redis(), None, []
+    try:
+        # The site file, moved onto loopback ports and into the temporary folder.
+        http_port, https_port = free_port(), free_port()
+        site = open(os.path.join(ROOT, "deploy", "nginx", "vial.conf")).read()
+        site = site.replace("/run/vial/", f"{folder}/run/")
+        site = re.sub(r"\n\s*listen \[::\]:\d+[^;]*;", "", site)
+        site = site.replace("listen 80;", f"listen 127.0.0.1:{http_port};")
+        site = site.replace("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;")
+        site = site.replace("/etc/letsencrypt/live/api.example.com/", f"{folder}/")
+        site = site.replace("/var/www/html", folder)
+        with open(f"{folder}/vial.conf", "w") as file:
+            file.write(site)
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=api.example.com",
+                        "-keyout", f"{folder}/privkey.pem", "-out", f"{folder}/fullchain.pem"], check=True, capture_output=True)
+        with open(f"{folder}/nginx.conf", "w") as file:
+            file.write(f"""{"user root;" if AS_ROOT else ""}
+worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {folder}/body;
+    proxy_temp_path {folder}/proxy;
+    fastcgi_temp_path {folder}/fastcgi;
+    uwsgi_temp_path {folder}/uwsgi;
+    scgi_temp_path {folder}/scgi;
+    include {folder}/vial.conf;
+}}
+""")
+        tested = subprocess.run(["nginx", "-t", "-p", folder, "-c", f"{folder}/nginx.conf"], capture_output=True, text=True)
+        checks.check("nginx accepts deploy/nginx/vial.conf", tested.returncode == 0, " | ".join(tested.stderr.strip().splitlines()[-2:]))
+
+        # The instances, configured from deploy/vial.env.
+        env = {**os.environ, **env_file(os.path.join(ROOT, "deploy", "vial.env"))}
+        env.update({"DATABASE_URL": postgres.create_database("deploy"), "RATELIMIT_STORAGE_URI": redis.url,
+                    "CACHE_REDIS_URL": redis.url, "JWT_BLOCKLIST_STORAGE_URI": redis.url,
+                    "JWT_SECRET_KEY": "deploy-check-secret-0123456789abcdef-0123"})
+        upgraded = subprocess.run([app_binary(), "db", "upgrade"], env=env, capture_output=True, text=True)
+        checks.check("App db upgrade with deploy/vial.env", upgraded.returncode == 0, f"{len(upgraded.stdout.splitlines())} steps")
+        for index in (1, 2):
+            log = open(f"{folder}/app{index}.log", "wb")
+            apps.append(subprocess.Popen([app_binary(), "serve", "--unix", f"{folder}/run/vial-{index}.sock"], env=env,
+                                         stdout=log, stderr=subprocess.STDOUT))
+        wait_until(lambda: all(os.path.exists(f"{folder}/run/vial-{index}.sock") for index in (1, 2)), 30)
+        nginx = subprocess.Popen(["nginx", "-p", folder, "-c", f"{folder}/nginx.conf", "-g", "daemon off;"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(lambda: accepts(https_port), 10)
+
+        def https(method, path, body=None, token=None, headers=None):
+            context = ssl.create_default_context(cafile=f"{folder}/fullchain.pem")
+            context.check_hostname = False
+            connection = http.client.HTTPSConnection("127.0.0.1", https_port, context=context, timeout=10)
+            headers = {"Host": "api.example.com", **(headers or {})}
+            if body is not None:
+                headers["Content-Type"] = "application/json"
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
+            import json
+            connection.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+            response = connection.getresponse()
+            raw = response.read()
+            connection.close()
+            return response.status, dict(response.getheaders()), json.loads(raw) if raw.startswith(b"{") else raw
+
+        plain = http.client.HTTPConnection("127.0.0.1", http_port, timeout=10)
+        plain.request("GET", "/api/tasks/", headers={"Host": "api.example.com"})
+        redirect = plain.getresponse()
+        checks.check("plain HTTP redirects to HTTPS", redirect.status == 301
+                     and redirect.getheader("Location") == "https://api.example.com/api/tasks/", f"{redirect.status} {redirect.getheader('Location')}")
+        status, headers, body = https("GET", "/health/live")
+        checks.check("liveness over TLS through nginx", status == 200 and "Strict-Transport-Security" in headers, f"{status} {body}")
+        status, _, body = https("POST", "/auth/register", {"username": "deployer", "email": "d@example.com", "password": "Str0ng-pass!"})
+        created = status == 201
+        status, _, body = https("POST", "/auth/login", {"username": "deployer", "password": "Str0ng-pass!"})
+        token = body.get("access_token") if isinstance(body, dict) else None
+        status, headers, body = https("POST", "/api/tasks/", {"title": "deployed"}, token=token)
+        checks.check("the app builds public URLs from nginx's headers (https, the public name)",
+                     created and status == 201 and headers.get("Location", "").startswith("https://api.example.com/api/tasks/"),
+                     f"{status} Location {headers.get('Location')}")
+        status, _, _ = https("GET", "/health/ready", headers={"X-Forwarded-For": "198.51.100.1"})
+        # nginx sees the check's own connection come from 127.0.0.1, which the site allows.
+        checks.check("readiness answers the local load balancer", status == 200, str(status))
+        served = [0, 0]
+        for _ in range(10):
+            https("GET", "/api/tasks/", token=token)
+        logs = [open(f"{folder}/app{index}.log", "rb").read().decode() for index in (1, 2)]
+        served = [log.count("GET /api/tasks/") for log in logs]
+        checks.check("nginx spreads requests over both instances", all(count > 0 for count in served), f"served {served}")
+        apps[0].send_signal(signal.SIGTERM)
+        apps[0].wait(30)
+        statuses = [https("GET", "/health/live")[0] for _ in range(10)]
+        checks.check("with one instance stopped, requests still succeed", statuses.count(200) == 10, f"{statuses}")
+    finally:
+        if nginx:
+            nginx.send_signal(signal.SIGTERM)
+            nginx.wait(10)
+        for app in apps:
+            if app.poll() is None:
+                app.send_signal(signal.SIGTERM)
+                app.wait(30)
+        redis.stop()
+        postgres.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    print(f"{len(checks.results) - len(checks.failed)}/{len(checks.results)} deployment checks passed")
+    sys.exit(1 if checks.failed else 0)
+
+
+if __name__ == "__main__":
+    main()
