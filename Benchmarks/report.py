@@ -1,6 +1,7 @@
 """Turns Benchmarks/run.sh's raw TSV into docs/performance.md (medians and ratios)."""
 import csv
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -139,6 +140,10 @@ if jobs:
     print("concurrency until SQLite's single writer is the limit.")
     print()
 
+# Scale/bench.py's section (it runs PostgreSQL, Redis and nginx; kept from its last run).
+scale_out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scale-out.md")
+if os.path.exists(scale_out):
+    print(open(scale_out).read())
 print("## Goals")
 print()
 if "64" in goals:
