@@ -1,5 +1,8 @@
+import Foundation
+import NIOPosix
 import Testing
 import Vial
+import VialApp
 import VialBlueprints
 import VialTesting
 
@@ -10,6 +13,34 @@ import VialTesting
         #expect(try await client.get("/health/live").json() == ["status": "ok"])
         // SQLite and in-process limits and cache: the database is the only dependency.
         #expect(try await client.get("/health/ready").json() == ["status": "ok", "checks": ["database": "ok"]])
+    }
+
+    /// PostgreSQL down (here: nothing listens on its port): requests that need it answer 503
+    /// `database_unavailable` within seconds, not a 500 and not a hang; readiness names the
+    /// database; liveness stays up.
+    @Test func anUnreachableDatabaseIs503() async throws {
+        let port = try await { () async throws -> Int in
+            let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+            defer { channel.close(promise: nil) }
+            return channel.localAddress!.port!
+        }()
+        var config = try AppConfig.load(from: [
+            "APP_ENV": "testing", "DATABASE_URL": "postgresql://vial:secret-pw@127.0.0.1:\(port)/gone",
+            "JWT_SECRET_KEY": "unreachable-db-secret-0123456789abcdef",
+        ])
+        config.accessLog = false
+        let client = try Bundled.application.assemble(config: config).app.testClient()
+        let start = ContinuousClock.now
+        let login = try await client.post("/auth/login", json: ["username": "user", "password": "password"])
+        #expect(login.status == .serviceUnavailable)
+        #expect(try login.json()["error"]?["code"] == "database_unavailable")
+        #expect(!login.text.contains("secret-pw"))
+        #expect(ContinuousClock.now - start < .seconds(15))
+        let ready = try await client.get("/health/ready")
+        #expect(ready.status == .serviceUnavailable)
+        #expect(try ready.json()["error"]?["details"]?["database"] == "unavailable")
+        #expect(try await client.get("/health").status == .serviceUnavailable)
+        #expect(try await client.get("/health/live").status == .ok)
     }
 
     /// Every Redis in use is a dependency: when it goes, the instance is not ready (503 naming

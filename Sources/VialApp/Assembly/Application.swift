@@ -65,6 +65,13 @@ public struct Application: Sendable {
         if !core.corsOrigins.isEmpty {
             app.use(CORS(origins: core.corsOrigins.map { $0 == "*" ? .any : $0.contains("*") ? .pattern($0) : .exact($0) }))
         }
+        // The database down (PostgreSQL refusing or not answering): 503, never a 500, and a log
+        // line for the operator (without the URL, which may carry a password).
+        let logger = app.logger
+        app.errorHandler(for: DatabaseUnavailable.self) { _, error in
+            logger.error("\(error)")
+            return .error(HTTPError(.serviceUnavailable, "The database is unavailable; try again shortly", code: "database_unavailable"))
+        }
         let readiness = ReadinessChecks()
         readiness.add("database") { try await database.ping() }
         // The settings were checked when loaded, so the default limit string parses.

@@ -15,6 +15,7 @@ extension Application {
         let database = try openDatabase(config)
         // Assembling first reads every plugin's settings: a bad one stops start-up before the database is touched.
         let assembly = try assemble(config: config, database: database, clock: clock)
+        say(" * Database: \(database.location)")
         let migrator = assembly.migrator
         let pending = try await migrator.pending(database)
         if !pending.isEmpty {

@@ -83,7 +83,7 @@ func reported(_ error: any Error) -> any Error {
     let status: Int32
     switch error {
     case is ConfigError: status = 2
-    case is Application.Refusal, is Migrator.Failure, is PluginError: status = 1
+    case is Application.Refusal, is Migrator.Failure, is PluginError, is DatabaseUnavailable, is SQLError: status = 1
     default: return error
     }
     FileHandle.standardError.write(Data("Error: \(error)\n".utf8))

@@ -20,7 +20,11 @@ final class PostgresEngine: SQLEngine {
     }()
     var dialect: AppDatabase.Dialect { .postgres }
 
-    init(_ endpoint: PostgresEndpoint, maximumConnections: Int = 20) throws {
+    /// How long a statement waits for a pooled connection before `DatabaseUnavailable`.
+    let acquireTimeout: Duration
+
+    init(_ endpoint: PostgresEndpoint, maximumConnections: Int = 20, acquireTimeout: Duration = .seconds(5)) throws {
+        self.acquireTimeout = acquireTimeout
         var configuration = PostgresClient.Configuration(
             host: endpoint.host, port: endpoint.port, username: endpoint.username, password: endpoint.password,
             database: endpoint.database, tls: endpoint.requireTLS ? .require(.makeClientConfiguration()) : .disable)
@@ -32,7 +36,11 @@ final class PostgresEngine: SQLEngine {
     }
 
     func read(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
-        try await mapped { try await Self.rows(try await self.client.query(Self.query(sql, arguments))) }
+        try await mapped {
+            try await self.withLease { connection in
+                try await Self.rows(try await connection.query(Self.query(sql, arguments), logger: Self.logger))
+            }
+        }
     }
 
     func write(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
@@ -41,7 +49,7 @@ final class PostgresEngine: SQLEngine {
 
     func transaction(_ steps: [SQLStep]) async throws -> Bool {
         try await mapped {
-            try await client.withConnection { connection in
+            try await withLease { connection in
                 try await connection.query("BEGIN", logger: Self.logger)
                 do {
                     for step in steps {
@@ -70,6 +78,41 @@ final class PostgresEngine: SQLEngine {
                 }
             }
         }
+    }
+
+    /// Runs `body` on a pooled connection. Waiting for one ends after `acquireTimeout` with
+    /// `DatabaseUnavailable`: when PostgreSQL is down the pool keeps trying to connect, and
+    /// would hold requests for up to a minute; a query already running is never cut short.
+    private func withLease<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let leased = Flag()
+        let client = self.client, timeout = acquireTimeout
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await client.withConnection { connection in
+                    leased.value.store(true, ordering: .releasing)
+                    return try await body(connection)
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            while let result = try await group.next() {
+                if let value = result {
+                    group.cancelAll()
+                    return value
+                }
+                if !leased.value.load(ordering: .acquiring) {
+                    group.cancelAll()
+                    throw DatabaseUnavailable(reason: "PostgreSQL: no connection within \(timeout)")
+                }
+            }
+            throw CancellationError()
+        }
+    }
+
+    private final class Flag: Sendable {
+        let value = Atomic<Bool>(false)
     }
 
     func tableExists(_ name: String) async throws -> Bool {
@@ -148,6 +191,7 @@ final class PostgresEngine: SQLEngine {
 
     /// Server errors become `SQLError` with the server's message (PSQLError's own description
     /// hides it); a UNIQUE violation names its constraint. Bound values are never included.
+    /// Failing to reach the server at all is `DatabaseUnavailable`.
     private func mapped<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
@@ -158,7 +202,10 @@ final class PostgresEngine: SQLEngine {
                 }
                 throw SQLError.failed(message: "PostgreSQL: \(info[.message] ?? "error \(info[.sqlState] ?? "?")")")
             }
-            throw SQLError.failed(message: "PostgreSQL unavailable: \(error.code)")
+            throw DatabaseUnavailable(reason: "PostgreSQL: \(error.code)")
+        } catch let error where !(error is SQLError) && !(error is CancellationError) && !(error is DatabaseUnavailable) {
+            // The pool's own errors (its connection attempts keep failing): nothing reached the server.
+            throw DatabaseUnavailable(reason: "PostgreSQL: \(type(of: error))")
         }
     }
 }

@@ -95,6 +95,14 @@ public enum SQLStep: Sendable {
     case lock(Int64)
 }
 
+/// The database could not be reached (PostgreSQL down, refusing connections, or not answering
+/// within the connect timeout). The application answers it with 503 `database_unavailable`.
+public struct DatabaseUnavailable: Error, Sendable, CustomStringConvertible {
+    public let reason: String
+    public init(reason: String) { self.reason = reason }
+    public var description: String { "Database unavailable: \(reason)" }
+}
+
 /// Database failures the stores tell apart.
 public enum SQLError: Error, Equatable, CustomStringConvertible {
     /// A UNIQUE constraint refused the write; `constraint` names it (PostgreSQL) or the column (SQLite).
