@@ -27,27 +27,18 @@ public struct AuthPlugin: Plugin {
         [
             Revision(
                 "0001", "create users",
-                up: SQLScript(
-                    sqlite: """
-                        CREATE TABLE users (
-                            id INTEGER PRIMARY KEY AUTOINCREMENT,
-                            username TEXT NOT NULL UNIQUE,
-                            email TEXT NOT NULL UNIQUE,
-                            password_hash TEXT NOT NULL,
-                            role TEXT NOT NULL DEFAULT 'user' CHECK (role IN ('user', 'admin')),
-                            created_at TEXT NOT NULL
-                        )
-                        """,
-                    postgres: """
-                        CREATE TABLE users (
-                            id BIGSERIAL PRIMARY KEY,
-                            username TEXT NOT NULL UNIQUE,
-                            email TEXT NOT NULL UNIQUE,
-                            password_hash TEXT NOT NULL,
-                            role TEXT NOT NULL DEFAULT 'user' CHECK (role IN ('user', 'admin')),
-                            created_at TEXT NOT NULL
-                        )
-                        """),
+                up: SQLScript { sql in
+                    """
+                    CREATE TABLE users (
+                        id \(sql.autoIncrementID),
+                        username TEXT NOT NULL UNIQUE,
+                        email TEXT NOT NULL UNIQUE,
+                        password_hash TEXT NOT NULL,
+                        role TEXT NOT NULL DEFAULT 'user' CHECK (role IN ('user', 'admin')),
+                        created_at TEXT NOT NULL
+                    )
+                    """
+                },
                 down: "DROP TABLE users"),
             Revision(
                 "0002", "create the token blocklist",

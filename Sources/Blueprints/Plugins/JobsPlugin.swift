@@ -28,47 +28,28 @@ public struct JobsPlugin: Plugin {
         [
             Revision(
                 "0001", "create the job queue",
-                up: SQLScript(
-                    sqlite: """
-                        CREATE TABLE jobs (
-                            id TEXT PRIMARY KEY,
-                            name TEXT NOT NULL,
-                            payload TEXT NOT NULL,
-                            owner TEXT,
-                            state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'retrying', 'succeeded', 'failed')),
-                            attempts INTEGER NOT NULL DEFAULT 0,
-                            max_attempts INTEGER NOT NULL,
-                            run_at REAL NOT NULL,
-                            locked_until REAL,
-                            result TEXT,
-                            error TEXT,
-                            created_at TEXT NOT NULL,
-                            finished_at TEXT,
-                            expires_at REAL
-                        );
-                        CREATE INDEX jobs_ready ON jobs(state, run_at);
-                        CREATE INDEX jobs_expiry ON jobs(expires_at) WHERE expires_at IS NOT NULL;
-                        """,
-                    postgres: """
-                        CREATE TABLE jobs (
-                            id TEXT PRIMARY KEY,
-                            name TEXT NOT NULL,
-                            payload TEXT NOT NULL,
-                            owner TEXT,
-                            state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'retrying', 'succeeded', 'failed')),
-                            attempts INTEGER NOT NULL DEFAULT 0,
-                            max_attempts INTEGER NOT NULL,
-                            run_at DOUBLE PRECISION NOT NULL,
-                            locked_until DOUBLE PRECISION,
-                            result TEXT,
-                            error TEXT,
-                            created_at TEXT NOT NULL,
-                            finished_at TEXT,
-                            expires_at DOUBLE PRECISION
-                        );
-                        CREATE INDEX jobs_ready ON jobs(state, run_at);
-                        CREATE INDEX jobs_expiry ON jobs(expires_at) WHERE expires_at IS NOT NULL;
-                        """),
+                up: SQLScript { sql in
+                    """
+                    CREATE TABLE jobs (
+                        id TEXT PRIMARY KEY,
+                        name TEXT NOT NULL,
+                        payload TEXT NOT NULL,
+                        owner TEXT,
+                        state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'retrying', 'succeeded', 'failed')),
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        max_attempts INTEGER NOT NULL,
+                        run_at \(sql.double) NOT NULL,
+                        locked_until \(sql.double),
+                        result TEXT,
+                        error TEXT,
+                        created_at TEXT NOT NULL,
+                        finished_at TEXT,
+                        expires_at \(sql.double)
+                    );
+                    CREATE INDEX jobs_ready ON jobs(state, run_at);
+                    CREATE INDEX jobs_expiry ON jobs(expires_at) WHERE expires_at IS NOT NULL;
+                    """
+                },
                 down: "DROP TABLE jobs")
         ]
     }

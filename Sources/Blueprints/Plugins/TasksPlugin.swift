@@ -23,31 +23,20 @@ public struct TasksPlugin: Plugin {
         [
             Revision(
                 "0001", "create tasks",
-                up: SQLScript(
-                    sqlite: """
-                        CREATE TABLE tasks (
-                            id INTEGER PRIMARY KEY AUTOINCREMENT,
-                            title TEXT NOT NULL,
-                            description TEXT,
-                            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'completed')),
-                            owner_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-                            created_at TEXT NOT NULL,
-                            updated_at TEXT NOT NULL
-                        );
-                        CREATE INDEX tasks_owner ON tasks(owner_id, id);
-                        """,
-                    postgres: """
-                        CREATE TABLE tasks (
-                            id BIGSERIAL PRIMARY KEY,
-                            title TEXT NOT NULL,
-                            description TEXT,
-                            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'completed')),
-                            owner_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-                            created_at TEXT NOT NULL,
-                            updated_at TEXT NOT NULL
-                        );
-                        CREATE INDEX tasks_owner ON tasks(owner_id, id);
-                        """),
+                up: SQLScript { sql in
+                    """
+                    CREATE TABLE tasks (
+                        id \(sql.autoIncrementID),
+                        title TEXT NOT NULL,
+                        description TEXT,
+                        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'completed')),
+                        owner_id \(sql.bigint) NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                        created_at TEXT NOT NULL,
+                        updated_at TEXT NOT NULL
+                    );
+                    CREATE INDEX tasks_owner ON tasks(owner_id, id);
+                    """
+                },
                 down: "DROP TABLE tasks"),
             // The guide's Flask-Migrate example.
             Revision(
@@ -55,25 +44,17 @@ public struct TasksPlugin: Plugin {
                 down: "ALTER TABLE tasks DROP COLUMN due_date"),
             Revision(
                 "0003", "create the outbox",
-                up: SQLScript(
-                    sqlite: """
-                        CREATE TABLE outbox (
-                            id INTEGER PRIMARY KEY AUTOINCREMENT,
-                            recipient TEXT NOT NULL,
-                            subject TEXT NOT NULL,
-                            body TEXT NOT NULL,
-                            created_at TEXT NOT NULL
-                        )
-                        """,
-                    postgres: """
-                        CREATE TABLE outbox (
-                            id BIGSERIAL PRIMARY KEY,
-                            recipient TEXT NOT NULL,
-                            subject TEXT NOT NULL,
-                            body TEXT NOT NULL,
-                            created_at TEXT NOT NULL
-                        )
-                        """),
+                up: SQLScript { sql in
+                    """
+                    CREATE TABLE outbox (
+                        id \(sql.autoIncrementID),
+                        recipient TEXT NOT NULL,
+                        subject TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        created_at TEXT NOT NULL
+                    )
+                    """
+                },
                 down: "DROP TABLE outbox"),
         ]
     }

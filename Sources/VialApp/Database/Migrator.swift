@@ -1,21 +1,36 @@
-/// SQL for a migration, the same for both engines or one script each (where types or
-/// functions differ: `BIGSERIAL` for `INTEGER PRIMARY KEY AUTOINCREMENT`, `DOUBLE PRECISION`
-/// for `REAL`, `lower(…)` for `COLLATE NOCASE`). Statements are separated by `;`.
+/// SQL for a migration: one script for both engines, a script written once with the few
+/// column types that differ taken from the dialect, or one script each. Statements are
+/// separated by `;`.
+///
+/// ```swift
+/// up: SQLScript { sql in """
+///     CREATE TABLE notes (id \(sql.autoIncrementID), owner_id \(sql.bigint) NOT NULL, score \(sql.double))
+///     """ }
+/// ```
 public struct SQLScript: Sendable, ExpressibleByStringLiteral {
-    public let sqlite: String
-    public let postgres: String
+    private let make: @Sendable (AppDatabase.Dialect) -> String
 
     /// One script for both engines.
-    public init(_ sql: String) { self.init(sqlite: sql, postgres: sql) }
+    public init(_ sql: String) { make = { _ in sql } }
     public init(stringLiteral sql: String) { self.init(sql) }
+    /// A script written once, with the dialect's column types interpolated.
+    public init(_ make: @escaping @Sendable (AppDatabase.Dialect) -> String) { self.make = make }
     /// A script for each engine.
-    public init(sqlite: String, postgres: String) {
-        self.sqlite = sqlite
-        self.postgres = postgres
-    }
+    public init(sqlite: String, postgres: String) { make = { $0 == .sqlite ? sqlite : postgres } }
 
     /// The script for `dialect`.
-    public func sql(for dialect: AppDatabase.Dialect) -> String { dialect == .sqlite ? sqlite : postgres }
+    public func sql(for dialect: AppDatabase.Dialect) -> String { make(dialect) }
+}
+
+extension AppDatabase.Dialect {
+    /// An integer primary key the database assigns: `INTEGER PRIMARY KEY AUTOINCREMENT` (SQLite's
+    /// rowid) or `BIGSERIAL PRIMARY KEY`.
+    public var autoIncrementID: String { self == .sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY" }
+    /// A 64-bit integer column (for ids that reference an `autoIncrementID`, Unix times):
+    /// `INTEGER` (SQLite's are 64-bit) or `BIGINT`.
+    public var bigint: String { self == .sqlite ? "INTEGER" : "BIGINT" }
+    /// A double-precision column: `REAL` or `DOUBLE PRECISION` (PostgreSQL's `REAL` is 32-bit).
+    public var double: String { self == .sqlite ? "REAL" : "DOUBLE PRECISION" }
 }
 
 /// One versioned schema change with both directions (Alembic's revision). A plugin lists its

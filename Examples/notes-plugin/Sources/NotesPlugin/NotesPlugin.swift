@@ -28,28 +28,19 @@ public struct NotesPlugin: Plugin {
         [
             Revision(
                 "0001", "create notes",
-                // Column types differ between the engines; the rest of the SQL is shared.
-                up: SQLScript(
-                    sqlite: """
-                        CREATE TABLE notes (
-                            id INTEGER PRIMARY KEY AUTOINCREMENT,
-                            owner_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-                            title TEXT NOT NULL,
-                            body TEXT NOT NULL DEFAULT '',
-                            created_at TEXT NOT NULL
-                        );
-                        CREATE INDEX notes_owner ON notes(owner_id, id);
-                        """,
-                    postgres: """
-                        CREATE TABLE notes (
-                            id BIGSERIAL PRIMARY KEY,
-                            owner_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-                            title TEXT NOT NULL,
-                            body TEXT NOT NULL DEFAULT '',
-                            created_at TEXT NOT NULL
-                        );
-                        CREATE INDEX notes_owner ON notes(owner_id, id);
-                        """),
+                // The column types that differ between SQLite and PostgreSQL come from `sql`.
+                up: SQLScript { sql in
+                    """
+                    CREATE TABLE notes (
+                        id \(sql.autoIncrementID),
+                        owner_id \(sql.bigint) NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                        title TEXT NOT NULL,
+                        body TEXT NOT NULL DEFAULT '',
+                        created_at TEXT NOT NULL
+                    );
+                    CREATE INDEX notes_owner ON notes(owner_id, id);
+                    """
+                },
                 down: "DROP TABLE notes"),
             Revision(
                 "0002", "add notes.words", up: "ALTER TABLE notes ADD COLUMN words INTEGER",
