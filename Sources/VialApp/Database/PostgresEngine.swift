@@ -168,12 +168,12 @@ final class PostgresEngine: SQLEngine {
 
     private static func rows(_ sequence: PostgresRowSequence) async throws -> [SQLRow] {
         var rows: [SQLRow] = []
-        var columns: [String]?
+        var columns: SQLColumns?
         for try await row in sequence {
             var values: [SQLValue] = []
             values.reserveCapacity(row.count)
             for cell in row { values.append(try value(cell)) }
-            if columns == nil { columns = row.map(\.columnName) }
+            if columns == nil { columns = SQLColumns(row.map(\.columnName)) }
             rows.append(SQLRow(columns: columns!, values: values))
         }
         return rows

@@ -27,19 +27,44 @@ extension Optional: SQLValueConvertible where Wrapped: SQLValueConvertible {
     public var sqlValue: SQLValue { self?.sqlValue ?? .null }
 }
 
+/// The column names of a result, with their positions: made once per result and shared by
+/// its rows, so reading a row by name is one hash lookup.
+public final class SQLColumns: Sendable {
+    public let names: [String]
+    let positions: [String: Int]
+
+    public init(_ names: [String]) {
+        self.names = names
+        var positions: [String: Int] = [:]
+        for (index, name) in names.enumerated() where positions[name] == nil { positions[name] = index }
+        self.positions = positions
+    }
+}
+
 /// One result row, by column name.
 public struct SQLRow: Sendable, Equatable {
-    public let columns: [String]
+    public let columnSet: SQLColumns
     public let values: [SQLValue]
 
-    public init(columns: [String], values: [SQLValue]) {
-        self.columns = columns
+    /// The column names, in order.
+    public var columns: [String] { columnSet.names }
+
+    public init(columns: SQLColumns, values: [SQLValue]) {
+        self.columnSet = columns
         self.values = values
+    }
+
+    public init(columns: [String], values: [SQLValue]) {
+        self.init(columns: SQLColumns(columns), values: values)
+    }
+
+    public static func == (lhs: SQLRow, rhs: SQLRow) -> Bool {
+        lhs.columns == rhs.columns && lhs.values == rhs.values
     }
 
     /// The value of `column` (`.null` when there is no such column).
     public subscript(column: String) -> SQLValue {
-        columns.firstIndex(of: column).map { values[$0] } ?? .null
+        columnSet.positions[column].map { values[$0] } ?? .null
     }
 
     /// The column as an integer (a real is truncated); nil for NULL.

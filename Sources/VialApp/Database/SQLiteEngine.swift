@@ -72,10 +72,18 @@ final class SQLiteEngine: SQLEngine {
         // Cached statements: the stores' statements repeat, and preparing them cost more than
         // running them (Benchmarks/JobBench).
         let statement = try db.cachedStatement(sql: sql)
-        let columns = statement.columnNames
-        return try Row.fetchAll(statement, arguments: Self.arguments(arguments)).map { row in
-            SQLRow(columns: columns, values: (0..<columns.count).map { Self.value(row[$0] as DatabaseValue) })
+        let columns = SQLColumns(statement.columnNames)
+        let count = columns.names.count
+        // A cursor's row reads the statement's current values in place (no copy per row).
+        let cursor = try Row.fetchCursor(statement, arguments: Self.arguments(arguments))
+        var rows: [SQLRow] = []
+        while let row = try cursor.next() {
+            var values: [SQLValue] = []
+            values.reserveCapacity(count)
+            for index in 0..<count { values.append(Self.value(row[index] as DatabaseValue)) }
+            rows.append(SQLRow(columns: columns, values: values))
         }
+        return rows
     }
 
     private static func arguments(_ values: [SQLValue]) -> StatementArguments {
