@@ -159,7 +159,7 @@ def plot(medians):
     axis.set_title("GET /api/tasks/ (PostgreSQL + Redis), 2-core machine")
     axis.set_ylim(bottom=0)
     axis.grid(True, alpha=0.3)
-    axis.legend(fontsize=8)
+    axis.legend(fontsize=8, loc="center right")
     figure.tight_layout()
     os.makedirs(os.path.join(ROOT, "docs", "images"), exist_ok=True)
     figure.savefig(os.path.join(ROOT, "docs", "images", "scale-out.png"))
