@@ -59,6 +59,9 @@ import VialApp
         #expect(try AuthSettings.load(testing, database: .memory).generatedSecret == "memory")
         #expect(try CoreSettings.load(try AppConfig.load(from: [:])).database == .file("instance/tasks_dev.db"))
         #expect(try DatabaseLocation(url: "sqlite:////var/data/app.db") == .file("/var/data/app.db"))
+        #expect(try CoreSettings.load(testing).databasePoolSize == 10)
+        #expect(try CoreSettings.load(try AppConfig.load(from: ["DATABASE_POOL_SIZE": "40"])).databasePoolSize == 40)
+        #expect(throws: ConfigError.self) { _ = try CoreSettings.load(try AppConfig.load(from: ["DATABASE_POOL_SIZE": "0"])) }
     }
 
     /// Anyone could sign admin tokens with the secret that used to be the development default

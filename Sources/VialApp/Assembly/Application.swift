@@ -51,7 +51,8 @@ public struct Application: Sendable {
 
     /// The database `config` names, opened (not migrated).
     public func openDatabase(_ config: AppConfig) throws -> AppDatabase {
-        try AppDatabase(try CoreSettings.load(config).database)
+        let core = try CoreSettings.load(config)
+        return try AppDatabase(core.database, poolSize: core.databasePoolSize)
     }
 
     /// Builds the app on `database` (default: the one `config` names; it is not migrated here).
@@ -59,7 +60,7 @@ public struct Application: Sendable {
     public func assemble(config: AppConfig, database: AppDatabase? = nil, clock: any WallClock = SystemClock()) throws -> Assembly {
         let ordered = try plugins.inDependencyOrder()
         let core = try CoreSettings.load(config)
-        let database = try database ?? AppDatabase(core.database)
+        let database = try database ?? AppDatabase(core.database, poolSize: core.databasePoolSize)
         let app = App(name, config: config)
         if config.environment == .production { app.use(SecurityHeaders()) }
         if !core.corsOrigins.isEmpty {

@@ -5,6 +5,10 @@ import VialMiddleware
 public struct CoreSettings: Sendable {
     /// `DATABASE_URL` (SQLAlchemy's form; in memory under testing by default).
     public var database: DatabaseLocation
+    /// `DATABASE_POOL_SIZE`: PostgreSQL connections per process at most (default 10; every
+    /// instance and worker has its own pool, and together they must stay under the server's
+    /// `max_connections`, 100 by default).
+    public var databasePoolSize: Int
     /// `RATELIMIT_ENABLED` (off under testing).
     public var rateLimitEnabled: Bool
     /// `RATELIMIT_DEFAULT`: limits for every route without its own.
@@ -48,6 +52,7 @@ public struct CoreSettings: Sendable {
         _ = try settings.parsed("RATELIMIT_DEFAULT", default: rateLimitDefault, RateLimitItem.parse)
         return CoreSettings(
             database: try DatabaseLocation(url: settings.string("DATABASE_URL", default: defaultURL)),
+            databasePoolSize: try settings.integer("DATABASE_POOL_SIZE", default: 10, in: 1...1_000),
             rateLimitEnabled: try settings.flag("RATELIMIT_ENABLED", default: config.environment != .testing),
             rateLimitDefault: rateLimitDefault,
             rateLimitStorage: storage,

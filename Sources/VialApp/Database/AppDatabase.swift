@@ -22,12 +22,13 @@ public final class AppDatabase: Sendable {
     let engine: any SQLEngine
 
     /// Opens the database at `location`: a SQLite file (folder and file made on demand), an
-    /// in-memory SQLite database, or a pool of connections to PostgreSQL (made when first needed).
-    public init(_ location: DatabaseLocation) throws {
+    /// in-memory SQLite database, or a pool of at most `poolSize` connections to PostgreSQL
+    /// (made when first needed).
+    public init(_ location: DatabaseLocation, poolSize: Int = 10) throws {
         self.location = location
         switch location {
         case .memory, .file: engine = try SQLiteEngine(location)
-        case .postgres(let endpoint): engine = try PostgresEngine(endpoint)
+        case .postgres(let endpoint): engine = try PostgresEngine(endpoint, maximumConnections: poolSize)
         }
     }
 

@@ -5,7 +5,7 @@ import PostgresNIO
 import Synchronization
 
 /// PostgreSQL through postgres-nio's `PostgresClient`: a pool of connections made on demand
-/// (at most `maximumConnections`), run by a task this engine owns. Statements are written with
+/// (at most `maximumConnections`, `DATABASE_POOL_SIZE`), run by a task this engine owns. Statements are written with
 /// SQLite's `?` placeholders and sent with PostgreSQL's `$1, $2, …`.
 final class PostgresEngine: SQLEngine {
     let client: PostgresClient
@@ -23,7 +23,7 @@ final class PostgresEngine: SQLEngine {
     /// How long a statement waits for a pooled connection before `DatabaseUnavailable`.
     let acquireTimeout: Duration
 
-    init(_ endpoint: PostgresEndpoint, maximumConnections: Int = 20, acquireTimeout: Duration = .seconds(5)) throws {
+    init(_ endpoint: PostgresEndpoint, maximumConnections: Int = 10, acquireTimeout: Duration = .seconds(5)) throws {
         self.acquireTimeout = acquireTimeout
         var configuration = PostgresClient.Configuration(
             host: endpoint.host, port: endpoint.port, username: endpoint.username, password: endpoint.password,
