@@ -210,7 +210,7 @@ import VialTesting
 
     /// `?` becomes `$n` outside quotes and comments; scripts split at `;` outside them.
     @Test func statementsAreTranslatedForPostgres() {
-        #expect(PostgresEngine.numbered("SELECT * FROM t WHERE a = ? AND b = '?' AND c = ? -- ?\n AND d = ?") == "SELECT * FROM t WHERE a = $1 AND b = '?' AND c = $2 -- ?\n AND d = $3")
+        #expect(numberedPlaceholders("SELECT * FROM t WHERE a = ? AND b = '?' AND c = ? -- ?\n AND d = ?") == "SELECT * FROM t WHERE a = $1 AND b = '?' AND c = $2 -- ?\n AND d = $3")
         #expect(splitStatements("CREATE TABLE a (x TEXT DEFAULT ';'); -- a; comment\nCREATE INDEX i ON a(x);\n") == ["CREATE TABLE a (x TEXT DEFAULT ';')", "-- a; comment\nCREATE INDEX i ON a(x)"])
     }
 }

@@ -97,36 +97,3 @@ protocol SQLEngine: Sendable {
     /// Called when the database goes away: stop background work without waiting.
     func shutdown()
 }
-
-/// The statements of a script, split at `;` outside quotes and comments (PostgreSQL's extended
-/// protocol takes one statement at a time).
-func splitStatements(_ script: String) -> [String] {
-    var statements: [String] = []
-    var current = ""
-    var quote: Character?
-    var lineComment = false
-    var previous: Character = " "
-    for character in script {
-        if lineComment {
-            if character == "\n" { lineComment = false }
-            current.append(character)
-        } else if let open = quote {
-            if character == open { quote = nil }
-            current.append(character)
-        } else if character == "'" || character == "\"" {
-            quote = character
-            current.append(character)
-        } else if character == "-" && previous == "-" {
-            lineComment = true
-            current.append(character)
-        } else if character == ";" {
-            statements.append(current)
-            current = ""
-        } else {
-            current.append(character)
-        }
-        previous = character
-    }
-    statements.append(current)
-    return statements.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
-}

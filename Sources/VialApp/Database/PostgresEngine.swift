@@ -124,35 +124,6 @@ final class PostgresEngine: SQLEngine {
     func close() async { runner.cancel() }
     func shutdown() { runner.cancel() }
 
-    /// `sql` with `?` placeholders numbered for PostgreSQL (quotes and comments left alone).
-    static func numbered(_ sql: String) -> String {
-        var result = ""
-        result.reserveCapacity(sql.utf8.count + 8)
-        var number = 0
-        var quote: Character?
-        var lineComment = false
-        var previous: Character = " "
-        for character in sql {
-            if lineComment {
-                if character == "\n" { lineComment = false }
-            } else if let open = quote {
-                if character == open { quote = nil }
-            } else if character == "'" || character == "\"" {
-                quote = character
-            } else if character == "-" && previous == "-" {
-                lineComment = true
-            } else if character == "?" {
-                number += 1
-                result += "$\(number)"
-                previous = character
-                continue
-            }
-            result.append(character)
-            previous = character
-        }
-        return result
-    }
-
     private static func query(_ sql: String, _ arguments: [SQLValue]) -> PostgresQuery {
         var bindings = PostgresBindings(capacity: arguments.count)
         for argument in arguments {
@@ -163,7 +134,7 @@ final class PostgresEngine: SQLEngine {
             case .text(let text): bindings.append(text)
             }
         }
-        return PostgresQuery(unsafeSQL: numbered(sql), binds: bindings)
+        return PostgresQuery(unsafeSQL: numberedPlaceholders(sql), binds: bindings)
     }
 
     private static func rows(_ sequence: PostgresRowSequence) async throws -> [SQLRow] {
