@@ -50,7 +50,11 @@ public enum HealthBlueprint {
             docs: RouteDocs(
                 summary: "Readiness probe: the database and each Redis in use answer", tags: ["health"],
                 responses: [
-                    200: .object(Schema(named: "Readiness", .string("status", required: true)), "Ready: `checks` maps each dependency to ok"),
+                    200: .object(
+                        Schema(
+                            named: "Readiness", .string("status", required: true),
+                            Field("checks", .any, required: true, description: "Each dependency (database, rate_limits, cache, token_blocklist) and `ok`")),
+                        "Ready"),
                     503: .error("Not ready: `details` maps each dependency to ok or unavailable"),
                 ])
         ) { _ in
