@@ -14,9 +14,6 @@ public final class ReadinessChecks: Sendable {
         checks.withLock { $0.append((name, check)) }
     }
 
-    /// The names added so far, in order.
-    public var names: [String] { checks.withLock { $0.map(\.name) } }
-
     /// Runs every check at once; a check that throws or takes longer than `timeout` counts as
     /// failed. Returns each name with whether it passed, in the order they were added.
     public func run(timeout: Duration = .seconds(2)) async -> [(name: String, ok: Bool)] {

@@ -79,11 +79,6 @@ public final class AppDatabase: Sendable {
     public func ping() async throws {
         _ = try await read("SELECT 1")
     }
-
-    /// Closes connections (PostgreSQL's pool); the database is not used afterwards.
-    public func close() async {
-        await engine.close()
-    }
 }
 
 /// What each engine implements.
@@ -93,7 +88,6 @@ protocol SQLEngine: Sendable {
     func write(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow]
     func transaction(_ steps: [SQLStep]) async throws -> Bool
     func tableExists(_ name: String) async throws -> Bool
-    func close() async
-    /// Called when the database goes away: stop background work without waiting.
+    /// Called when the database goes away (deinit): stop background work (PostgreSQL's pool) without waiting.
     func shutdown()
 }

@@ -121,7 +121,6 @@ final class PostgresEngine: SQLEngine {
         ).isEmpty
     }
 
-    func close() async { runner.cancel() }
     func shutdown() { runner.cancel() }
 
     private static func query(_ sql: String, _ arguments: [SQLValue]) -> PostgresQuery {

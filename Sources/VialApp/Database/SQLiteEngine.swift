@@ -65,7 +65,6 @@ final class SQLiteEngine: SQLEngine {
         try await writer.read { db in try db.tableExists(name) }
     }
 
-    func close() async {}
     func shutdown() {}
 
     private static func rows(_ db: Database, _ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
