@@ -60,11 +60,15 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var discardingInput = false
     private var quiescing = false
     private var readSuppressed = false
+    /// How long an idle connection still reads when graceful shutdown begins.
+    private let idleGraceOnShutdown: TimeAmount
 
     init(
         responder: AppResponder, maxContentLength: Int, executor: EventLoopTaskExecutor,
-        timeouts: ConnectionTimeoutHandler?, accessLogger: Logger? = nil
+        timeouts: ConnectionTimeoutHandler?, accessLogger: Logger? = nil,
+        idleGraceOnShutdown: TimeAmount = HTTPChannelHandler.defaultIdleGraceOnShutdown
     ) {
+        self.idleGraceOnShutdown = idleGraceOnShutdown
         self.accessLogger = accessLogger
         self.responder = responder
         self.maxContentLength = maxContentLength
@@ -189,14 +193,14 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // `Connection: close`), and close only if nothing came.
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let channel = context.channel
-        context.eventLoop.scheduleTask(in: Self.idleGraceOnShutdown) {
+        context.eventLoop.scheduleTask(in: idleGraceOnShutdown) {
             let handler = bound.value
             if !handler.responding, handler.receiving == nil, handler.queue.isEmpty { channel.close(promise: nil) }
         }
     }
 
-    /// How long an idle connection still reads when graceful shutdown begins.
-    static let idleGraceOnShutdown = TimeAmount.milliseconds(500)
+    /// How long an idle connection still reads when graceful shutdown begins, by default.
+    static let defaultIdleGraceOnShutdown = TimeAmount.milliseconds(500)
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard error is HTTPParserError, !discardingInput else {

@@ -25,10 +25,19 @@ public final class HTTPServer: Service, Sendable {
     private let logger: Logger
     private let group: any EventLoopGroup
     private let ownsGroup: Bool
+    private let idleGraceOnShutdown: TimeAmount
     private let state = NIOLockedValueBox(State())
 
     /// A server for `responder`; pass `group` to share event loops, else it makes one thread per core.
-    public init(responder: AppResponder, config: AppConfig, logger: Logger, group: (any EventLoopGroup)? = nil) {
+    public convenience init(responder: AppResponder, config: AppConfig, logger: Logger, group: (any EventLoopGroup)? = nil) {
+        self.init(responder: responder, config: config, logger: logger, group: group,
+                  idleGraceOnShutdown: HTTPChannelHandler.defaultIdleGraceOnShutdown)
+    }
+
+    /// `idleGraceOnShutdown`: how long an idle keep-alive connection still reads once shutdown
+    /// begins (tests lengthen it so a busy machine cannot outrun it).
+    init(responder: AppResponder, config: AppConfig, logger: Logger, group: (any EventLoopGroup)?, idleGraceOnShutdown: TimeAmount) {
+        self.idleGraceOnShutdown = idleGraceOnShutdown
         self.responder = responder
         self.config = config
         self.logger = logger
@@ -63,6 +72,7 @@ public final class HTTPServer: Service, Sendable {
         let config = self.config
         let state = self.state
         let logger = self.logger
+        let idleGrace = self.idleGraceOnShutdown
         var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.maxMessagesPerRead, value: 16)
@@ -106,7 +116,7 @@ public final class HTTPServer: Service, Sendable {
                         HTTPChannelHandler(
                             responder: responder, maxContentLength: config.maxContentLength,
                             executor: EventLoopTaskExecutor(channel.eventLoop), timeouts: timeouts,
-                            accessLogger: config.accessLog ? logger : nil))
+                            accessLogger: config.accessLog ? logger : nil, idleGraceOnShutdown: idleGrace))
                 }
             }
     }
@@ -114,15 +124,31 @@ public final class HTTPServer: Service, Sendable {
     /// Stops accepting, asks open connections to finish their current request and close,
     /// waits up to `shutdownTimeout` seconds, then closes whatever is left.
     public func shutdown() async {
+        guard await stopAccepting() else { return }
+        await drain()
+    }
+
+    /// Closes the listener and tells every open connection to quiesce; returns once each has
+    /// been told. Only the first call does anything (and answers true).
+    @discardableResult
+    func stopAccepting() async -> Bool {
         let (listener, alreadyStopped) = state.withLockedValue { state in
             defer { state.stopped = true }
             return (state.channel, state.stopped)
         }
-        guard !alreadyStopped else { return }
+        guard !alreadyStopped else { return false }
         try? await listener?.close()
         for connection in state.withLockedValue({ Array($0.connections.values) }) {
-            connection.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+            try? await connection.eventLoop.submit {
+                connection.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+            }.get()
         }
+        return true
+    }
+
+    /// Waits up to `shutdownTimeout` for the connections to close, closes the rest, and stops
+    /// the event loops if this server made them.
+    func drain() async {
         let deadline = ContinuousClock.now + .seconds(config.shutdownTimeout)
         while !state.withLockedValue({ $0.connections.isEmpty }), ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
