@@ -8,8 +8,12 @@ import Foundation
 /// `postgresql` package is not installed.
 ///
 /// ```swift
-/// let url = try PostgresTestServer.shared!.makeDatabase()   // postgresql://vial@127.0.0.1:PORT/t_…
+/// let url = try await PostgresTestServer.started()!.makeDatabase()   // postgresql://vial@127.0.0.1:PORT/t_…
 /// ```
+///
+/// Its waits (initdb, psql) run on threads of their own, never on Swift's cooperative ones: a
+/// parallel test run whose few cooperative threads waited for `initdb` held every other test
+/// for seconds, and tests with a deadline failed.
 public final class PostgresTestServer: Sendable {
     /// The folder with `initdb`, `postgres` and `createdb` (Debian: /usr/lib/postgresql/N/bin).
     static let binaries: String? = {
@@ -35,6 +39,11 @@ public final class PostgresTestServer: Sendable {
             return nil
         }
     }()
+
+    /// `shared`, started off the cooperative threads: the first caller waits for the start.
+    public static func started() async -> PostgresTestServer? {
+        (try? await offCooperativeThreads { shared }) ?? nil
+    }
 
     /// The port it listens on (127.0.0.1).
     public let port: Int
@@ -75,10 +84,19 @@ public final class PostgresTestServer: Sendable {
     }
 
     /// A new, empty database; returns its `postgresql://` URL.
-    public func makeDatabase() throws -> String {
+    public func makeDatabase() async throws -> String {
         let name = "t_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
-        try Self.run(Self.binaries! + "/psql", psqlArguments("postgres") + ["-c", "CREATE DATABASE \(name)"])
+        let arguments = psqlArguments("postgres") + ["-c", "CREATE DATABASE \(name)"]
+        try await Self.offCooperativeThreads { try Self.run(Self.binaries! + "/psql", arguments) }
         return url(database: name)
+    }
+
+    /// Runs blocking `body` (a child process, a wait) on a thread of its own.
+    @discardableResult
+    static func offCooperativeThreads<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+        }
     }
 
     /// `postgresql://vial@127.0.0.1:PORT/database`.

@@ -15,7 +15,7 @@ import VialTesting
 
     @Test(arguments: Engine.available) func upgradeRunsEveryPluginInDependencyOrder(engine: Engine) async throws {
         // Given an empty database
-        let database = try engine.emptyDatabase()
+        let database = try await engine.emptyDatabase()
         // When it is upgraded
         let applied = try await migrator.upgrade(database)
         // Then auth's users exist before tasks reference them, and each plugin is at its head
@@ -32,7 +32,7 @@ import VialTesting
 
     @Test(arguments: Engine.available) func downgradeOnePluginKeepsTheOthersAndTheirData(engine: Engine) async throws {
         // Given a database at head with a user and a task that has a due date
-        let database = try engine.emptyDatabase()
+        let database = try await engine.emptyDatabase()
         try await migrator.upgrade(database)
         let owner = try await SQLUserStore(database).create(
             User(username: "u", email: "u@example.com", passwordHash: "x", role: .user, createdAt: "2026-01-01T00:00:00Z"))
@@ -55,7 +55,7 @@ import VialTesting
     }
 
     @Test(arguments: Engine.available) func aPluginCannotGoToBaseUnderItsDependents(engine: Engine) async throws {
-        let database = try engine.emptyDatabase()
+        let database = try await engine.emptyDatabase()
         try await migrator.upgrade(database)
         await #expect(throws: Migrator.Failure.dependentsPresent(plugin: "auth", dependents: ["jobs", "tasks"])) {
             try await migrator.downgrade(database, plugin: "auth", to: "base")
@@ -68,7 +68,7 @@ import VialTesting
     }
 
     @Test(arguments: Engine.available) func downgradeAllEmptiesTheSchemaDependentsFirst(engine: Engine) async throws {
-        let database = try engine.emptyDatabase()
+        let database = try await engine.emptyDatabase()
         try await migrator.upgrade(database)
         let undone = try await migrator.downgradeAll(database)
         #expect(undone.first?.plugin == "tasks")
@@ -79,14 +79,14 @@ import VialTesting
     }
 
     @Test(arguments: Engine.available) func upgradingOnePluginUpgradesWhatItDependsOnFirst(engine: Engine) async throws {
-        let database = try engine.emptyDatabase()
+        let database = try await engine.emptyDatabase()
         let applied = try await migrator.upgrade(database, plugin: "tasks", to: "0001")
         #expect(applied.map { "\($0.plugin) \($0.id)" } == ["auth 0001", "auth 0002", "auth 0003", "jobs 0001", "tasks 0001"])
         #expect(try await migrator.current(database)["tasks"] == "0001")
     }
 
     @Test(arguments: Engine.available) func stampRecordsWithoutRunning(engine: Engine) async throws {
-        let database = try engine.emptyDatabase()
+        let database = try await engine.emptyDatabase()
         try await migrator.stamp(database, plugin: "auth", "0001")
         #expect(try await migrator.current(database) == ["auth": "0001"])
         #expect(try await !database.tableExists("users"))
@@ -104,7 +104,7 @@ import VialTesting
                         Revision("0002", "broken", up: "CREATE TABLE half (id INTEGER); THIS IS NOT SQL", down: ""),
                     ])
             ])
-        let database = try engine.emptyDatabase()
+        let database = try await engine.emptyDatabase()
         await #expect(throws: (any Error).self) { try await broken.upgrade(database) }
         #expect(try await broken.current(database) == ["auth": "0003", "jobs": "0001", "tasks": "0003", "broken": "0001"])
         #expect(try await !database.tableExists("half"))  // the failed step's first statement was rolled back too
@@ -113,7 +113,7 @@ import VialTesting
     /// Two instances starting at once both upgrade: each revision is applied once (the other
     /// instance waits for the lock, then finds it done), and neither fails.
     @Test(arguments: Engine.available) func concurrentUpgradesApplyEachRevisionOnce(engine: Engine) async throws {
-        let first = try engine.emptyDatabase()
+        let first = try await engine.emptyDatabase()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vial-race-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         // SQLite: two connections to one file, as two processes have.

@@ -14,18 +14,18 @@ enum Engine: String, CaseIterable, CustomTestStringConvertible, Sendable {
 
     /// A new, empty database: in memory for SQLite, a database of its own on the shared test
     /// server for PostgreSQL.
-    func emptyDatabase() throws -> AppDatabase {
+    func emptyDatabase() async throws -> AppDatabase {
         switch self {
         case .sqlite: return try AppDatabase.inMemory()
         case .postgres:
-            let server = try #require(PostgresTestServer.shared, "the PostgreSQL test server did not start")
-            return try AppDatabase(DatabaseLocation(url: try server.makeDatabase()))
+            let server = try #require(await PostgresTestServer.started(), "the PostgreSQL test server did not start")
+            return try AppDatabase(DatabaseLocation(url: try await server.makeDatabase()))
         }
     }
 
     /// `emptyDatabase()` with every bundled plugin at head.
     func migratedDatabase() async throws -> AppDatabase {
-        let database = try emptyDatabase()
+        let database = try await emptyDatabase()
         try await Bundled.application.migrator().upgrade(database)
         return database
     }
