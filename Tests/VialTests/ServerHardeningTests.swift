@@ -20,7 +20,7 @@ import VialTesting
     }
 
     /// Bytes after an upgrade request are not HTTP to this server: the request is answered as
-    /// plain HTTP, the connection closes, and what followed is never buffered or read.
+    /// plain HTTP, the connection closes, and what followed is never parsed or kept.
     @Test func anUpgradeRequestIsAnsweredThenTheConnectionCloses() async throws {
         try await app().withLiveServer { client in
             let garbage = String(repeating: "x", count: 256 * 1024)
@@ -144,6 +144,39 @@ import VialTesting
         #expect(logged.contains("\"POST /upload HTTP/1.1\" 413 refused: payload_too_large"))
         #expect(logged.contains("\"-\" 400 refused: malformed_request"))
         #expect(logged.contains("\"-\" 408 refused: request_timeout"))
+    }
+
+    /// A client still sending a body the server refused reads the 413 instead of a reset: the
+    /// server drops what still comes (a lingering close) rather than closing on unread bytes,
+    /// which makes the kernel reset the connection. Before, posting a 600 KB title failed with
+    /// ECONNRESET (Reliability/attacks.py in a fresh-clone CI run); here the send itself failed.
+    @Test func aClientStillSendingARefusedBodyReadsThe413() async throws {
+        try await app { $0.maxContentLength = 100 }.withLiveServer { client in
+            let socket = try BlockingSocket(port: client.port)
+            defer { socket.close() }
+            let body = String(repeating: "x", count: 2_000_000)
+            try socket.send("POST /hello HTTP/1.1\r\nHost: t\r\nContent-Length: \(body.utf8.count)\r\n\r\n")
+            #expect(throws: Never.self) { try socket.send(body) }
+            let answer = try socket.receive(until: "payload_too_large")
+            #expect(answer.hasPrefix("HTTP/1.1 413"))
+            #expect(socket.waitForClose())
+        }
+    }
+
+    /// The lingering is bounded: a refused client that keeps sending is cut off (here within
+    /// the 30 s it would take; the limit is `LingeringClose.limit`, 2 s).
+    @Test(.timeLimit(.minutes(1))) func aRefusedClientThatKeepsSendingIsCutOff() async throws {
+        try await app { $0.maxContentLength = 100 }.withLiveServer { client in
+            let socket = try BlockingSocket(port: client.port)
+            defer { socket.close() }
+            try socket.send("POST /hello HTTP/1.1\r\nHost: t\r\nContent-Length: 100000000\r\n\r\n")
+            var cutOff = false
+            for _ in 0..<300 where !cutOff {
+                cutOff = (try? socket.send(String(repeating: "x", count: 1024))) == nil
+                if !cutOff { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(cutOff)
+        }
     }
 }
 

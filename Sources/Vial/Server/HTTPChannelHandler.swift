@@ -6,7 +6,8 @@ import NIOHTTP1
 /// connection's event loop, and writes the responses back, in order.
 ///
 /// - Bodies are capped while they stream in: past `maxContentLength` the client gets
-///   413 and the connection is closed without reading the rest.
+///   413 and the connection closes without parsing the rest (a lingering close drops what
+///   still comes for a moment, so the client sees the 413 rather than a reset).
 /// - Malformed requests get a JSON 400 and the connection is closed.
 /// - Pipelined requests queue here and are answered one at a time, in order. Reading
 ///   goes on while a response is being made (up to `maxQueued` waiting requests): NIO's
@@ -292,9 +293,13 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if keepAlive {
             startNext()
         } else {
+            // A refusal or an upgrade stopped reading mid-stream: the client may still be sending.
+            let unreadInput = discardingInput
             discardingInput = true
             let channel = context.channel
-            done.whenComplete { _ in channel.close(promise: nil) }
+            done.whenComplete { _ in
+                if unreadInput { LingeringClose.close(channel) } else { channel.close(promise: nil) }
+            }
         }
     }
 }
