@@ -163,6 +163,23 @@ import VialTesting
         }
     }
 
+    /// The 408 for a request not finished in time closes the same way: the client, still
+    /// sending, can go on writing for a moment instead of meeting a reset (before: the second
+    /// write after the 408 failed with EPIPE).
+    @Test func aClientCutOffByTheReadTimeoutIsNotReset() async throws {
+        try await app { $0.requestReadTimeout = 1 }.withLiveServer { client in
+            let socket = try BlockingSocket(port: client.port)
+            defer { socket.close() }
+            try socket.send("POST /hello HTTP/1.1\r\nHost: t\r\n")
+            #expect(try socket.receive(until: "request_timeout").hasPrefix("HTTP/1.1 408"))
+            for _ in 0..<3 {
+                #expect(throws: Never.self) { try socket.send("X-Slow: header\r\n") }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(socket.waitForClose())
+        }
+    }
+
     /// The lingering is bounded: a refused client that keeps sending is cut off (here within
     /// the 30 s it would take; the limit is `LingeringClose.limit`, 2 s).
     @Test(.timeLimit(.minutes(1))) func aRefusedClientThatKeepsSendingIsCutOff() async throws {

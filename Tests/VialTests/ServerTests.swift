@@ -218,49 +218,45 @@ import VialTesting
 @Suite struct ShutdownDrainTests {
     let request = "GET /fast HTTP/1.1\r\nHost: t\r\n\r\n"
 
-    func server(idleGrace: TimeAmount, group: any EventLoopGroup) throws -> HTTPServer {
+    /// A server with `idleGrace`, one keep-alive connection that has had an answer, then shutdown
+    /// begun (`stopAccepting` returns once the connection has been told); `body` gets the
+    /// connection and the port; afterwards the server drains.
+    func atShutdown(idleGrace: TimeAmount, _ body: (BlockingSocket, Int) async throws -> Void) async throws {
         var config = AppConfig()
         config.accessLog = false
         let app = App("drain-test", config: config)
         app.get("/fast") { _ in "fast" }
-        return HTTPServer(
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let server = HTTPServer(
             responder: try app.build(), config: app.config, logger: app.logger, group: group, idleGraceOnShutdown: idleGrace)
+        let port = try await server.start(host: "127.0.0.1", port: 0)
+        let socket = try BlockingSocket(port: port)
+        try socket.send(request)
+        #expect(try socket.receive(until: "fast").hasPrefix("HTTP/1.1 200"))
+        #expect(await server.stopAccepting())
+        try await body(socket, port)
+        await server.drain()
+        socket.close()
+        try await group.shutdownGracefully()
     }
 
     @Test func aRequestArrivingOnAnIdleConnectionAsShutdownBeginsIsAnswered() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         // A grace no scheduling delay outruns; the connection closes after its answer anyway.
-        let server = try server(idleGrace: .seconds(60), group: group)
-        let port = try await server.start(host: "127.0.0.1", port: 0)
-        let socket = try BlockingSocket(port: port)
-        try socket.send(request)
-        #expect(try socket.receive(until: "fast").hasPrefix("HTTP/1.1 200"))
-        // The connection is idle; once shutdown has told it to quiesce, the next request comes.
-        #expect(await server.stopAccepting())
-        #expect(throws: (any Error).self) { try BlockingSocket(port: port) }
-        try socket.send(request)
-        let answer = try socket.receive(until: "fast")
-        #expect(answer.hasPrefix("HTTP/1.1 200"))
-        #expect(answer.lowercased().contains("connection: close"))
-        #expect(socket.waitForClose(), "closed after its answer, not held for the grace")
-        await server.drain()
-        socket.close()
-        try await group.shutdownGracefully()
+        try await atShutdown(idleGrace: .seconds(60)) { socket, port in
+            #expect(throws: (any Error).self) { try BlockingSocket(port: port) }  // the listener is gone
+            try socket.send(request)
+            let answer = try socket.receive(until: "fast")
+            #expect(answer.hasPrefix("HTTP/1.1 200"))
+            #expect(answer.lowercased().contains("connection: close"))
+            #expect(socket.waitForClose(), "closed after its answer, not held for the grace")
+        }
     }
 
     @Test func anIdleConnectionThatStaysSilentClosesAfterTheGrace() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let server = try server(idleGrace: .milliseconds(200), group: group)
-        let port = try await server.start(host: "127.0.0.1", port: 0)
-        let socket = try BlockingSocket(port: port)
-        try socket.send(request)
-        #expect(try socket.receive(until: "fast").hasPrefix("HTTP/1.1 200"))
         // Only the grace can close it: shutdown's own deadline comes with `drain`, later.
-        #expect(await server.stopAccepting())
-        #expect(socket.waitForClose())
-        await server.drain()
-        socket.close()
-        try await group.shutdownGracefully()
+        try await atShutdown(idleGrace: .milliseconds(200)) { socket, _ in
+            #expect(socket.waitForClose())
+        }
     }
 }
 

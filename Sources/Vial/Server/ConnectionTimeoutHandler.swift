@@ -98,8 +98,9 @@ final class ConnectionTimeoutHandler: ChannelInboundHandler, RemovableChannelHan
                 "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
             let channel = context.channel
             accessLogger?.info("\(channel.remoteAddress?.ipAddress ?? "-") \"-\" 408 refused: request_timeout")
+            // The client is mid-request and may still be sending: a lingering close, not a reset.
             context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: text))).whenComplete { _ in
-                channel.close(promise: nil)
+                LingeringClose.close(channel)
             }
         default:
             break

@@ -66,8 +66,7 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     init(
         responder: AppResponder, maxContentLength: Int, executor: EventLoopTaskExecutor,
-        timeouts: ConnectionTimeoutHandler?, accessLogger: Logger? = nil,
-        idleGraceOnShutdown: TimeAmount = HTTPChannelHandler.defaultIdleGraceOnShutdown
+        timeouts: ConnectionTimeoutHandler?, accessLogger: Logger?, idleGraceOnShutdown: TimeAmount
     ) {
         self.idleGraceOnShutdown = idleGraceOnShutdown
         self.accessLogger = accessLogger

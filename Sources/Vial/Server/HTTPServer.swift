@@ -138,11 +138,10 @@ public final class HTTPServer: Service, Sendable {
         }
         guard !alreadyStopped else { return false }
         try? await listener?.close()
-        for connection in state.withLockedValue({ Array($0.connections.values) }) {
-            try? await connection.eventLoop.submit {
-                connection.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
-            }.get()
+        let told = state.withLockedValue { $0.connections.values }.map { connection in
+            connection.eventLoop.submit { connection.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
         }
+        try? await EventLoopFuture.andAllComplete(told, on: group.next()).get()
         return true
     }
 

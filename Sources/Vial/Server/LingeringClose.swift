@@ -1,7 +1,7 @@
 import NIOCore
 
 /// Closes a connection whose client may still be sending — a refused body (413), bytes after
-/// an upgrade request — the way nginx's `lingering_close` does: the answer is out, the write
+/// an upgrade request, a request cut off by the read timeout (408) — the way nginx's `lingering_close` does: the answer is out, the write
 /// side is shut (the client reads the answer, then the end of the stream), and whatever still
 /// arrives is read and dropped until the client closes or `limit` passes.
 ///
@@ -14,7 +14,7 @@ enum LingeringClose {
     static let limit = TimeAmount.seconds(2)
 
     /// Shuts the write side of `channel` and drains it for at most `limit`; on the event loop.
-    static func close(_ channel: any Channel, limit: TimeAmount = Self.limit) {
+    static func close(_ channel: any Channel) {
         channel.close(mode: .output).whenComplete { result in
             guard case .success = result, channel.isActive,
                 (try? channel.pipeline.syncOperations.addHandler(Drain(), position: .first)) != nil
