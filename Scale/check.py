@@ -152,6 +152,8 @@ def check_api_contract(checks, cluster):
          "CACHE_TYPE=RedisCache", f"CACHE_REDIS_URL={redis}", f"JWT_BLOCKLIST_STORAGE_URI={redis}", f"RATELIMIT_STORAGE_URI={redis}"],
         capture_output=True, text=True, env={**os.environ, "APP_BIN": app_binary()})
     summary = [line.strip() for line in run.stdout.splitlines() if "generated" in line]
+    if run.returncode != 0:
+        print(run.stdout[-6000:] + run.stderr[-2000:])  # schemathesis's failures, with the requests to replay
     checks.check("the API keeps its OpenAPI contract on PostgreSQL and Redis (schemathesis)", run.returncode == 0,
                  summary[-1] if summary else run.stdout[-2000:] + run.stderr[-2000:])
 
