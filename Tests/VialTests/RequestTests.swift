@@ -208,6 +208,47 @@ import VialTesting
         #expect(response.text == "http://inner:5000/api/tasks/")
     }
 
+    /// Behind the shipped nginx site (`X-Forwarded-Host $host`), `Host: evil.example` became
+    /// `Location: https://evil.example/…` although `SERVER_NAME` was set (issue 16, item 1).
+    @Test func serverNameWinsOverAForwardedHost() async throws {
+        let headers: HTTPHeaders = ["Host": "evil.example", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"]
+        let response = try await build(
+            "endpoint=tasks.list&external=1", headers: headers, from: "10.0.0.1", trusting: ["10.0.0.1"],
+            configure: { $0.serverName = "api.example.com" })
+        #expect(response.text == "https://api.example.com/api/tasks/")
+    }
+
+    /// A trusted proxy's `X-Forwarded-Host` is the host the client asked for: `TRUSTED_HOSTS`
+    /// checks it as it checks `Host` (issue 16, item 1).
+    @Test func trustedHostsCheckTheForwardedHostToo() async throws {
+        let headers: HTTPHeaders = ["Host": "api.example.com", "X-Forwarded-Host": "evil.example"]
+        let refused = try await build(
+            "endpoint=tasks.list&external=1", headers: headers, from: "10.0.0.1", trusting: ["10.0.0.1"],
+            configure: { $0.trustedHosts = ["api.example.com"] })
+        #expect(refused.status == .badRequest)
+        #expect(try refused.json()["error"]?["code"] == "untrusted_host")
+        let admitted = try await build(
+            "endpoint=tasks.list&external=1", headers: ["Host": "inner", "X-Forwarded-Host": "api.example.com"],
+            from: "10.0.0.1", trusting: ["10.0.0.1"], configure: { $0.trustedHosts = ["api.example.com", "inner"] })
+        #expect(admitted.text == "http://api.example.com/api/tasks/")
+    }
+
+    /// `Host: localhost:@evil.example` was checked as `localhost` and then used whole
+    /// (`Location: http://localhost:@evil.example/…`), and passed `TRUSTED_HOSTS` (issue 16, item 2).
+    @Test func aHostThatIsNotStrictlyAHostIsNeverUsedOrTrusted() async throws {
+        let unconfigured = try await build(
+            "endpoint=tasks.list&external=1", headers: ["Host": "localhost:@evil.example"])
+        #expect(unconfigured.text == "http://localhost/api/tasks/")
+        let refused = try await build(
+            "endpoint=tasks.list&external=1", headers: ["Host": "api.example.com:@evil.example"],
+            configure: { $0.trustedHosts = ["api.example.com"] })
+        #expect(refused.status == .badRequest)
+        let forwarded = try await build(
+            "endpoint=tasks.list&external=1", headers: ["Host": "localhost", "X-Forwarded-Host": "localhost:@evil.example"],
+            from: "10.0.0.1", trusting: ["10.0.0.1"])
+        #expect(forwarded.text == "http://localhost/api/tasks/")
+    }
+
     @Test func forwardedHeadersAreHonouredFromTrustedProxies() async throws {
         let headers: HTTPHeaders = ["Host": "inner:5000", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "api.example"]
         let response = try await build(

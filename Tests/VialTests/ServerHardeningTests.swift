@@ -198,6 +198,66 @@ import VialTesting
     }
 }
 
+/// `Host` is parsed strictly before any use (issue 16, items 2 and 7).
+@Suite struct HostHeaderTests {
+    @Test func hostsWithAndWithoutPorts() throws {
+        #expect(HostHeader("API.example.com:8080") == HostHeader("API.example.com:8080"))
+        #expect(HostHeader("API.example.com:8080")?.name == "api.example.com")
+        #expect(HostHeader("API.example.com:8080")?.port == 8080)
+        #expect(HostHeader("API.example.com:8080")?.authority == "API.example.com:8080")
+        #expect(HostHeader("127.0.0.1")?.port == nil)
+        #expect(HostHeader("[::1]:5000")?.name == "[::1]")
+        #expect(HostHeader("[::1]:5000")?.port == 5000)
+        #expect(HostHeader("[::ffff:127.0.0.1]") != nil)
+    }
+
+    @Test func anythingElseIsNotAHost() {
+        for bad in [
+            "localhost:@evil.example", "api.example.com:@evil.example", "a@b", "evil.example/path", "a b", "x:",
+            "x:99999", "x:80:80", "[::1", "[zz::1]", "[::1]x", ":80", "", "a\u{0}b", "exa%6dple.com", "a,b",
+            String(repeating: "a", count: 300),
+        ] {
+            #expect(HostHeader(bad) == nil, "\(bad)")
+        }
+    }
+}
+
+/// Requests without exactly one valid `Host` are refused by the server itself (issue 16, items 2, 7).
+@Suite struct ServerHostTests {
+    func app() -> App {
+        var config = AppConfig()
+        config.accessLog = false
+        let app = App("hosts", config: config)
+        app.get("/hello") { _ in "hi" }
+        return app
+    }
+
+    @Test func http11WithoutExactlyOneValidHostIs400() async throws {
+        try await app().withLiveServer { client in
+            for head in [
+                "GET /hello HTTP/1.1\r\n\r\n",
+                "GET /hello HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+                "GET /hello HTTP/1.1\r\nHost: a, b\r\n\r\n",
+                "GET /hello HTTP/1.1\r\nHost: localhost:@evil.example\r\n\r\n",
+            ] {
+                let (text, closed) = try await client.exchangeRaw(head)
+                #expect(text.hasPrefix("HTTP/1.1 400"), "\(head)")
+                #expect(text.contains("\"bad_host\""), "\(head)")
+                #expect(closed)
+            }
+        }
+    }
+
+    @Test func http10MayOmitHostAndAValidOneIsAnswered() async throws {
+        try await app().withLiveServer { client in
+            let old = try await client.sendRaw("GET /hello HTTP/1.0\r\n\r\n")
+            #expect(old.hasPrefix("HTTP/1.0 200"))
+            let ipv6 = try await client.sendRaw("GET /hello HTTP/1.1\r\nHost: [::1]:80\r\nConnection: close\r\n\r\n")
+            #expect(ipv6.hasPrefix("HTTP/1.1 200"))
+        }
+    }
+}
+
 final class CapturedLines: Sendable {
     private let lines = NIOLockedValueBox<[String]>([])
     func append(_ line: String) { lines.withLockedValue { $0.append(line) } }

@@ -42,7 +42,7 @@ public struct AppResponder: Sendable {
         request.id = RequestID.accept(request.headers.first(name: "x-request-id")) ?? RequestID.generate()
         request.context = context
         let responder: Handler
-        if !context.trustedHosts.isEmpty, !context.isTrusted(host: request.headers.first(name: "host") ?? "") {
+        if !context.trustedHosts.isEmpty, !Self.hostsAreTrusted(request, context) {
             request.storage[RoutingOutcomeKey.self] = .untrustedHost
             responder = fallbacks[fallbacks.count - 1].responder
         } else {
@@ -78,6 +78,17 @@ public struct AppResponder: Sendable {
             accessLog.record(request, response, micros: elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
         }
         return response
+    }
+
+    /// `TRUSTED_HOSTS` admits the `Host` header and, from a trusted proxy, `X-Forwarded-Host`
+    /// (the host the client asked the proxy for) alike.
+    private static func hostsAreTrusted(_ request: Request, _ context: RequestContext) -> Bool {
+        guard context.isTrusted(host: request.headers.first(name: "host") ?? "") else { return false }
+        guard let remote = request.remoteAddress, request.isTrustedProxy(remote),
+            let forwarded = request.headers.first(name: "x-forwarded-host")
+        else { return true }
+        let first = forwarded.split(separator: ",").first.map { String($0.trimmedSpaces) } ?? ""
+        return context.isTrusted(host: first)
     }
 
     private func fallback(for path: Substring) -> Handler {

@@ -12,19 +12,13 @@ final class RequestContext: Sendable {
         self.trustedHosts = trustedHosts
     }
 
-    /// Whether `host` (a `Host` header, port and all) names one of `trustedHosts`.
+    /// Whether `host` (a `Host` or `X-Forwarded-Host` value, port and all) names one of
+    /// `trustedHosts`; a value that is not a strict host (`HostHeader`) never does.
     func isTrusted(host: String) -> Bool {
-        let name = Self.hostname(host)
+        guard let name = HostHeader(host)?.name else { return false }
         return trustedHosts.contains { trusted in
             trusted.hasPrefix(".") ? (name == trusted.dropFirst() || name.hasSuffix(trusted)) : name == trusted
         }
-    }
-
-    /// `Example.com:8080` → `example.com`; `[::1]:5000` → `[::1]`.
-    static func hostname(_ host: String) -> String {
-        let lower = host.lowercased()
-        if lower.hasPrefix("["), let close = lower.firstIndex(of: "]") { return String(lower[...close]) }
-        return String(lower.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
     }
 
     /// Builds the path of `endpoint`; unused parameters become the query string (as Flask's `url_for`).
@@ -78,29 +72,35 @@ extension Request {
     }
 
     /// `scheme://host` as the client sees this server. The host is never taken from a request
-    /// on trust alone (`Host: evil.example` must not become a `Location`): a trusted proxy's
-    /// `X-Forwarded-Host`, else `SERVER_NAME`, else the `Host` header when `TRUSTED_HOSTS` admitted
-    /// it or it names this server's own address (`localhost` or the address the connection
-    /// reached), else the address the connection reached.
+    /// on trust alone (`Host: evil.example` must not become a `Location`): `SERVER_NAME` when set,
+    /// always; else a trusted proxy's `X-Forwarded-Host` (which `TRUSTED_HOSTS`, when set, has
+    /// admitted before routing); else the `Host` header when `TRUSTED_HOSTS` admitted it or it
+    /// names this server's own address (`localhost` or the address the connection reached); else
+    /// the address the connection reached. Only strictly parsed hosts (`HostHeader`) are used.
     public var externalBase: String {
-        let trusted = remoteAddress.map { isTrustedProxy($0) } ?? false
-        func forwarded(_ name: String) -> String? {
-            guard trusted, let value = headers.first(name: name) else { return nil }
-            let first = value.split(separator: ",").first.map { $0.trimmedSpaces }
-            return first?.isEmpty == false ? first : nil
-        }
-        let scheme = forwarded("X-Forwarded-Proto").flatMap { ["http", "https"].contains($0) ? $0 : nil } ?? "http"
-        let host = forwarded("X-Forwarded-Host") ?? context?.serverName ?? acceptableHostHeader ?? localAddress ?? "localhost"
+        let scheme = forwardedValue("X-Forwarded-Proto").flatMap { ["http", "https"].contains($0) ? $0 : nil } ?? "http"
+        let host = context?.serverName ?? forwardedHost?.authority ?? acceptableHostHeader ?? localAddress ?? "localhost"
         return "\(scheme)://\(host)"
+    }
+
+    /// The first value of a forwarding header, when the peer is a trusted proxy.
+    private func forwardedValue(_ name: String) -> String? {
+        guard let remoteAddress, isTrustedProxy(remoteAddress), let value = headers.first(name: name) else { return nil }
+        let first = value.split(separator: ",").first.map { $0.trimmedSpaces }
+        return first?.isEmpty == false ? first : nil
+    }
+
+    /// A trusted proxy's `X-Forwarded-Host`, when it is a strict host.
+    var forwardedHost: HostHeader? {
+        forwardedValue("X-Forwarded-Host").flatMap { HostHeader($0) }
     }
 
     /// The `Host` header, when it can be believed (see `externalBase`).
     private var acceptableHostHeader: String? {
-        guard let host = headers.first(name: "host"), !host.isEmpty else { return nil }
-        if let context, !context.trustedHosts.isEmpty { return host }  // checked before routing
-        let name = RequestContext.hostname(host)
-        let own = localAddress.map(RequestContext.hostname)
-        return name == "localhost" || name == own ? host : nil
+        guard let value = headers.first(name: "host"), let host = HostHeader(value) else { return nil }
+        if let context, !context.trustedHosts.isEmpty { return host.authority }  // checked before routing
+        let own = localAddress.flatMap { HostHeader($0)?.name }
+        return host.name == "localhost" || host.name == own ? host.authority : nil
     }
 
     /// The client's address. When the peer is a trusted proxy, the rightmost `X-Forwarded-For`

@@ -8,7 +8,8 @@ import NIOHTTP1
 /// - Bodies are capped while they stream in: past `maxContentLength` the client gets
 ///   413 and the connection closes without parsing the rest (a lingering close drops what
 ///   still comes for a moment, so the client sees the 413 rather than a reset).
-/// - Malformed requests get a JSON 400 and the connection is closed.
+/// - Malformed requests get a JSON 400 and the connection is closed; so do requests without
+///   exactly one valid `Host` (HTTP/1.0: at most one).
 /// - Pipelined requests queue here and are answered one at a time, in order. Reading
 ///   goes on while a response is being made (up to `maxQueued` waiting requests): NIO's
 ///   `HTTPServerPipelineHandler` would stop and restart reading around every async
@@ -114,6 +115,10 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     head: head)
                 return
             }
+            if let problem = Self.hostProblem(head) {
+                refuse(HTTPError(.badRequest, problem, code: "bad_host"), version: head.version, head: head)
+                return
+            }
             if queue.count >= Self.maxPipelined {
                 refuse(
                     HTTPError(.tooManyRequests, "Too many pipelined requests (at most \(Self.maxPipelined) wait)", code: "pipelining_limit"),
@@ -147,6 +152,18 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
             queue.append(.request(current.head, current.body, last: last))
             if !responding { startNext() }
         }
+    }
+
+    /// What is wrong with the request's `Host`, if anything: HTTP/1.1 requires exactly one
+    /// (RFC 9112 §3.2), HTTP/1.0 allows none; each must be a strict host (`HostHeader`) —
+    /// an empty one is allowed, as RFC 9112 allows it for targets without an authority.
+    static func hostProblem(_ head: HTTPRequestHead) -> String? {
+        let values = head.headers[canonicalForm: "host"]
+        if values.count > 1 || (values.isEmpty && head.version != .http1_0 && head.version != .http0_9) {
+            return values.isEmpty ? "Missing Host header" : "More than one Host header"
+        }
+        guard let value = values.first, !value.isEmpty else { return nil }
+        return HostHeader(value) == nil ? "Invalid Host header" : nil
     }
 
     /// `CONNECT`, or `Connection: upgrade` with an `Upgrade` header.
