@@ -59,7 +59,7 @@ import VialTesting
         #expect(item["additionalProperties"] == false)
         #expect(item["required"] == ["name"])
         #expect(item["properties"]?["id"] == ["type": "integer", "readOnly": true])
-        #expect(item["properties"]?["name"] == ["type": "string", "minLength": 1, "maxLength": 50, "examples": ["bolt"]])
+        #expect(item["properties"]?["name"] == ["type": "string", "minLength": 1, "maxLength": 50, "pattern": "^[^\\u0000]*$", "examples": ["bolt"]])
         #expect(item["properties"]?["quantity"] == ["type": "integer", "minimum": 0, "maximum": 1000])
         #expect(doc["components"]?["schemas"]?["Error"] != nil)
     }

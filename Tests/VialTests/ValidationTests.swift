@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Vial
 import VialTesting
@@ -43,6 +44,28 @@ import VialTesting
             "due_date": ["Not a valid date (YYYY-MM-DD)."],
             "extra": ["Unknown field."],
         ])
+    }
+
+    /// Issue 16, item 3: `"visible\u0000hidden"` was acknowledged whole and stored as `visible`.
+    @Test func textWithNULIsRefused() {
+        #expect(details(["title": "visible\u{0}hidden"]) == ["title": ["May not contain the NUL character (U+0000)."]])
+        #expect(details(["title": "t", "description": "\u{0}"]) == ["description": ["May not contain the NUL character (U+0000)."]])
+    }
+
+    /// Issue 16, item 4: 85,000 unknown keys made a 2.4 MB answer listing each.
+    @Test func unknownFieldsAreListedUpToTenAndCounted() throws {
+        var members: [String: JSON] = ["title": "t"]
+        for index in 0..<5_000 { members[String(format: "k%05d", index)] = 1 }
+        members[String(repeating: "z", count: 10_000)] = 1
+        let errors = try #require(details(.object(members)))
+        guard case .object(let listed) = errors else { Issue.record("details \(errors)"); return }
+        #expect(listed.count == 11)
+        #expect(listed["k00000"] == ["Unknown field."] && listed["k00009"] == ["Unknown field."])
+        #expect(listed["k00010"] == nil)
+        #expect(listed["_schema"] == ["5001 unknown fields; the first 10 by name are listed."])
+        #expect(details(["title": "t", "a": 1, "b": 2]) == ["a": ["Unknown field."], "b": ["Unknown field."]])
+        let long = try #require(details(["title": "t", String(repeating: "y", count: 1_000): 1]))
+        #expect(long == [String(repeating: "y", count: 64) + "…": ["Unknown field."]])
     }
 
     @Test func requiredFieldsAreRequiredExceptInPartialMode() {

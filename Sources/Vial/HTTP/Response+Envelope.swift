@@ -66,9 +66,15 @@ extension Response {
         return try success(data, status: .accepted, headers: headers)
     }
 
-    /// The error envelope for `error`, with its headers.
+    /// Bytes of an error message sent at most.
+    static let maxErrorMessage = 1_024
+
+    /// The error envelope for `error`, with its headers (the message cut at `maxErrorMessage` bytes).
     public static func error(_ error: HTTPError) -> Response {
-        var body: [String: JSON] = ["message": .string(error.message), "code": .string(error.code)]
+        // A message may quote input; the answer stays small whatever was sent.
+        let message = error.message.utf8.count > maxErrorMessage
+            ? String(decoding: error.message.utf8.prefix(maxErrorMessage), as: UTF8.self) + "…" : error.message
+        var body: [String: JSON] = ["message": .string(message), "code": .string(error.code)]
         if let details = error.details { body["details"] = details }
         return .json(["status": "error", "error": .object(body)], status: error.status, headers: error.headers)
     }

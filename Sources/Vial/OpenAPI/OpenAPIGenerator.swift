@@ -145,6 +145,9 @@ public enum OpenAPIGenerator {
             additionalProperties: schema.allowsUnknownFields ? nil : .a(false))
     }
 
+    /// Any text without U+0000.
+    static let noNUL = "^[^\\u0000]*$"
+
     static func fieldSchema(_ field: Field, required: Bool) -> JSONSchema {
         var minLength: Int?
         var maxLength: Int?
@@ -169,6 +172,9 @@ public enum OpenAPIGenerator {
         switch field.kind {
         case .string, .date, .email:
             let format: JSONTypeFormat.StringFormat = field.kind == .date ? .date : field.kind == .email ? .email : .generic
+            // Validation refuses U+0000 in any text (no database keeps it): say so where no
+            // other pattern, choice or format already rules it out.
+            if field.kind == .string, pattern == nil, allowed == nil { pattern = noNUL }
             return .string(
                 format: format, required: required, nullable: field.nullable, permissions: permissions,
                 description: field.description, minLength: minLength, maxLength: maxLength, pattern: pattern,

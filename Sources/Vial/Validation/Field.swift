@@ -93,6 +93,8 @@ public struct Field: Sendable {
         switch kind {
         case .string, .date, .email:
             guard var text = value.stringValue else { return .invalid(["Not a valid string."]) }
+            // Neither database keeps it intact (SQLite cuts the text there, PostgreSQL refuses it).
+            if text.utf8.contains(0) { return .invalid([Field.nulMessage]) }
             if trim { text = text.trimmingCharacters(in: .whitespacesAndNewlines) }
             value = .string(text)
             if kind == .date, !Field.isDate(text) { return .invalid(["Not a valid date (YYYY-MM-DD)."]) }
@@ -137,6 +139,8 @@ public struct Field: Sendable {
             return nil
         }
     }
+
+    static let nulMessage = "May not contain the NUL character (U+0000)."
 
     static func format(_ number: Double) -> String {
         number.rounded() == number ? String(Int(number)) : String(number)

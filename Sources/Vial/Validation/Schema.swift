@@ -61,9 +61,7 @@ public struct Schema: Sendable {
                     code: "no_fields")
             }
         }
-        for key in members.keys where declared[key] == nil && !allowsUnknownFields {
-            errors[key] = ["Unknown field."]
-        }
+        if !allowsUnknownFields { Self.reportUnknown(members.keys.filter { declared[$0] == nil }, in: &errors) }
         for field in fields {
             guard let value = members[field.name] else {
                 if field.required && !partial && !field.readOnly { errors[field.name] = ["Missing data for required field."] }
@@ -80,6 +78,34 @@ public struct Schema: Sendable {
         }
         try ValidatedObject.throwIfAny(errors, status: status, message: "Validation failed", code: "validation_error")
         return ValidatedObject(values: values)
+    }
+}
+
+extension Schema {
+    /// Unknown fields named in an error answer at most; the rest are counted.
+    static let unknownFieldsListed = 10
+    /// Characters of an unknown field's name shown at most.
+    static let fieldNameShown = 64
+
+    /// Names the first unknown fields (in name order) and counts the rest, so that an answer
+    /// never grows with the input: 85,000 unknown keys made a 2.4 MB error body.
+    static func reportUnknown(_ unknown: [String], in errors: inout [String: [String]]) {
+        guard !unknown.isEmpty else { return }
+        // The smallest few names, without sorting them all.
+        var first: [String] = []
+        for key in unknown {
+            guard first.count < unknownFieldsListed || key < first[first.count - 1] else { continue }
+            first.insert(key, at: first.firstIndex { key < $0 } ?? first.count)
+            if first.count > unknownFieldsListed { first.removeLast() }
+        }
+        for key in first {
+            let shown = key.unicodeScalars.count > fieldNameShown ? String(key.unicodeScalars.prefix(fieldNameShown)) + "…" : key
+            errors[shown] = ["Unknown field."]
+        }
+        if unknown.count > first.count {
+            errors["_schema", default: []].append(
+                "\(unknown.count) unknown fields; the first \(first.count) by name are listed.")
+        }
     }
 }
 

@@ -73,6 +73,9 @@ public struct Application: Sendable {
             logger.error("\(error)")
             return .error(HTTPError(.serviceUnavailable, "The database is unavailable; try again shortly", code: "database_unavailable"))
         }
+        app.errorHandler(for: UnstorableText.self) { _, error in
+            .error(HTTPError(.badRequest, error.description, code: "invalid_text"))
+        }
         let readiness = ReadinessChecks()
         readiness.add("database") { try await database.ping() }
         // The settings were checked when loaded, so the default limit string parses.

@@ -32,6 +32,12 @@ public final class AppDatabase: Sendable {
         }
     }
 
+    /// A database on an engine made by the caller (tests set the PostgreSQL engine's timeouts).
+    init(location: DatabaseLocation, engine: any SQLEngine) {
+        self.location = location
+        self.engine = engine
+    }
+
     deinit { engine.shutdown() }
 
     /// A fresh in-memory SQLite database, for tests.
@@ -45,19 +51,22 @@ public final class AppDatabase: Sendable {
 
     /// Runs one query that changes nothing and returns its rows.
     public func read(_ sql: String, _ arguments: [SQLValue] = []) async throws -> [SQLRow] {
-        try await engine.read(sql, arguments)
+        try Self.checkStorable(arguments)
+        return try await engine.read(sql, arguments)
     }
 
     /// Runs one statement that may change data and returns its rows (those of `RETURNING`, if any).
     @discardableResult
     public func write(_ sql: String, _ arguments: [SQLValue] = []) async throws -> [SQLRow] {
-        try await engine.write(sql, arguments)
+        try Self.checkStorable(arguments)
+        return try await engine.write(sql, arguments)
     }
 
     /// Runs `steps` in one transaction; false when an `.expect` step stopped it (nothing kept).
     @discardableResult
     public func transaction(_ steps: [SQLStep]) async throws -> Bool {
-        try await engine.transaction(steps)
+        try Self.checkStorable(steps)
+        return try await engine.transaction(steps)
     }
 
     /// `transaction` for synchronous code, on SQLite only (GRDB runs it on its own queue and
@@ -67,6 +76,7 @@ public final class AppDatabase: Sendable {
         guard let sqlite = engine as? SQLiteEngine else {
             throw SQLError.failed(message: "synchronous transactions are for SQLite only")
         }
+        try Self.checkStorable(steps)
         return try sqlite.transactionSynchronously(steps)
     }
 
@@ -78,6 +88,29 @@ public final class AppDatabase: Sendable {
     /// Succeeds when the database answers a trivial query (for `/health`).
     public func ping() async throws {
         _ = try await read("SELECT 1")
+    }
+}
+
+/// Text holding U+0000 was bound: SQLite's C API would store it cut at the NUL (what was
+/// acknowledged would not be what was kept, and `admin\u{0}x` would find `admin`) and
+/// PostgreSQL's text type refuses it. Refused before either engine sees it; the application
+/// answers 400 `invalid_text`. (Request validation refuses such text earlier, with details.)
+public struct UnstorableText: Error, Sendable, CustomStringConvertible {
+    public var description: String { "Text may not contain the NUL character (U+0000)" }
+}
+
+extension AppDatabase {
+    static func checkStorable(_ arguments: [SQLValue]) throws {
+        for case .text(let text) in arguments where text.utf8.contains(0) { throw UnstorableText() }
+    }
+
+    static func checkStorable(_ steps: [SQLStep]) throws {
+        for step in steps {
+            switch step {
+            case .execute(_, let arguments), .expect(_, let arguments, _): try checkStorable(arguments)
+            case .script, .lock: break
+            }
+        }
     }
 }
 
