@@ -31,6 +31,27 @@ struct SharedBlocklistTests {
         #expect(try after.json()["error"]?["message"] == "Token has been revoked")
     }
 
+    /// Issue 16, item 14: Redis runs without persistence (the compose file, the cluster check),
+    /// and after its restart a logged-out token was accepted again. The database keeps every
+    /// revocation, and Redis is refilled from it when it comes back empty.
+    @Test func aLogoutSurvivesARedisRestart() async throws {
+        let redis = try RedisTestServer()
+        let client = try await instance(redis)
+        let token = try await login(client)
+        let kept = try await login(client)
+        #expect(try await client.post("/auth/logout", json: [:], headers: token).status == .ok)
+        redis.stop()
+        try redis.start()
+        // The client reconnects with a short back-off: the first answers may be 503.
+        var status = HTTPResponseStatus.serviceUnavailable
+        for _ in 0..<100 where status == .serviceUnavailable {
+            status = try await client.get("/auth/me", headers: token).status
+            if status == .serviceUnavailable { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(status == .unauthorized)
+        #expect(try await client.get("/auth/me", headers: kept).status == .ok)
+    }
+
     /// With the blocklist unreachable a token is neither accepted nor a 500: 503, and a logout
     /// that could not be recorded says so.
     @Test func anUnreachableBlocklistAnswers503() async throws {

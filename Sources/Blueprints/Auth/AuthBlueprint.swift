@@ -50,6 +50,14 @@ public enum AuthBlueprint {
         loginLimit: String = "5 per minute", clock: any WallClock = SystemClock()
     ) -> Blueprint {
         let auth = Blueprint("auth")
+        // Token answers must not be kept by any cache (RFC 6749 §5.1), and no auth answer need be:
+        // every one, errors included, says so.
+        auth.after { _, response in
+            var response = response
+            response.headers.replaceOrAdd(name: "Cache-Control", value: "no-store")
+            response.headers.replaceOrAdd(name: "Pragma", value: "no-cache")
+            return response
+        }
         // Each login costs one hash check whether or not the user exists.
         let dummyHash = hasher.dummyHash()
         let issuer = jwt.issuer
@@ -96,7 +104,7 @@ public enum AuthBlueprint {
             guard let user, valid, let id = user.id else {
                 throw HTTPError(.unauthorized, "Invalid username or password", code: "invalid_credentials")
             }
-            return tokenResponse(issuer, subject: String(id), role: user.role, fresh: true, withRefresh: true)
+            return tokenResponse(issuer, subject: String(id), role: user.role, fresh: true, session: issuer.newSessionID(), withRefresh: true)
         }
 
         // A new (non-fresh) access token for a valid refresh token.
@@ -108,20 +116,22 @@ public enum AuthBlueprint {
             jwtRequired(refresh: true)
         ) { req in
             let user = try await currentUser(req, users)
-            return tokenResponse(issuer, subject: req.identity!, role: user.role, fresh: false, withRefresh: false)
+            return tokenResponse(
+                issuer, subject: req.identity!, role: user.role, fresh: false, session: req.jwtClaims?.sessionID, withRefresh: false)
         }
 
-        // Revoke the presented token (access or refresh) by its jti.
+        // Revoke the presented token (access or refresh) and, through its session id, every
+        // token of the same login: logging out with the access token also ends the refresh token.
         auth.post(
             "/logout", name: "logout",
             docs: RouteDocs(
-                summary: "Revoke the current token", tags: ["auth"],
+                summary: "Revoke the current token and the other tokens of its login", tags: ["auth"],
                 responses: [200: .object(loggedOut, "The token is revoked")]),
             jwtRequired(verifyType: false)
         ) { req in
             guard let claims = req.jwtClaims else { throw JWTError.missingAuthorization.httpError }
             do {
-                try await jwt.revocations.revoke(claims.id, expiresAt: claims.expiresAt)
+                try await jwt.revocations.revoke(claims.sessionID ?? claims.id, expiresAt: issuer.revocationExpiry(of: claims))
             } catch {
                 throw HTTPError(.serviceUnavailable, "The token could not be revoked; try again", code: "revocation_unavailable")
             }
@@ -140,15 +150,15 @@ public enum AuthBlueprint {
     }
 
     /// The OAuth2-style token answer (top level, not enveloped): an access token, and a refresh token on login.
-    static func tokenResponse(_ issuer: TokenIssuer, subject: String, role: User.Role, fresh: Bool, withRefresh: Bool)
-        -> Response
-    {
+    static func tokenResponse(
+        _ issuer: TokenIssuer, subject: String, role: User.Role, fresh: Bool, session: String?, withRefresh: Bool
+    ) -> Response {
         var body: [String: JSON] = [
-            "access_token": .string(issuer.accessToken(subject: subject, role: role.rawValue, fresh: fresh)),
+            "access_token": .string(issuer.accessToken(subject: subject, role: role.rawValue, fresh: fresh, session: session)),
             "token_type": "Bearer",
             "expires_in": .int(issuer.accessLifetime),
         ]
-        if withRefresh { body["refresh_token"] = .string(issuer.refreshToken(subject: subject)) }
+        if withRefresh { body["refresh_token"] = .string(issuer.refreshToken(subject: subject, session: session)) }
         return .json(.object(body))
     }
 

@@ -1,4 +1,5 @@
 import Vial
+import VialApp
 import VialMiddleware
 
 /// Health probes, exempt from rate limits:
@@ -7,17 +8,24 @@ import VialMiddleware
 /// - `GET /health/live`: liveness — the process answers; it checks nothing else, so a
 ///   database outage does not get every instance restarted;
 /// - `GET /health/ready`: readiness — the database and every Redis the app uses answer
-///   within 2 s; 503 `not_ready` naming what failed, so the proxy or orchestrator sends
-///   traffic elsewhere until it recovers.
+///   within 2 s; 503 `not_ready` naming what failed (`unavailable`) or did not answer in time
+///   (`timed_out`), so the proxy or orchestrator sends traffic elsewhere until it recovers. The
+///   answer comes within the budget whatever a dependency does.
 public enum HealthBlueprint {
-    /// The readiness results: each check's name and whether it passed.
-    public typealias Readiness = @Sendable () async -> [(name: String, ok: Bool)]
+    /// The readiness results: each check's name and how it ended.
+    public typealias Readiness = @Sendable () async -> [(name: String, state: ReadinessState)]
 
     /// A blueprint named `health`; `databaseCheck` throws when the database is unreachable.
     public static func make(databaseCheck: (@Sendable () async throws -> Void)? = nil, readiness: Readiness? = nil) -> Blueprint {
         let health = Blueprint("health")
         // Probes poll it: never counted against the app's default limits.
         health.use(rateLimitExempt())
+        // A probe's answer is the state now: no cache may answer for the app.
+        health.after { _, response in
+            var response = response
+            response.headers.replaceOrAdd(name: "Cache-Control", value: "no-store")
+            return response
+        }
         health.get(
             "/health", name: "check",
             docs: RouteDocs(
@@ -55,13 +63,13 @@ public enum HealthBlueprint {
                             named: "Readiness", .string("status", required: true),
                             Field("checks", .any, required: true, description: "Each dependency (database, rate_limits, cache, token_blocklist) and `ok`")),
                         "Ready"),
-                    503: .error("Not ready: `details` maps each dependency to ok or unavailable"),
+                    503: .error("Not ready: `details` maps each dependency to ok, unavailable or timed_out"),
                 ])
         ) { _ in
             let results = await readiness?() ?? []
             var checks: [String: JSON] = [:]
-            for result in results { checks[result.name] = .string(result.ok ? "ok" : "unavailable") }
-            let failed = results.filter { !$0.ok }.map(\.name)
+            for result in results { checks[result.name] = .string(result.state.rawValue) }
+            let failed = results.filter { $0.state != .ok }.map(\.name)
             guard failed.isEmpty else {
                 return Response.error(
                     HTTPError(.serviceUnavailable, "Not ready: \(failed.joined(separator: ", ")) unavailable", code: "not_ready",

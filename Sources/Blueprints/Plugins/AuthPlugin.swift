@@ -86,14 +86,16 @@ public struct AuthPlugin: Plugin {
 
     /// `JWT_BLOCKLIST_STORAGE_URI`: `database` (the default: the app's database, mirrored in
     /// memory and refreshed each second) or `redis://…`, where a logout is seen by every
-    /// instance before it answers.
+    /// instance before it answers. With Redis the database still keeps every revocation, and
+    /// Redis is refilled from it when it restarts empty: a logout survives any one restart.
     static func revocationStore(_ context: PluginContext) throws -> any RevocationStore {
         let uri = context.config.settings.string("JWT_BLOCKLIST_STORAGE_URI", default: "database")
         if uri == "database" { return SQLRevocationStore(context.database, clock: context.clock) }
         do {
             let redis = try RedisClient(url: uri)
             context.readiness.add("token_blocklist") { try await redis.send(["PING"]) }
-            return RedisRevocationStore(redis: redis, clock: context.clock)
+            return RedisRevocationStore(
+                redis: redis, clock: context.clock, durable: SQLRevocationStore(context.database, clock: context.clock))
         } catch {
             throw ConfigError(variable: "JWT_BLOCKLIST_STORAGE_URI", reason: "must be database or redis://[:password@]host[:port][/db]")
         }

@@ -107,7 +107,7 @@ public struct SQLTaskStore: TaskStore {
 /// costs no database round trip: this process's revocations are seen at once, other
 /// processes' within `refreshInterval` seconds (the mirror reloads at most that often).
 /// Expired rows are swept on each revocation.
-public final class SQLRevocationStore: RevocationStore {
+public final class SQLRevocationStore: DurableRevocationStore {
     struct Mirror {
         var revoked: [String: Int] = [:]
         var syncedAt: Int?
@@ -152,14 +152,20 @@ public final class SQLRevocationStore: RevocationStore {
             (mirror.revoked[jti] != nil, mirror.syncedAt.map { now - $0 >= refreshInterval } ?? true)
         }
         if known || !stale { return known }
-        let rows = try await database.read(
-            "SELECT jti, expires_at FROM token_blocklist WHERE expires_at >= ?", [.integer(Int64(now))])
-        let revoked = Dictionary(
-            rows.compactMap { row in row.string("jti").flatMap { jti in row.int("expires_at").map { (jti, $0) } } },
-            uniquingKeysWith: { max($0, $1) })
+        let revoked = Dictionary(try await unexpired(now: now).map { ($0.id, $0.expiresAt) }, uniquingKeysWith: { max($0, $1) })
         return mirror.withLock { mirror in
             mirror.refresh(with: revoked, now: now)
             return mirror.revoked[jti] != nil
         }
+    }
+
+    public func unexpired() async throws -> [(id: String, expiresAt: Int)] {
+        try await unexpired(now: clock.wholeSeconds)
+    }
+
+    private func unexpired(now: Int) async throws -> [(id: String, expiresAt: Int)] {
+        let rows = try await database.read(
+            "SELECT jti, expires_at FROM token_blocklist WHERE expires_at >= ?", [.integer(Int64(now))])
+        return rows.compactMap { row in row.string("jti").flatMap { jti in row.int("expires_at").map { (jti, $0) } } }
     }
 }

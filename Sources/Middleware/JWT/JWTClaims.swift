@@ -1,8 +1,10 @@
 import Vial
 
 /// The claims Vial's tokens carry (Flask-JWT-Extended's layout): `sub` (a string),
-/// `type` (`access` or `refresh`), `jti`, `iat`, `nbf`, `exp`, and on access tokens
-/// `role` and `fresh`. Other claims are kept in `extra`.
+/// `type` (`access` or `refresh`), `jti`, `iat`, `nbf`, `exp`, on access tokens `role` and
+/// `fresh`, and `sid`: the login session both tokens of one login (and the access tokens
+/// refreshed from it) share, so that logging out with either revokes them all. Other claims are
+/// kept in `extra`.
 public struct JWTClaims: Sendable, Equatable {
     /// Token kinds.
     public enum TokenType: String, Sendable {
@@ -17,13 +19,16 @@ public struct JWTClaims: Sendable, Equatable {
     public var expiresAt: Int
     public var role: String?
     public var fresh: Bool?
+    /// The login session (`sid`); nil on tokens made outside a login.
+    public var sessionID: String?
     /// Any other claims, as sent.
     public var extra: [String: JSON]
 
     public init(
         subject: String, type: TokenType, id: String, issuedAt: Int, notBefore: Int, expiresAt: Int,
-        role: String? = nil, fresh: Bool? = nil, extra: [String: JSON] = [:]
+        role: String? = nil, fresh: Bool? = nil, sessionID: String? = nil, extra: [String: JSON] = [:]
     ) {
+        self.sessionID = sessionID
         self.subject = subject
         self.type = type
         self.id = id
@@ -34,6 +39,9 @@ public struct JWTClaims: Sendable, Equatable {
         self.fresh = fresh
         self.extra = extra
     }
+
+    /// The ids a revocation of this token may be recorded under: its own and its session's.
+    public var revocationIDs: [String] { sessionID.map { [id, $0] } ?? [id] }
 
     /// The payload object.
     var json: JSON {
@@ -46,6 +54,7 @@ public struct JWTClaims: Sendable, Equatable {
         object["exp"] = .int(expiresAt)
         if let role { object["role"] = .string(role) }
         if let fresh { object["fresh"] = .bool(fresh) }
+        if let sessionID { object["sid"] = .string(sessionID) }
         return .object(object)
     }
 
@@ -63,12 +72,14 @@ public struct JWTClaims: Sendable, Equatable {
         let notBefore = take("nbf")
         let role = take("role")
         let fresh = take("fresh")
+        let session = take("sid")
+        guard session == nil || session?.stringValue != nil else { throw .invalid("Token's 'sid' must be a string") }
         guard issuedAt == nil || issuedAt?.intValue != nil, notBefore == nil || notBefore?.intValue != nil else {
             throw .invalid("Token's 'iat' and 'nbf' must be numbers")
         }
         self.init(
             subject: subject, type: type, id: id, issuedAt: issuedAt?.intValue ?? 0,
             notBefore: notBefore?.intValue ?? 0, expiresAt: expiresAt, role: role?.stringValue,
-            fresh: fresh?.boolValue, extra: object)
+            fresh: fresh?.boolValue, sessionID: session?.stringValue, extra: object)
     }
 }

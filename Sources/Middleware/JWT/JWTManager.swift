@@ -58,7 +58,7 @@ public struct JWTManager: Middleware {
         if fresh, claims.fresh != true { throw JWTError.freshRequired.httpError }
         let revoked: Bool
         do {
-            revoked = try await revocations.isRevoked(claims.id)
+            revoked = try await revocations.isRevoked(anyOf: claims.revocationIDs)
         } catch {
             // The blocklist cannot be read (Redis down): refuse rather than accept a token that
             // may have been revoked, and rather than a 500.

@@ -13,22 +13,32 @@ public struct TokenIssuer: Sendable {
         self.refreshLifetime = refreshLifetime
     }
 
-    /// An access token for `subject` with its role; `fresh` when it comes straight from a password login.
-    public func accessToken(subject: String, role: String, fresh: Bool) -> String {
+    /// An access token for `subject` with its role; `fresh` when it comes straight from a password
+    /// login; `session` is the login's `sid` (see `newSessionID()`).
+    public func accessToken(subject: String, role: String, fresh: Bool, session: String? = nil) -> String {
         let now = codec.clock.wholeSeconds
         return codec.encode(
             JWTClaims(
                 subject: subject, type: .access, id: Self.newID(), issuedAt: now, notBefore: now,
-                expiresAt: now + accessLifetime, role: role, fresh: fresh))
+                expiresAt: now + accessLifetime, role: role, fresh: fresh, sessionID: session))
     }
 
-    /// A refresh token for `subject`.
-    public func refreshToken(subject: String) -> String {
+    /// A refresh token for `subject`, in the login session `session`.
+    public func refreshToken(subject: String, session: String? = nil) -> String {
         let now = codec.clock.wholeSeconds
         return codec.encode(
             JWTClaims(
                 subject: subject, type: .refresh, id: Self.newID(), issuedAt: now, notBefore: now,
-                expiresAt: now + refreshLifetime))
+                expiresAt: now + refreshLifetime, sessionID: session))
+    }
+
+    /// A new login session id, for the tokens one login hands out.
+    public func newSessionID() -> String { Self.newID() }
+
+    /// Until when a revocation of `claims` must be kept: its session's tokens were all issued
+    /// by now, so none outlives now plus the refresh lifetime; a token outside a session, its own expiry.
+    public func revocationExpiry(of claims: JWTClaims) -> Int {
+        claims.sessionID == nil ? claims.expiresAt : max(claims.expiresAt, codec.clock.wholeSeconds + refreshLifetime)
     }
 
     /// 128 random bits as 32 hex digits.

@@ -62,8 +62,14 @@ extension App {
         }
     }
 
+    /// The document and the pages change with each deployment: caches may keep them but must
+    /// ask again before each use.
+    static let docsCacheControl = "no-cache"
+
     static func jsonText(_ text: String) -> Response {
-        Response(status: .ok, headers: ["Content-Type": "application/json"], body: ByteBuffer(string: text))
+        Response(
+            status: .ok, headers: ["Content-Type": "application/json", "Cache-Control": docsCacheControl],
+            body: ByteBuffer(string: text))
     }
 
     /// An HTML page whose Content-Security-Policy admits the assets' origin (the app-wide
@@ -84,6 +90,6 @@ extension App {
             </body>
             </html>
             """
-        return .html(html, headers: ["Content-Security-Policy": policy])
+        return .html(html, headers: ["Content-Security-Policy": policy, "Cache-Control": docsCacheControl])
     }
 }
