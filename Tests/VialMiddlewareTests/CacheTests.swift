@@ -17,6 +17,24 @@ import VialTesting
         #expect(try await cache.get("k") == nil)
     }
 
+    /// Issue 16, item 9: one client's entries pushed out everyone's. An owner's share is bounded:
+    /// past it, the owner's own oldest entry goes.
+    @Test func oneOwnerCannotPushOutTheOthers() async throws {
+        let cache = SimpleCache(maxEntries: 100, maxEntriesPerOwner: 10, clock: clock)
+        try await cache.set("admin-list", [1], timeout: 60, tags: [], owner: "user:1:admin")
+        for index in 0..<600 {
+            try await cache.set("junk\(index)", [2], timeout: 60, tags: [], owner: "user:2:user")
+        }
+        #expect(try await cache.get("admin-list") != nil)
+        #expect(cache.usage.entries == 11)
+        #expect(try await cache.get("junk599") != nil)
+        #expect(try await cache.get("junk589") == nil)
+        try await cache.delete(tag: "none")
+        try await cache.clear()
+        try await cache.set("again", [3], timeout: 60, tags: [], owner: "user:2:user")
+        #expect(cache.usage.entries == 1)
+    }
+
     @Test func leastRecentlyUsedGoesFirstWhenFull() async throws {
         let cache = SimpleCache(maxEntries: 2, clock: clock)
         try await cache.set("a", [1], timeout: 60, tags: [])

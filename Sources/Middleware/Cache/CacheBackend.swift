@@ -9,12 +9,21 @@ public protocol CacheBackend: Sendable {
     func get(_ key: String) async throws -> (value: [UInt8], ttl: Double)?
     /// Stores `value` for `timeout` seconds with invalidation `tags`.
     func set(_ key: String, _ value: [UInt8], timeout: Double, tags: Set<String>) async throws
+    /// `set`, for an entry that belongs to `owner` (a cached view's identity): a backend that
+    /// bounds each owner's share evicts that owner's entries first. The default ignores `owner`.
+    func set(_ key: String, _ value: [UInt8], timeout: Double, tags: Set<String>, owner: String?) async throws
     func delete(_ key: String) async throws
     /// Deletes every entry carrying `tag`.
     func delete(tag: String) async throws
     /// Deletes every entry whose key starts with `prefix`.
     func delete(prefix: String) async throws
     func clear() async throws
+}
+
+extension CacheBackend {
+    public func set(_ key: String, _ value: [UInt8], timeout: Double, tags: Set<String>, owner: String?) async throws {
+        try await set(key, value, timeout: timeout, tags: tags)
+    }
 }
 
 /// `NullCache`: stores nothing (caching off, every request a miss).
@@ -29,7 +38,9 @@ public struct NullCache: CacheBackend {
 }
 
 /// `SimpleCache`: in memory, with expiry, bounded by entry count and by bytes; the least
-/// recently used entries go first when a bound is reached. One lock; eviction scans the
+/// recently used entries go first when a bound is reached. An owner (a cached view's identity)
+/// holds at most `maxEntriesPerOwner` entries: past that its own least recently used entry goes,
+/// so one client's junk requests cannot push out everyone else's. One lock; eviction scans the
 /// entries (as Flask-Caching's SimpleCache pruning does), fine at its default size.
 public final class SimpleCache: CacheBackend {
     private struct Entry {
@@ -37,24 +48,30 @@ public final class SimpleCache: CacheBackend {
         var expiresAt: Double
         var tags: Set<String>
         var lastUsed: UInt64
+        var owner: String?
     }
 
     private struct State {
         var entries: [String: Entry] = [:]
         var bytes = 0
         var tick: UInt64 = 0
+        /// Entries held per owner.
+        var owned: [String: Int] = [:]
     }
 
     private let state = NIOLockedValueBox(State())
     public let maxEntries: Int
     public let maxBytes: Int
+    /// Entries one owner holds at most (by default a tenth of `maxEntries`, at least 1).
+    public let maxEntriesPerOwner: Int
     private let clock: any WallClock
 
     public init(
-        maxEntries: Int = 500, maxBytes: Int = 64 << 20, clock: any WallClock = SystemClock()
+        maxEntries: Int = 500, maxBytes: Int = 64 << 20, maxEntriesPerOwner: Int? = nil, clock: any WallClock = SystemClock()
     ) {
         self.maxEntries = maxEntries
         self.maxBytes = maxBytes
+        self.maxEntriesPerOwner = maxEntriesPerOwner ?? max(1, maxEntries / 10)
         self.clock = clock
     }
 
@@ -77,13 +94,23 @@ public final class SimpleCache: CacheBackend {
     }
 
     public func set(_ key: String, _ value: [UInt8], timeout: Double, tags: Set<String>) async throws {
+        try await set(key, value, timeout: timeout, tags: tags, owner: nil)
+    }
+
+    public func set(_ key: String, _ value: [UInt8], timeout: Double, tags: Set<String>, owner: String?) async throws {
         let now = clock.now
         state.withLockedValue { state in
             Self.remove(key, from: &state)
             guard value.count <= maxBytes, timeout > 0 else { return }
+            if let owner, state.owned[owner, default: 0] >= maxEntriesPerOwner {
+                // The owner's share is full: its own least recently used entry makes room.
+                let oldest = state.entries.filter { $0.value.owner == owner }.min { $0.value.lastUsed < $1.value.lastUsed }
+                if let oldest { Self.remove(oldest.key, from: &state) }
+            }
             state.tick += 1
-            state.entries[key] = Entry(value: value, expiresAt: now + timeout, tags: tags, lastUsed: state.tick)
+            state.entries[key] = Entry(value: value, expiresAt: now + timeout, tags: tags, lastUsed: state.tick, owner: owner)
             state.bytes += value.count
+            if let owner { state.owned[owner, default: 0] += 1 }
             if state.entries.count > maxEntries || state.bytes > maxBytes {
                 // Expired entries go first, then the least recently used.
                 for (expired, entry) in state.entries where entry.expiresAt <= now { Self.remove(expired, from: &state) }
@@ -118,6 +145,11 @@ public final class SimpleCache: CacheBackend {
     }
 
     private static func remove(_ key: String, from state: inout State) {
-        if let old = state.entries.removeValue(forKey: key) { state.bytes -= old.value.count }
+        guard let old = state.entries.removeValue(forKey: key) else { return }
+        state.bytes -= old.value.count
+        if let owner = old.owner {
+            let left = state.owned[owner, default: 1] - 1
+            state.owned[owner] = left > 0 ? left : nil
+        }
     }
 }

@@ -3,8 +3,12 @@ import Vial
 
 /// Caches a GET/HEAD view's 200 answers (Flask-Caching's `@cache.cached`).
 ///
-/// - The key always holds the authenticated identity (one user's answer never reaches
-///   another), the method, the path and, unless `queryString` is false, the sorted query string.
+/// - The key always holds the authenticated identity and its current role (one user's answer
+///   never reaches another, and an admin's answers never reach the same account once demoted),
+///   the method, the path and, unless `queryString` is false, the query: the arguments the
+///   route declares (`RouteDocs.query`) when it declares any — junk arguments neither split nor
+///   evict entries — else the whole sorted query string.
+/// - Each identity holds a bounded share of an in-memory cache (`SimpleCache.maxEntriesPerOwner`).
 /// - Answers carry a strong `ETag`, `Cache-Control: private, max-age=N` and `X-Cache: HIT|MISS`;
 ///   `If-None-Match` with the current ETag gives 304 without running the handler.
 /// - `tags` label entries for invalidation (`cache.invalidate(tag:)` after writes);
@@ -13,7 +17,9 @@ public func cached(
     timeout: Double? = nil, keyPrefix: String = "view", queryString: Bool = true,
     tags: (@Sendable (Request) -> Set<String>)? = nil, unless: (@Sendable (Request) -> Bool)? = nil
 ) -> CachedView {
-    CachedView(timeout: timeout, keyPrefix: keyPrefix, queryString: queryString, tags: tags, unless: unless, cache: nil)
+    CachedView(
+        timeout: timeout, keyPrefix: keyPrefix, queryString: queryString, tags: tags, unless: unless, cache: nil,
+        declaredQuery: [])
 }
 
 /// `cached(…)` on a route. At `build()` it captures the `Cache` installed outside it
@@ -25,6 +31,8 @@ public struct CachedView: Middleware {
     let tags: (@Sendable (Request) -> Set<String>)?
     let unless: (@Sendable (Request) -> Bool)?
     let cache: Cache?
+    /// The route's declared query arguments (none: the whole query string keys the entry).
+    let declaredQuery: [String]
 
     public var name: String { timeout.map { "cached(\(Int($0))s)" } ?? "cached" }
     public var docs: MiddlewareDocs? { MiddlewareDocs(responses: [304: .empty("Not modified (If-None-Match matched the ETag)")]) }
@@ -33,14 +41,18 @@ public struct CachedView: Middleware {
         guard let cache = route.outer(Cache.self) else {
             throw route.missing(name, fix: "install a Cache with app.use(Cache(…))")
         }
-        return CachedView(timeout: timeout, keyPrefix: keyPrefix, queryString: queryString, tags: tags, unless: unless, cache: cache)
+        return CachedView(
+            timeout: timeout, keyPrefix: keyPrefix, queryString: queryString, tags: tags, unless: unless, cache: cache,
+            declaredQuery: route.declaredQuery)
     }
 
     public func handle(_ request: Request, next: Handler) async throws -> Response {
         guard request.method == .GET || request.method == .HEAD, let cache, unless?(request) != true else {
             return try await next(request)
         }
-        let key = CachedResponse.key(for: request, prefix: keyPrefix, queryString: queryString)
+        let owner = CachedResponse.owner(of: request)
+        let key = CachedResponse.key(
+            for: request, owner: owner, prefix: keyPrefix, queryString: queryString, declaredQuery: declaredQuery)
         if let (bytes, ttl) = try? await cache.backend.get(key), let stored = CachedResponse(decoding: bytes) {
             return stored.response(for: request, cacheState: "HIT", maxAge: ttl)
         }
@@ -48,7 +60,7 @@ public struct CachedView: Middleware {
         guard response.status == .ok else { return response }
         let lifetime = timeout ?? cache.defaultTimeout
         let stored = CachedResponse(response)
-        try? await cache.backend.set(key, stored.encoded(), timeout: lifetime, tags: tags?(request) ?? [])
+        try? await cache.backend.set(key, stored.encoded(), timeout: lifetime, tags: tags?(request) ?? [], owner: owner)
         return stored.response(for: request, cacheState: "MISS", maxAge: lifetime)
     }
 }
@@ -90,14 +102,30 @@ struct CachedResponse {
         return Response(status: .ok, headers: headers, body: ByteBuffer(bytes: body))
     }
 
-    /// `prefix:identity:METHOD:path?sorted-query` — identity always included.
-    static func key(for request: Request, prefix: String, queryString: Bool) -> String {
-        let identity = request.identity.map { "user:" + $0 } ?? "anonymous"
-        var key = "\(prefix):\(identity):\(request.method.rawValue):\(request.path)"
-        if queryString, !request.queryString.isEmpty {
-            let pairs = request.args.pairs.sorted { ($0.key, $0.value) < ($1.key, $1.value) }
-            key += "?" + pairs.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
+    /// Who an entry belongs to: `user:ID:ROLE` (the role as checked for this request), or `anonymous`.
+    static func owner(of request: Request) -> String {
+        guard let identity = request.identity else { return "anonymous" }
+        return "user:" + identity + ":" + (request.jwtClaims?.role ?? "-")
+    }
+
+    /// `prefix:owner:METHOD:path?query` — owner always included; the query is the declared
+    /// arguments in declared order when there are any, else every argument, sorted.
+    static func key(for request: Request, owner: String, prefix: String, queryString: Bool, declaredQuery: [String]) -> String {
+        var key = "\(prefix):\(owner):\(request.method.rawValue):\(request.path)"
+        guard queryString, !request.queryString.isEmpty else { return key }
+        let args = request.args
+        if declaredQuery.isEmpty {
+            let pairs = args.pairs.sorted { ($0.key, $0.value) < ($1.key, $1.value) }
+            key += "?" + pairs.map { part($0.key, $0.value) }.joined(separator: "&")
+        } else {
+            let pairs = declaredQuery.compactMap { name in args[name].map { part(name, $0) } }
+            if !pairs.isEmpty { key += "?" + pairs.joined(separator: "&") }
         }
         return key
+    }
+
+    /// `name=LENGTH:value`: a value holding `&` or `=` cannot pass for two arguments.
+    private static func part(_ name: String, _ value: String) -> String {
+        "\(name.utf8.count):\(name)=\(value.utf8.count):\(value)"
     }
 }

@@ -34,7 +34,8 @@ extension App {
                 endpoint: route.info.endpoint, blueprint: route.info.blueprint,
                 responder: try compose(
                     route.definition.handler, layers: route.layers, routeMiddleware: route.definition.middleware,
-                    errorLayers: route.layers, route: (route.info.endpoint, route.info.blueprint, route.info.rule), logger: logger))
+                    errorLayers: route.layers, route: (route.info.endpoint, route.info.blueprint, route.info.rule),
+                    declaredQuery: route.definition.docs.query.map(\.name), logger: logger))
         }
         let fallbacks = try prefixes.sorted { $0.prefix.count > $1.prefix.count }.map { prefix in
             AppResponder.Fallback(

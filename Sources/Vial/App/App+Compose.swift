@@ -9,7 +9,8 @@ import Logging
 /// (a 401 from an auth check). Both use the same handler resolution.
 func compose(
     _ handler: @escaping Handler, layers: [Layer], routeMiddleware: [any Middleware], errorLayers: [Layer],
-    route: (endpoint: String?, blueprint: String?, rule: String?) = (nil, nil, nil), logger: Logger
+    route: (endpoint: String?, blueprint: String?, rule: String?) = (nil, nil, nil), declaredQuery: [String] = [],
+    logger: Logger
 ) throws -> Handler {
     let renderer = ErrorRenderer(layers: errorLayers, logger: logger)
     let boundary = { (inner: @escaping Handler) -> Handler in
@@ -35,7 +36,7 @@ func compose(
     }
 
     let middleware = try (layers.flatMap(\.middleware) + routeMiddleware).resolved(
-        endpoint: route.endpoint, blueprint: route.blueprint, rule: route.rule)
+        endpoint: route.endpoint, blueprint: route.blueprint, rule: route.rule, declaredQuery: declaredQuery)
     var chain = middleware.isEmpty ? boundary(core) : boundary(middleware.wrap(boundary(core)))
 
     // Flask runs after_request functions innermost blueprint first, each level in reverse registration order.

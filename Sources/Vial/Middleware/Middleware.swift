@@ -54,6 +54,8 @@ public struct MiddlewareResolution: Sendable {
     public let outer: [any Middleware]
     /// The middleware inside this one, outermost first.
     public let inner: [any Middleware]
+    /// The query arguments the route declares in its docs (`RouteDocs.query`), by name.
+    public var declaredQuery: [String] = []
 
     /// The nearest middleware of type `M` outside this one.
     public func outer<M: Middleware>(_ type: M.Type) -> M? {
@@ -89,12 +91,12 @@ public struct MiddlewareFunction: Middleware {
 
 extension Array where Element == any Middleware {
     /// Each middleware resolved for one route (see `Middleware.resolve(in:)`).
-    func resolved(endpoint: String?, blueprint: String?, rule: String?) throws -> [any Middleware] {
+    func resolved(endpoint: String?, blueprint: String?, rule: String?, declaredQuery: [String] = []) throws -> [any Middleware] {
         try indices.map { index in
             try self[index].resolve(
                 in: MiddlewareResolution(
                     endpoint: endpoint, blueprint: blueprint, rule: rule, outer: Array(self[..<index]),
-                    inner: Array(self[(index + 1)...])))
+                    inner: Array(self[(index + 1)...]), declaredQuery: declaredQuery))
         }
     }
 
