@@ -22,9 +22,27 @@ final class PostgresEngine: SQLEngine {
 
     /// How long a statement waits for a pooled connection before `DatabaseUnavailable`.
     let acquireTimeout: Duration
+    /// Whether the server is known to be down, and whether a probe is running.
+    private let availability = Mutex<(down: Bool, probing: Bool)>((false, false))
+    /// A single connection's settings, for the probe (outside the pool, whose queue a busy app fills).
+    private let probeConfiguration: PostgresConnection.Configuration
+    /// Between two probes of a server that is down.
+    let probeInterval: Duration
+    /// How long a statement waits for a pooled connection before it asks for a probe.
+    static let probeAfter = Duration.milliseconds(500)
 
-    init(_ endpoint: PostgresEndpoint, maximumConnections: Int = 10, acquireTimeout: Duration = .seconds(5)) throws {
+    init(
+        _ endpoint: PostgresEndpoint, maximumConnections: Int = 10, acquireTimeout: Duration = .seconds(5),
+        probeInterval: Duration = .seconds(1)
+    ) throws {
         self.acquireTimeout = acquireTimeout
+        self.probeInterval = probeInterval
+        var probe = PostgresConnection.Configuration(
+            host: endpoint.host, port: endpoint.port, username: endpoint.username, password: endpoint.password,
+            database: endpoint.database,
+            tls: endpoint.requireTLS ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable)
+        probe.options.connectTimeout = .seconds(2)
+        probeConfiguration = probe
         var configuration = PostgresClient.Configuration(
             host: endpoint.host, port: endpoint.port, username: endpoint.username, password: endpoint.password,
             database: endpoint.database, tls: endpoint.requireTLS ? .require(.makeClientConfiguration()) : .disable)
@@ -93,8 +111,19 @@ final class PostgresEngine: SQLEngine {
                     return try await body(connection)
                 }
             }
-            group.addTask {
-                try await Task.sleep(for: timeout)
+            group.addTask { [weak self] in
+                // Waiting for a connection: after a moment, ask the probe whether the server is
+                // down at all, and stop waiting as soon as it says so (a pool that is merely
+                // busy still gets the whole `timeout`).
+                let step = Duration.milliseconds(100)
+                var waited = Duration.zero
+                while waited < timeout {
+                    try await Task.sleep(for: min(step, timeout - waited))
+                    waited += step
+                    guard let self else { return nil }
+                    if waited >= Self.probeAfter { self.startProbing() }
+                    if self.isKnownDown { return nil }
+                }
                 return nil
             }
             while let result = try await group.next() {
@@ -162,7 +191,72 @@ final class PostgresEngine: SQLEngine {
     /// Server errors become `SQLError` with the server's message (PSQLError's own description
     /// hides it); a UNIQUE violation names its constraint. Bound values are never included.
     /// Failing to reach the server at all is `DatabaseUnavailable`.
+    ///
+    /// While the server is known to be down the statement is not tried: `DatabaseUnavailable` at
+    /// once, not after waiting `acquireTimeout` for the pool (a request took 10 s through nginx).
+    /// The first failure starts a probe, which decides: a server that answers a connection of its
+    /// own is up and merely busy (statements go on waiting their bounded time); one that does not
+    /// is down until a probe, once a second, reaches it again.
     private func mapped<T>(_ body: () async throws -> T) async throws -> T {
+        if availability.withLock({ $0.down }) {
+            throw DatabaseUnavailable(reason: "PostgreSQL: down (probed every \(probeInterval))")
+        }
+        do {
+            return try await translated(body)
+        } catch let error as DatabaseUnavailable {
+            startProbing()
+            throw error
+        }
+    }
+
+    /// Whether the server was known to be down at the last probe (readiness and requests agree).
+    var isKnownDown: Bool { availability.withLock { $0.down } }
+
+    private func startProbing() {
+        let start = availability.withLock { state -> Bool in
+            guard !state.probing else { return false }
+            state.probing = true
+            return true
+        }
+        guard start else { return }
+        let configuration = probeConfiguration, interval = probeInterval
+        Task { [weak self] in
+            while true {
+                let up = await Self.probe(configuration)
+                guard let self else { return }
+                let wasDown = self.availability.withLock { state -> Bool in
+                    defer {
+                        state.down = !up
+                        if up { state.probing = false }
+                    }
+                    return state.down
+                }
+                if up {
+                    if wasDown { Self.logger.error("PostgreSQL is reachable again") }
+                    return
+                }
+                if !wasDown { Self.logger.error("PostgreSQL is down: requests are answered 503 at once until a probe reaches it") }
+                try? await Task.sleep(for: interval)
+            }
+        }
+    }
+
+    /// One connection of its own and `SELECT 1`, within 3 s whatever the network does.
+    private static func probe(_ configuration: PostgresConnection.Configuration) async -> Bool {
+        await firstOf(
+            {
+                do {
+                    let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+                    defer { Task { try? await connection.close() } }
+                    try await connection.query("SELECT 1", logger: logger)
+                    return true
+                } catch {
+                    return false
+                }
+            }, orAfter: .seconds(3), late: false)
+    }
+
+    private func translated<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch let error as PSQLError {

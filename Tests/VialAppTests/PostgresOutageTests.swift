@@ -1,0 +1,29 @@
+import NIOCore
+import NIOPosix
+import Testing
+@testable import VialApp
+
+/// Issue 16, item 13: with PostgreSQL refusing connections every request waited the whole
+/// pool timeout (5 s) for its 503. A probe of its own tells the engine the server is down, and
+/// from then on statements fail at once.
+@Suite struct PostgresOutageTests {
+    /// A loopback port nothing listens on (bound, then closed).
+    func refusedPort() async throws -> Int {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+        let port = channel.localAddress!.port!
+        try await channel.close()
+        return port
+    }
+
+    /// The pool timeout here is ten minutes: only the probe can end the wait within the time limit.
+    @Test(.timeLimit(.minutes(1))) func aServerThatRefusesIsKnownDownAndAnsweredAtOnce() async throws {
+        let endpoint = try PostgresEndpoint(url: "postgresql://vial@127.0.0.1:\(try await refusedPort())/gone")
+        let engine = try PostgresEngine(endpoint, acquireTimeout: .seconds(600))
+        let database = AppDatabase(location: .postgres(endpoint), engine: engine)
+        await #expect(throws: DatabaseUnavailable.self) { try await database.read("SELECT 1") }
+        #expect(engine.isKnownDown)
+        for _ in 0..<20 {
+            await #expect(throws: DatabaseUnavailable.self) { try await database.ping() }
+        }
+    }
+}
