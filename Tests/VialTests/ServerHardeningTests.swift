@@ -120,6 +120,50 @@ import VialTesting
         }
     }
 
+    /// Issue 16, item 5: one client with 2,000 slow connections took every slot, and probes
+    /// failed. With MAX_CONNECTIONS_PER_IP an address past its cap has its new connections closed
+    /// at once, while other addresses (here 127.0.0.1 beside the greedy 127.0.0.2) are served.
+    @Test(.timeLimit(.minutes(1))) func oneAddressCannotTakeEverySlot() async throws {
+        try await app { $0.maxConnectionsPerAddress = 3 }.withLiveServer { client in
+            let group = MultiThreadedEventLoopGroup.singleton
+            func connect(from host: String) async throws -> any Channel {
+                try await ClientBootstrap(group: group).bind(to: try SocketAddress(ipAddress: host, port: 0))
+                    .connect(host: "127.0.0.1", port: client.port).get()
+            }
+            var greedy: [any Channel] = []
+            for _ in 0..<3 { greedy.append(try await connect(from: "127.0.0.2")) }
+            try await Task.sleep(for: .milliseconds(100))  // let the server take them in
+            let refused = try await connect(from: "127.0.0.2")
+            try await refused.closeFuture.get()  // closed by the server (the time limit catches a hang)
+            #expect(try await client.get("/hello").status == .ok)
+            // One of its connections ends: the address has room again.
+            try await greedy.removeFirst().close()
+            var admitted = false
+            for _ in 0..<50 where !admitted {
+                let next = try await connect(from: "127.0.0.2")
+                // A refused connection is closed at once; an admitted one stays open (keep-alive).
+                try? await next.writeAndFlush(ByteBuffer(string: "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")).get()
+                try await Task.sleep(for: .milliseconds(100))
+                admitted = next.isActive
+                try? await next.close()
+            }
+            #expect(admitted)
+            for channel in greedy { try? await channel.close() }
+        }
+    }
+
+    @Test func trustedProxiesAreExemptFromTheAddressCap() async throws {
+        try await app { $0.maxConnectionsPerAddress = 1; $0.trustedProxies = ["127.0.0.1"] }.withLiveServer { client in
+            let held = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: client.port).get()
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(try await client.get("/hello").status == .ok)
+            try await held.close()
+        }
+        #expect(try AppConfig.load(from: ["MAX_CONNECTIONS_PER_IP": "20"]).maxConnectionsPerAddress == 20)
+        #expect(try AppConfig.load(from: [:]).maxConnectionsPerAddress == nil)
+        #expect(throws: ConfigError.self) { try AppConfig.load(from: ["MAX_CONNECTIONS_PER_IP": "0"]) }
+    }
+
     @Test func maxConnectionsIsASetting() throws {
         #expect(try AppConfig.load(from: ["MAX_CONNECTIONS": "500"]).maxConnections == 500)
         #expect(throws: ConfigError.self) { try AppConfig.load(from: ["MAX_CONNECTIONS": "none"]) }

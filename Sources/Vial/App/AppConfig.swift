@@ -24,6 +24,10 @@ public struct AppConfig: Sendable {
     /// Open connections served at once (`MAX_CONNECTIONS`); past it new ones are closed at once
     /// and a warning is logged. The default leaves room under the process's open-files limit.
     public var maxConnections = AppConfig.defaultMaxConnections
+    /// Open connections one client address may hold at once (`MAX_CONNECTIONS_PER_IP`); past it
+    /// its new ones are closed at once, so one client cannot take every slot. Off (nil) by
+    /// default; `TRUSTED_PROXIES` and the Unix socket are exempt (a proxy carries everyone).
+    public var maxConnectionsPerAddress: Int?
     /// Seconds an idle keep-alive connection stays open.
     public var idleTimeout = 60
     /// Seconds a client has to send a whole request once it has started (slow-header defence).
@@ -108,6 +112,12 @@ extension AppConfig {
                 throw ConfigError(variable: "MAX_CONNECTIONS", reason: "must be a positive number of connections (got '\(text)')")
             }
             config.maxConnections = value
+        }
+        if let text = environment["MAX_CONNECTIONS_PER_IP"], !text.isEmpty {
+            guard let value = Int(text), value > 0 else {
+                throw ConfigError(variable: "MAX_CONNECTIONS_PER_IP", reason: "must be a positive number of connections (got '\(text)')")
+            }
+            config.maxConnectionsPerAddress = value
         }
         config.serverName = environment["SERVER_NAME"]
         config.trustedHosts = config.settings.list("TRUSTED_HOSTS").map { $0.lowercased() }

@@ -18,6 +18,10 @@ public final class HTTPServer: Service, Sendable {
         var stopped = false
         /// Whether connections are being turned away at `maxConnections` (logged once per episode).
         var atLimit = false
+        /// Open connections per client address, when `maxConnectionsPerAddress` is set.
+        var perAddress: [String: Int] = [:]
+        /// Addresses being turned away at their cap (each logged once per episode).
+        var limitedAddresses: Set<String> = []
     }
 
     private let responder: AppResponder
@@ -84,27 +88,46 @@ public final class HTTPServer: Service, Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let id = ObjectIdentifier(channel)
+                    // The per-address cap counts TCP peers that are not trusted proxies.
+                    let address = config.maxConnectionsPerAddress == nil ? nil : channel.remoteAddress?.ipAddress
+                        .flatMap { config.trustedProxies.contains($0) ? nil : $0 }
                     // At the limit a new connection is closed at once, so the ones being served keep
                     // their file descriptors (1,258 idle sockets starved /health at a 1,024 fd limit).
-                    let (admitted, firstRefusal, open) = state.withLockedValue { state in
+                    let (admitted, firstRefusal, open) = state.withLockedValue { state -> (Bool, String?, Int) in
                         guard state.connections.count < config.maxConnections else {
                             defer { state.atLimit = true }
-                            return (false, !state.atLimit, state.connections.count)
+                            return (false, state.atLimit ? nil : "", state.connections.count)
+                        }
+                        if let address, let cap = config.maxConnectionsPerAddress {
+                            let held = state.perAddress[address, default: 0]
+                            guard held < cap else {
+                                return (false, state.limitedAddresses.insert(address).inserted ? address : nil, held)
+                            }
+                            state.perAddress[address] = held + 1
+                            if held + 1 < cap { state.limitedAddresses.remove(address) }
                         }
                         state.connections[id] = channel
                         if state.connections.count < config.maxConnections * 9 / 10 { state.atLimit = false }
-                        return (true, false, state.connections.count)
+                        return (true, nil, state.connections.count)
                     }
                     guard admitted else {
-                        if firstRefusal {
+                        if let firstRefusal, firstRefusal.isEmpty {
                             logger.warning(
                                 "connection limit reached (\(open) open, MAX_CONNECTIONS=\(config.maxConnections)); closing new connections until some end")
+                        } else if let firstRefusal {
+                            logger.warning(
+                                "connection limit for \(firstRefusal) reached (\(open) open, MAX_CONNECTIONS_PER_IP=\(config.maxConnectionsPerAddress ?? 0)); closing its new connections until some end")
                         }
                         channel.close(promise: nil)
                         return
                     }
                     channel.closeFuture.whenComplete { _ in
-                        _ = state.withLockedValue { $0.connections.removeValue(forKey: id) }
+                        state.withLockedValue { state in
+                            state.connections.removeValue(forKey: id)
+                            guard let address, let held = state.perAddress[address] else { return }
+                            state.perAddress[address] = held > 1 ? held - 1 : nil
+                            if held - 1 < (config.maxConnectionsPerAddress ?? 0) * 9 / 10 { state.limitedAddresses.remove(address) }
+                        }
                     }
                     let pipeline = channel.pipeline.syncOperations
                     let timeouts = ConnectionTimeoutHandler(
