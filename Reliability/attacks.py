@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The attacks that issue 10 found on a live server, replayed against the release `App`.
+"""The attacks that issues 10 and 16 found on a live server, replayed against the release `App`.
 
 Each case is a request (or a socket) an attacker can send; each check is what the server must
 do now. CI runs this after the tests (`Reliability/attacks.py`, the release binary in APP_BIN
@@ -13,6 +13,7 @@ import time
 
 import jwt  # PyJWT
 
+import attacks_second_run
 from common import Checks, Server, health_latency_ms, send
 
 PUBLISHED_SECRET = "dev-secret-change-me-0123456789abcdef"
@@ -139,7 +140,7 @@ def sizes(server):
     status, _, _ = server.request("POST", "/api/tasks/", {"title": "t", "description": "d" * 10_001}, token=token)
     checks.check("5 a description over 10,000 characters is refused", 400 <= status < 500, f"{status}")
     status, _, body = server.get("/api/tasks/?per_page=100000", token=token)
-    per_page = body.get("pagination", {}).get("per_page") if isinstance(body, dict) else None
+    per_page = body.get("meta", {}).get("per_page") if isinstance(body, dict) else None
     checks.check("5 one list answer is bounded", status == 400 or (status == 200 and (per_page or 0) <= 100), f"{status} per_page={per_page}")
 
 
@@ -234,6 +235,7 @@ def main():
     forwarded_for()
     connection_cap()
     logs()
+    attacks_second_run.run(checks)
     print(json.dumps({"checks": len(checks.results), "failed": len(checks.failed)}))
     return 1 if checks.failed else 0
 

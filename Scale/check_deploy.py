@@ -5,7 +5,9 @@ self-signed certificate) in front of two `App serve --unix` instances configured
 deploy/vial.env (database and Redis URLs pointed at throw-away servers), on PostgreSQL and
 Redis. Checks the redirect to HTTPS, TLS, the proxy headers reaching the app (https Location
 URLs on the public name, the client address), readiness closed to the public, both instances
-serving, and a stopped instance not failing requests.
+serving, a stopped instance not failing requests, forged names closed unanswered, token answers
+not cacheable, the per-client request limit, and a PostgreSQL outage answered with the app's
+JSON 503 through nginx, at once, and recovered from without help.
 
     APP_BIN=.build/release/App python3 Scale/check_deploy.py
 """
@@ -36,6 +38,96 @@ def env_file(path):
     return values
 
 
+class NamedTLSConnection(http.client.HTTPSConnection):
+    """HTTPS to an address, with `sni` as the TLS server name (nginx picks its server by it)."""
+
+    def __init__(self, sni, *args, **kwargs):
+        self.sni = sni
+        super().__init__(*args, **kwargs)
+
+    def connect(self):
+        http.client.HTTPConnection.connect(self)
+        self.sock = self._context.wrap_socket(self.sock, server_hostname=self.sni)
+
+
+def hosts(checks, https, http_port, token):
+    """Issue 16, item 1: no client-chosen name reaches the app or its absolute URLs."""
+    try:
+        status, headers, _ = https("POST", "/api/tasks/", {"title": "forged"}, token=token, headers={"Host": "evil.example"})
+        answer = f"{status} Location {headers.get('Location')}"
+    except (http.client.HTTPException, OSError) as error:
+        answer = f"closed ({type(error).__name__})"
+    checks.check("a forged Host over TLS is closed unanswered (default_server)", answer.startswith("closed"), answer)
+    status, headers, _ = https("POST", "/api/tasks/", {"title": "forwarded"}, token=token,
+                               headers={"X-Forwarded-Host": "evil.example"})
+    checks.check("a client's X-Forwarded-Host never reaches Location", status == 201
+                 and headers.get("Location", "").startswith("https://api.example.com/"), f"{status} {headers.get('Location')}")
+    try:
+        https("GET", "/health/live", sni="evil.example")
+        answer = "handshake accepted"
+    except (ssl.SSLError, OSError) as error:
+        answer = f"refused ({type(error).__name__})"
+    checks.check("TLS for another name is refused (ssl_reject_handshake)", answer.startswith("refused"), answer)
+    plain = http.client.HTTPConnection("127.0.0.1", http_port, timeout=10)
+    try:
+        plain.request("GET", "/api/tasks/", headers={"Host": "evil.example"})
+        response = plain.getresponse()
+        answer = f"{response.status} {response.getheader('Location')}"
+    except (http.client.HTTPException, OSError) as error:
+        answer = f"closed ({type(error).__name__})"
+    checks.check("plain HTTP for another name is closed, not redirected to it", answer.startswith("closed"), answer)
+
+
+def outage(checks, https, postgres, token):
+    """Issue 16, items 12 and 13: with PostgreSQL down, clients get the app's JSON 503 through
+    nginx, at once (not after a 5 s pool wait, not 502 pages); service comes back by itself."""
+    import time
+    postgres.halt()
+    try:
+        answers = []
+        for _ in range(8):
+            start = time.monotonic()
+            status, headers, body = https("GET", "/api/tasks/", token=token)
+            code = body.get("error", {}).get("code") if isinstance(body, dict) else headers.get("Content-Type")
+            answers.append((status, code, round(time.monotonic() - start, 2)))
+        checks.check("during a database outage nginx passes the app's JSON 503",
+                     all(status == 503 and code == "database_unavailable" for status, code, _ in answers), f"{answers}")
+        # The first requests may each wait for the pool to notice; once it knows, 503 is at once.
+        checks.check("once the outage is known, the 503 is at once", all(took < 1.0 for _, _, took in answers[2:]), f"{answers}")
+    finally:
+        postgres.resume()
+    recovered(checks, https, token, "the outage")
+    # Issue 16, item 11: a server that stops answering without closing anything (SIGSTOP: the
+    # kernel still accepts connections, queries hang). Readiness answers within its 2 s budget.
+    postgres.freeze()
+    try:
+        probes = []
+        for _ in range(3):
+            start = time.monotonic()
+            status, _, body = https("GET", "/health/ready")
+            state = body.get("error", {}).get("details", {}).get("database") if isinstance(body, dict) else None
+            probes.append((status, state, round(time.monotonic() - start, 2)))
+        checks.check("readiness answers within its budget while the database hangs",
+                     all(status == 503 and took < 4 for status, _, took in probes), f"{probes}")
+    finally:
+        postgres.thaw()
+    recovered(checks, https, token, "the database hung")
+
+
+def recovered(checks, https, token, what):
+    import time
+    first = None
+    start = time.monotonic()
+    while time.monotonic() - start < 30 and first is None:
+        if https("GET", "/api/tasks/", token=token)[0] == 200:
+            first = round(time.monotonic() - start, 1)
+        else:
+            time.sleep(0.5)
+    after = [https("GET", "/api/tasks/", token=token)[0] for _ in range(10)]
+    checks.check(f"service recovers on its own after {what}, on every instance", first is not None and after.count(200) == 10,
+                 f"first 200 after {first} s, then {after}")
+
+
 def main():
     checks = Checks()
     folder = tempfile.mkdtemp(prefix="vial-deploy-")
@@ -47,8 +139,8 @@ def main():
         site = open(os.path.join(ROOT, "deploy", "nginx", "vial.conf")).read()
         site = site.replace("/run/vial/", f"{folder}/run/")
         site = re.sub(r"\n\s*listen \[::\]:\d+[^;]*;", "", site)
-        site = site.replace("listen 80;", f"listen 127.0.0.1:{http_port};")
-        site = site.replace("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;")
+        site = re.sub(r"listen 80\b", f"listen 127.0.0.1:{http_port}", site)
+        site = re.sub(r"listen 443\b", f"listen 127.0.0.1:{https_port}", site)
         site = site.replace("/etc/letsencrypt/live/api.example.com/", f"{folder}/")
         site = site.replace("/var/www/html", folder)
         with open(f"{folder}/vial.conf", "w") as file:
@@ -90,10 +182,10 @@ http {{
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_until(lambda: accepts(https_port), 10)
 
-        def https(method, path, body=None, token=None, headers=None):
+        def https(method, path, body=None, token=None, headers=None, sni="api.example.com"):
             context = ssl.create_default_context(cafile=f"{folder}/fullchain.pem")
             context.check_hostname = False
-            connection = http.client.HTTPSConnection("127.0.0.1", https_port, context=context, timeout=10)
+            connection = NamedTLSConnection(sni, "127.0.0.1", https_port, context=context, timeout=10)
             headers = {"Host": "api.example.com", **(headers or {})}
             if body is not None:
                 headers["Content-Type"] = "application/json"
@@ -130,6 +222,12 @@ http {{
         logs = [open(f"{folder}/app{index}.log", "rb").read().decode() for index in (1, 2)]
         served = [log.count("GET /api/tasks/") for log in logs]
         checks.check("nginx spreads requests over both instances", all(count > 0 for count in served), f"served {served}")
+        hosts(checks, https, http_port, token)
+        status, headers, _ = https("GET", "/auth/me", token=token)
+        checks.check("token answers are not stored by caches", headers.get("Cache-Control") == "no-store", str(headers.get("Cache-Control")))
+        statuses = [https("GET", "/health/live")[0] for _ in range(300)]
+        checks.check("nginx limits one client's request rate (limit_req)", 429 in statuses, f"{statuses.count(429)} of 300 got 429")
+        outage(checks, https, postgres, token)
         apps[0].send_signal(signal.SIGTERM)
         apps[0].wait(30)
         statuses = [https("GET", "/health/live")[0] for _ in range(10)]

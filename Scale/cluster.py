@@ -54,6 +54,7 @@ class Postgres:
         self._run(["initdb", "-D", f"{self.folder}/data", "-U", "vial", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-locale"])
         command = [f"{self.bin}/postgres", "-D", f"{self.folder}/data", "-p", str(self.port), "-h", "127.0.0.1",
                    "-k", self.folder, "-F", "-c", "max_connections=400", "-c", "shared_buffers=128MB"]
+        self.command = command
         self.process = subprocess.Popen((["runuser", "-u", "postgres", "--"] if AS_ROOT else []) + command,
                                         stdout=subprocess.DEVNULL, stderr=open(f"{self.folder}/postgres.log", "wb"))
         wait_until(lambda: self.psql("postgres", "SELECT 1", check=False).returncode == 0, 30)
@@ -74,7 +75,37 @@ class Postgres:
     def query(self, database, sql):
         return self.psql(database, sql).stdout.strip()
 
-    def stop(self):
+    def halt(self):
+        """Stops the server, keeping its data: connections are refused until `resume`."""
+        self._shutdown()
+        self.process.wait(10)
+
+    def resume(self):
+        """Starts the halted server again on the same port and data."""
+        self.process = subprocess.Popen((["runuser", "-u", "postgres", "--"] if AS_ROOT else []) + self.command,
+                                        stdout=subprocess.DEVNULL, stderr=open(f"{self.folder}/postgres.log", "ab"))
+        wait_until(lambda: self.psql("postgres", "SELECT 1", check=False).returncode == 0, 30)
+
+    def _pids(self):
+        """The postmaster and its children (the backends holding the app's connections)."""
+        with open(f"{self.folder}/data/postmaster.pid") as file:
+            main = int(file.readline())
+        children = subprocess.run(["pgrep", "-P", str(main)], capture_output=True, text=True).stdout.split()
+        return [main] + [int(pid) for pid in children]
+
+    def freeze(self):
+        """SIGSTOP: connections are accepted by the kernel and never answered, queries hang —
+        a server that stopped answering without closing anything."""
+        for pid in self._pids():
+            os.kill(pid, signal.SIGSTOP)
+
+    def thaw(self):
+        # runuser, like su, stops itself when its child stops: continue it too, or it never
+        # reaps the server at shutdown.
+        for pid in self._pids() + [self.process.pid]:
+            os.kill(pid, signal.SIGCONT)
+
+    def _shutdown(self):
         try:
             with open(f"{self.folder}/data/postmaster.pid") as file:
                 pid = int(file.readline())
@@ -82,18 +113,32 @@ class Postgres:
             wait_until(lambda: not os.path.exists(f"/proc/{pid}"), 30)
         except (OSError, ValueError):
             pass
+
+    def stop(self):
+        self._shutdown()
         self.process.wait(10)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class Redis:
+    """redis-server on loopback, keeping nothing on disk (as the compose file runs it)."""
+
     def __init__(self):
         self.port = free_port()
+        self._start()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def _start(self):
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_until(lambda: accepts(self.port), 10)
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def restart(self):
+        """Kills the server (as a crash would) and starts it again on the same port, empty."""
+        self.process.kill()
+        self.process.wait(10)
+        self._start()
 
     def stop(self):
         self.process.send_signal(signal.SIGTERM)

@@ -100,48 +100,55 @@ final class PostgresEngine: SQLEngine {
 
     /// Runs `body` on a pooled connection. Waiting for one ends after `acquireTimeout` with
     /// `DatabaseUnavailable`: when PostgreSQL is down the pool keeps trying to connect, and
-    /// would hold requests for up to a minute; a query already running is never cut short.
+    /// would hold requests for up to a minute. A statement that waits (for a connection, or for
+    /// its answer) longer than `probeAfter` asks for a probe; once the server is known down a
+    /// connection still waiting for an answer is closed, so its statement fails instead of
+    /// hanging on a dead TCP connection for as long as the kernel retransmits (a partition).
+    /// A slow query on a server that answers the probe is never cut short.
     private func withLease<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let leased = Flag()
+        let leased = Leased()
         let client = self.client, timeout = acquireTimeout
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
                 try await client.withConnection { connection in
-                    leased.value.store(true, ordering: .releasing)
+                    leased.value.withLock { $0 = connection }
                     return try await body(connection)
                 }
             }
             group.addTask { [weak self] in
-                // Waiting for a connection: after a moment, ask the probe whether the server is
-                // down at all, and stop waiting as soon as it says so (a pool that is merely
-                // busy still gets the whole `timeout`).
+                // Ends (nil) when the server is known down, or when no connection came in time.
                 let step = Duration.milliseconds(100)
                 var waited = Duration.zero
-                while waited < timeout {
-                    try await Task.sleep(for: min(step, timeout - waited))
+                while true {
+                    try await Task.sleep(for: step)
                     waited += step
                     guard let self else { return nil }
                     if waited >= Self.probeAfter { self.startProbing() }
                     if self.isKnownDown { return nil }
+                    if waited >= timeout, leased.value.withLock({ $0 == nil }) { return nil }
                 }
-                return nil
             }
             while let result = try await group.next() {
                 if let value = result {
                     group.cancelAll()
                     return value
                 }
-                if !leased.value.load(ordering: .acquiring) {
+                guard let connection = leased.value.withLock({ $0 }) else {
                     group.cancelAll()
-                    throw DatabaseUnavailable(reason: "PostgreSQL: no connection within \(timeout)")
+                    throw DatabaseUnavailable(
+                        reason: isKnownDown ? "PostgreSQL: down" : "PostgreSQL: no connection within \(timeout)")
                 }
+                // Known down while the statement waits for its answer: fail it by closing its connection.
+                Self.logger.error("PostgreSQL is down: closing a connection whose statement is still waiting")
+                connection.close().whenComplete { _ in }
             }
             throw CancellationError()
         }
     }
 
-    private final class Flag: Sendable {
-        let value = Atomic<Bool>(false)
+    /// The connection a statement leased, once it has one.
+    private final class Leased: Sendable {
+        let value = Mutex<PostgresConnection?>(nil)
     }
 
     func tableExists(_ name: String) async throws -> Bool {
@@ -250,6 +257,8 @@ final class PostgresEngine: SQLEngine {
                     defer { Task { try? await connection.close() } }
                     try await connection.query("SELECT 1", logger: logger)
                     return true
+                } catch let error as PSQLError where error.serverInfo != nil {
+                    return true  // it answered (too many clients, say): reachable, not down
                 } catch {
                     return false
                 }
