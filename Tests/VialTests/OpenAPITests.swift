@@ -32,6 +32,17 @@ import VialTesting
         try await app().testClient().get("/openapi.json").json()
     }
 
+    /// Issue 16, item 3: text with U+0000 is refused, and the document says so; a trimmed field
+    /// with a minimum length also needs a character besides whitespace (schemathesis sent "\u{b}").
+    @Test func textFieldsSayWhatValidationRefuses() {
+        let plain = OpenAPIGenerator.fieldSchema(.string("note", length: 0...10), required: false)
+        #expect(plain.stringContext?.pattern == "^[^\\u0000]*$")
+        let trimmed = OpenAPIGenerator.fieldSchema(.string("title", trim: true, length: 1...150), required: true)
+        #expect(trimmed.stringContext?.pattern == "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")
+        let chosen = OpenAPIGenerator.fieldSchema(.string("status", oneOf: ["a"]), required: false)
+        #expect(chosen.stringContext?.pattern == nil)
+    }
+
     @Test func pathsUseOpenAPITemplatesAndEndpointsAsOperationIDs() async throws {
         let doc = try await document()
         #expect(doc["openapi"] == "3.1.1")

@@ -147,6 +147,8 @@ public enum OpenAPIGenerator {
 
     /// Any text without U+0000.
     static let noNUL = "^[^\\u0000]*$"
+    /// Any text without U+0000 holding something besides whitespace.
+    static let noNULNotBlank = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
 
     static func fieldSchema(_ field: Field, required: Bool) -> JSONSchema {
         var minLength: Int?
@@ -174,7 +176,10 @@ public enum OpenAPIGenerator {
             let format: JSONTypeFormat.StringFormat = field.kind == .date ? .date : field.kind == .email ? .email : .generic
             // Validation refuses U+0000 in any text (no database keeps it): say so where no
             // other pattern, choice or format already rules it out.
-            if field.kind == .string, pattern == nil, allowed == nil { pattern = noNUL }
+            // A trimmed field with a minimum length needs a character that is not whitespace.
+            if field.kind == .string, pattern == nil, allowed == nil {
+                pattern = field.trim && (minLength ?? 0) > 0 ? noNULNotBlank : noNUL
+            }
             return .string(
                 format: format, required: required, nullable: field.nullable, permissions: permissions,
                 description: field.description, minLength: minLength, maxLength: maxLength, pattern: pattern,
