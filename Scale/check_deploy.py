@@ -22,7 +22,7 @@ import tempfile
 import http.client
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster import AS_ROOT, Postgres, Redis, free_port, accepts  # noqa: E402
+from cluster import Postgres, Redis, accepts, free_port, write_nginx_config  # noqa: E402
 from common import Checks, app_binary, wait_until  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -147,22 +147,7 @@ def main():
             file.write(site)
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=api.example.com",
                         "-keyout", f"{folder}/privkey.pem", "-out", f"{folder}/fullchain.pem"], check=True, capture_output=True)
-        with open(f"{folder}/nginx.conf", "w") as file:
-            file.write(f"""{"user root;" if AS_ROOT else ""}
-worker_processes 1;
-pid {folder}/nginx.pid;
-error_log {folder}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    client_body_temp_path {folder}/body;
-    proxy_temp_path {folder}/proxy;
-    fastcgi_temp_path {folder}/fastcgi;
-    uwsgi_temp_path {folder}/uwsgi;
-    scgi_temp_path {folder}/scgi;
-    include {folder}/vial.conf;
-}}
-""")
+        write_nginx_config(folder, f"    include {folder}/vial.conf;")
         tested = subprocess.run(["nginx", "-t", "-p", folder, "-c", f"{folder}/nginx.conf"], capture_output=True, text=True)
         checks.check("nginx accepts deploy/nginx/vial.conf", tested.returncode == 0, " | ".join(tested.stderr.strip().splitlines()[-2:]))
 

@@ -25,6 +25,9 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "Reliability"))
 from common import Checks, app_binary, wait_until  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cluster import write_nginx_config  # noqa: E402
+
 DB, CACHE, APP = "vialp-db", "vialp-cache", "vialp-app"
 DB_ADDRESS, APP_TO_DB, CLIENT, APP_ADDRESS = "10.231.0.1", "10.231.0.2", "10.231.1.1", "10.231.1.2"
 CACHE_ADDRESS, APP_TO_CACHE = "10.231.2.1", "10.231.2.2"
@@ -37,34 +40,24 @@ def run(*command, netns=None, check=True, env=None):
     return subprocess.run(prefix + list(command), check=check, capture_output=True, text=True, env=env)
 
 
+def link(left_ns, left, left_address, right_ns, right, right_address):
+    """A veth pair: `left` in `left_ns` (None: here) and `right` in `right_ns`, both up, on a /24."""
+    run("ip", "link", "add", left, "type", "veth", "peer", "name", right)
+    for netns, name, address in ((left_ns, left, left_address), (right_ns, right, right_address)):
+        if netns:
+            run("ip", "link", "set", name, "netns", netns)
+        run("ip", "addr", "add", f"{address}/24", "dev", name, netns=netns)
+        run("ip", "link", "set", name, "up", netns=netns)
+
+
 def make_hosts():
     for netns in (DB, CACHE, APP):
         run("ip", "netns", "del", netns, check=False)  # left over from an interrupted run
         run("ip", "netns", "add", netns)
         run("ip", "link", "set", "lo", "up", netns=netns)
-    # client (here) <-> app
-    run("ip", "link", "add", "vialp-c", "type", "veth", "peer", "name", "vialp-ca")
-    run("ip", "link", "set", "vialp-ca", "netns", APP)
-    run("ip", "addr", "add", f"{CLIENT}/24", "dev", "vialp-c")
-    run("ip", "link", "set", "vialp-c", "up")
-    run("ip", "addr", "add", f"{APP_ADDRESS}/24", "dev", "vialp-ca", netns=APP)
-    run("ip", "link", "set", "vialp-ca", "up", netns=APP)
-    # app <-> db
-    run("ip", "link", "add", "vialp-ad", "type", "veth", "peer", "name", "vialp-d")
-    run("ip", "link", "set", "vialp-ad", "netns", APP)
-    run("ip", "link", "set", "vialp-d", "netns", DB)
-    run("ip", "addr", "add", f"{APP_TO_DB}/24", "dev", "vialp-ad", netns=APP)
-    run("ip", "link", "set", "vialp-ad", "up", netns=APP)
-    run("ip", "addr", "add", f"{DB_ADDRESS}/24", "dev", "vialp-d", netns=DB)
-    run("ip", "link", "set", "vialp-d", "up", netns=DB)
-    # app <-> cache
-    run("ip", "link", "add", "vialp-ar", "type", "veth", "peer", "name", "vialp-r")
-    run("ip", "link", "set", "vialp-ar", "netns", APP)
-    run("ip", "link", "set", "vialp-r", "netns", CACHE)
-    run("ip", "addr", "add", f"{APP_TO_CACHE}/24", "dev", "vialp-ar", netns=APP)
-    run("ip", "link", "set", "vialp-ar", "up", netns=APP)
-    run("ip", "addr", "add", f"{CACHE_ADDRESS}/24", "dev", "vialp-r", netns=CACHE)
-    run("ip", "link", "set", "vialp-r", "up", netns=CACHE)
+    link(None, "vialp-c", CLIENT, APP, "vialp-ca", APP_ADDRESS)
+    link(APP, "vialp-ad", APP_TO_DB, DB, "vialp-d", DB_ADDRESS)
+    link(APP, "vialp-ar", APP_TO_CACHE, CACHE, "vialp-r", CACHE_ADDRESS)
 
 
 def remove_hosts():
@@ -169,20 +162,8 @@ def main():
         for index, port in ((1, 8001), (2, 8002)):
             processes.start(f"app{index}", [app_binary(), "serve", "--host", "127.0.0.1", "--port", str(port)], APP, env)
         wait_until(lambda: all("Running on" in processes.log(f"app{index}") for index in (1, 2)), 30)
-        with open(f"{folder}/nginx.conf", "w") as file:
-            file.write(f"""user root;
-worker_processes 1;
-pid {folder}/nginx.pid;
-error_log {folder}/nginx-error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    client_body_temp_path {folder}/body;
-    proxy_temp_path {folder}/proxy;
-    fastcgi_temp_path {folder}/fastcgi;
-    uwsgi_temp_path {folder}/uwsgi;
-    scgi_temp_path {folder}/scgi;
-    # As deploy/nginx/vial.conf: instances fail only when unreachable; the app's answers pass.
+        # As deploy/nginx/vial.conf: instances fail only when unreachable; the app's answers pass.
+        write_nginx_config(folder, f"""
     upstream vial {{
         server 127.0.0.1:8001 max_fails=3 fail_timeout=5s;
         server 127.0.0.1:8002 max_fails=3 fail_timeout=5s;
@@ -202,9 +183,7 @@ http {{
             proxy_next_upstream error timeout;
             proxy_next_upstream_tries 2;
         }}
-    }}
-}}
-""")
+    }}""")
         processes.start("nginx", ["nginx", "-p", folder, "-c", f"{folder}/nginx.conf", "-g", "daemon off;"], APP)
         wait_until(lambda: request("GET", "/health/live", timeout=2)[0] == 200, 10)
 
@@ -253,7 +232,7 @@ http {{
         checks.check("after the partition service recovers on its own, on both instances",
                      recovered is not None and ready == [200] * 4, f"10 answers in a row 200 after {recovered} s; readiness {ready}")
     except BaseException:
-        for name in ("app1", "app2", "nginx", "nginx-error", "redis", "postgres"):
+        for name in ("app1", "app2", "nginx", "error", "redis", "postgres"):
             path = os.path.join(folder, f"{name}.log")
             if os.path.exists(path):
                 print(f"--- {name}.log (end)\n" + open(path, "rb").read().decode("utf-8", "replace")[-1500:])

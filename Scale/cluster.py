@@ -39,6 +39,27 @@ def accepts(port):
         return False
 
 
+def write_nginx_config(folder, http_body):
+    """`folder`/nginx.conf: one worker, its pid, error log and temporary files in `folder`, and
+    `http_body` inside `http { }`."""
+    with open(f"{folder}/nginx.conf", "w") as file:
+        file.write(f"""{"user root;" if AS_ROOT else ""}
+worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {folder}/body;
+    proxy_temp_path {folder}/proxy;
+    fastcgi_temp_path {folder}/fastcgi;
+    uwsgi_temp_path {folder}/uwsgi;
+    scgi_temp_path {folder}/scgi;
+{http_body}
+}}
+""")
+
+
 class Postgres:
     """A throw-away PostgreSQL cluster on loopback, trusting local connections."""
 
