@@ -159,6 +159,17 @@ public final class SQLRevocationStore: DurableRevocationStore {
         }
     }
 
+    /// Both ids (a token's `jti` and `sid`) under one look at the mirror.
+    public func isRevoked(anyOf ids: [String]) async throws -> Bool {
+        let now = clock.wholeSeconds
+        let (known, stale) = mirror.withLock { mirror in
+            (ids.contains { mirror.revoked[$0] != nil }, mirror.syncedAt.map { now - $0 >= refreshInterval } ?? true)
+        }
+        if known || !stale { return known }
+        for id in ids where try await isRevoked(id) { return true }
+        return false
+    }
+
     public func unexpired() async throws -> [(id: String, expiresAt: Int)] {
         try await unexpired(now: clock.wholeSeconds)
     }

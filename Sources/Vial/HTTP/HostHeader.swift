@@ -14,17 +14,30 @@ public struct HostHeader: Sendable, Equatable, CustomStringConvertible {
     public let authority: String
 
     /// Nil when `text` is not a host with an optional port.
-    public init?(_ text: some StringProtocol) {
-        let utf8 = Array(text.utf8)
+    public init?(_ text: String) {
+        guard let (hostEnd, port) = Self.parse(text.utf8) else { return nil }
+        self.name = String(decoding: text.utf8[..<hostEnd], as: UTF8.self).lowercased()
+        self.port = port
+        self.authority = text
+    }
+
+    /// Whether `text` is a host with an optional port, without building anything (the server
+    /// checks every request's `Host` with it).
+    public static func isValid(_ text: String) -> Bool {
+        parse(text.utf8) != nil
+    }
+
+    /// Where the host part ends, and the port, when `utf8` is a strict host; nil otherwise.
+    private static func parse<Bytes: BidirectionalCollection<UInt8>>(_ utf8: Bytes) -> (Bytes.Index, Int?)? {
         guard !utf8.isEmpty, utf8.count <= 262 else { return nil }
-        var end = utf8.count
+        var end = utf8.endIndex
         var port: Int?
         // The port: the digits after the last `:` that is outside brackets.
         if let colon = utf8.lastIndex(of: UInt8(ascii: ":")), !utf8[colon...].contains(UInt8(ascii: "]")) {
-            let digits = utf8[(colon + 1)...]
-            guard !digits.isEmpty, digits.count <= 5, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-                let value = Int(String(decoding: digits, as: UTF8.self)), value <= 65_535
-            else { return nil }
+            let digits = utf8[utf8.index(after: colon)...]
+            guard !digits.isEmpty, digits.count <= 5, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+            let value = digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
+            guard value <= 65_535 else { return nil }
             port = value
             end = colon
         }
@@ -36,11 +49,9 @@ public struct HostHeader: Sendable, Equatable, CustomStringConvertible {
             let inner = String(decoding: host.dropFirst().dropLast(), as: UTF8.self)
             guard inet_pton(AF_INET6, inner, &address) == 1 else { return nil }
         } else {
-            guard host.count <= 253, host.allSatisfy(Self.isNameByte) else { return nil }
+            guard host.count <= 253, host.allSatisfy(isNameByte) else { return nil }
         }
-        self.name = String(decoding: host, as: UTF8.self).lowercased()
-        self.port = port
-        self.authority = String(decoding: utf8, as: UTF8.self)
+        return (end, port)
     }
 
     /// RFC 3986's unreserved characters (no percent-encoding, no sub-delimiters).
