@@ -58,6 +58,21 @@ import VialTesting
         #expect(list.status == .badRequest)
     }
 
+    /// Item 3, below validation: text with a NUL that reaches the database through a path with
+    /// no schema (a query argument here) is 400 `invalid_text`, not a 500 or a cut value.
+    @Test func textWithNULThatReachesTheDatabaseIs400() async throws {
+        let bundled = try await BundledApp()
+        let database = bundled.services.database
+        bundled.app.get("/echo") { req in
+            try await database.read("SELECT ? AS q", [.text(req.query("q") ?? "")]).first?.string("q") ?? ""
+        }
+        let client = try bundled.app.testClient()
+        #expect(try await client.get("/echo?q=ab").text == "ab")
+        let refused = try await client.get("/echo?q=a%00b")
+        #expect(refused.status == .badRequest)
+        #expect(try refused.json()["error"]?["code"] == "invalid_text")
+    }
+
     /// Item 4: the error answer stays small whatever the number of unknown keys.
     @Test func errorAnswersDoNotGrowWithTheInput() async throws {
         let bundled = try await BundledApp()

@@ -84,11 +84,8 @@ public struct AppResponder: Sendable {
     /// (the host the client asked the proxy for) alike.
     private static func hostsAreTrusted(_ request: Request, _ context: RequestContext) -> Bool {
         guard context.isTrusted(host: request.headers.first(name: "host") ?? "") else { return false }
-        guard let remote = request.remoteAddress, request.isTrustedProxy(remote),
-            let forwarded = request.headers.first(name: "x-forwarded-host")
-        else { return true }
-        let first = forwarded.split(separator: ",").first.map { String($0.trimmedSpaces) } ?? ""
-        return context.isTrusted(host: first)
+        guard let forwarded = request.forwardedValue("X-Forwarded-Host") else { return true }
+        return context.isTrusted(host: forwarded)
     }
 
     private func fallback(for path: Substring) -> Handler {

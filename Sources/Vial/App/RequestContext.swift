@@ -84,7 +84,7 @@ extension Request {
     }
 
     /// The first value of a forwarding header, when the peer is a trusted proxy.
-    private func forwardedValue(_ name: String) -> String? {
+    func forwardedValue(_ name: String) -> String? {
         guard let remoteAddress, isTrustedProxy(remoteAddress), let value = headers.first(name: name) else { return nil }
         let first = value.split(separator: ",").first.map { $0.trimmedSpaces }
         return first?.isEmpty == false ? first : nil

@@ -24,6 +24,12 @@ public final class HTTPServer: Service, Sendable {
         var limitedAddresses: Set<String> = []
     }
 
+    /// Whether a new connection is served; a refusal carries the warning to log, if it is the first of its episode.
+    private enum Admission {
+        case admitted
+        case refused(logAs: String?)
+    }
+
     private let responder: AppResponder
     private let config: AppConfig
     private let logger: Logger
@@ -93,31 +99,25 @@ public final class HTTPServer: Service, Sendable {
                         .flatMap { config.trustedProxies.contains($0) ? nil : $0 }
                     // At the limit a new connection is closed at once, so the ones being served keep
                     // their file descriptors (1,258 idle sockets starved /health at a 1,024 fd limit).
-                    let (admitted, firstRefusal, open) = state.withLockedValue { state -> (Bool, String?, Int) in
+                    let admission = state.withLockedValue { state -> Admission in
                         guard state.connections.count < config.maxConnections else {
                             defer { state.atLimit = true }
-                            return (false, state.atLimit ? nil : "", state.connections.count)
+                            return .refused(logAs: state.atLimit ? nil : "connection limit reached (\(state.connections.count) open, MAX_CONNECTIONS=\(config.maxConnections)); closing new connections until some end")
                         }
                         if let address, let cap = config.maxConnectionsPerAddress {
                             let held = state.perAddress[address, default: 0]
                             guard held < cap else {
-                                return (false, state.limitedAddresses.insert(address).inserted ? address : nil, held)
+                                let first = state.limitedAddresses.insert(address).inserted
+                                return .refused(logAs: first ? "connection limit for \(address) reached (\(held) open, MAX_CONNECTIONS_PER_IP=\(cap)); closing its new connections until some end" : nil)
                             }
                             state.perAddress[address] = held + 1
-                            if held + 1 < cap { state.limitedAddresses.remove(address) }
                         }
                         state.connections[id] = channel
                         if state.connections.count < config.maxConnections * 9 / 10 { state.atLimit = false }
-                        return (true, nil, state.connections.count)
+                        return .admitted
                     }
-                    guard admitted else {
-                        if let firstRefusal, firstRefusal.isEmpty {
-                            logger.warning(
-                                "connection limit reached (\(open) open, MAX_CONNECTIONS=\(config.maxConnections)); closing new connections until some end")
-                        } else if let firstRefusal {
-                            logger.warning(
-                                "connection limit for \(firstRefusal) reached (\(open) open, MAX_CONNECTIONS_PER_IP=\(config.maxConnectionsPerAddress ?? 0)); closing its new connections until some end")
-                        }
+                    if case .refused(let warning) = admission {
+                        if let warning { logger.warning("\(warning)") }
                         channel.close(promise: nil)
                         return
                     }
@@ -126,7 +126,8 @@ public final class HTTPServer: Service, Sendable {
                             state.connections.removeValue(forKey: id)
                             guard let address, let held = state.perAddress[address] else { return }
                             state.perAddress[address] = held > 1 ? held - 1 : nil
-                            if held - 1 < (config.maxConnectionsPerAddress ?? 0) * 9 / 10 { state.limitedAddresses.remove(address) }
+                            // A new episode (and warning) once the address is well under its cap.
+                            if held - 1 <= (config.maxConnectionsPerAddress ?? 0) * 9 / 10 { state.limitedAddresses.remove(address) }
                         }
                     }
                     let pipeline = channel.pipeline.syncOperations
