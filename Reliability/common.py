@@ -45,7 +45,11 @@ class Server:
             match = re.search(r"Running on http://127\.0\.0\.1:(\d+)", self.log())
             if match:
                 self.port = int(match.group(1))
-                wait_until(lambda: self.get("/health")[0] == 200, 10)
+                try:
+                    wait_until(lambda: self.get("/health")[0] == 200, 10)
+                except TimeoutError:
+                    self.stop()  # never leave a server running behind a failed start
+                    raise
                 return self
             if self.process.poll() is not None:
                 break
