@@ -177,3 +177,89 @@ extension App {
         }
     }
 }
+
+extension LiveTestClient {
+    /// Opens a raw connection for tests that watch an answer arrive piece by piece (streams,
+    /// Server-Sent Events) or that stop reading (back-pressure).
+    public func openRaw(autoRead: Bool = true) async throws -> RawConnection {
+        let state = RawConnection.State()
+        let channel = try await ClientBootstrap(group: group)
+            .channelOption(.autoRead, value: autoRead)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(RawConnection.Reader(state: state))
+                }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        return RawConnection(channel: channel, state: state)
+    }
+}
+
+/// A raw TCP connection to the server under test: send bytes, wait for text to arrive.
+public struct RawConnection: Sendable {
+    final class State: Sendable {
+        let received = NIOLockedValueBox(ByteBuffer())
+        let closed = NIOLockedValueBox(false)
+    }
+
+    final class Reader: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        let state: State
+        init(state: State) { self.state = state }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            var chunk = unwrapInboundIn(data)
+            state.received.withLockedValue { _ = $0.writeBuffer(&chunk) }
+        }
+
+        func channelInactive(context: ChannelHandlerContext) { state.closed.withLockedValue { $0 = true } }
+        func errorCaught(context: ChannelHandlerContext, error: any Error) { context.close(promise: nil) }
+    }
+
+    let channel: any Channel
+    let state: State
+
+    /// Everything received so far.
+    public var text: String { state.received.withLockedValue { String(decoding: $0.readableBytesView, as: UTF8.self) } }
+    /// Bytes received so far.
+    public var receivedBytes: Int { state.received.withLockedValue { $0.readableBytes } }
+    /// Whether the server closed the connection (or it was closed here).
+    public var isClosed: Bool { state.closed.withLockedValue { $0 } }
+
+    /// Sends `text` as is.
+    public func send(_ text: String) async throws {
+        try await channel.writeAndFlush(ByteBuffer(string: text)).get()
+    }
+
+    /// Waits until what was received contains `needle` (true) or `timeout` passes (false).
+    @discardableResult
+    public func waitFor(_ needle: String, timeout: Duration = .seconds(5)) async throws -> Bool {
+        try await waitUntil(timeout: timeout) { $0.text.contains(needle) }
+    }
+
+    /// Waits until the server closes the connection (true) or `timeout` passes (false).
+    @discardableResult
+    public func waitForClose(timeout: Duration = .seconds(5)) async throws -> Bool {
+        try await waitUntil(timeout: timeout) { $0.isClosed }
+    }
+
+    /// Polls `condition` every 5 ms until it holds (true) or `timeout` passes (false).
+    public func waitUntil(timeout: Duration, _ condition: (RawConnection) -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if condition(self) { return true }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return condition(self)
+    }
+
+    /// Reads once more (for a connection opened with `autoRead: false`).
+    public func readMore() {
+        channel.read()
+    }
+
+    /// Closes the connection.
+    public func close() async {
+        try? await channel.close()
+    }
+}

@@ -1,6 +1,7 @@
 import Vial
 import NIOCore
 import NIOHTTP1
+import NIOConcurrencyHelpers
 
 /// Sends requests to an app in tests — in-process (`TestClient`) or over a socket (`LiveTestClient`).
 public protocol TestClientProtocol: Sendable {
@@ -86,8 +87,19 @@ public struct TestClient: TestClientProtocol {
             method: method, uri: uri, headers: headers, body: body ?? ByteBuffer(), remoteAddress: remoteAddress)
         let response = await responder.respond(to: request)
         // HEAD answers carry no body on the wire; mirror that here.
-        return TestResponse(
-            status: response.status, headers: response.headers, body: method == .HEAD ? ByteBuffer() : response.body)
+        guard method != .HEAD else {
+            response.stream?.onFinish?(0)
+            return TestResponse(status: response.status, headers: response.headers, body: ByteBuffer())
+        }
+        guard let stream = response.stream else {
+            return TestResponse(status: response.status, headers: response.headers, body: response.body)
+        }
+        // A streamed body is collected whole (tests of timing or back-pressure use `LiveTestClient`).
+        let sink = CollectingSink()
+        _ = try await stream.run(into: sink)
+        let body = sink.collected
+        stream.onFinish?(body.readableBytes)
+        return TestResponse(status: response.status, headers: response.headers, body: body)
     }
 }
 
@@ -96,4 +108,16 @@ extension App {
     public func testClient() throws -> TestClient {
         TestClient(responder: try build())
     }
+}
+
+/// Gathers a streamed body in memory.
+final class CollectingSink: ResponseBodySink {
+    private let buffer = NIOLockedValueBox(ByteBuffer())
+
+    func write(_ chunk: ByteBuffer) async throws {
+        var chunk = chunk
+        buffer.withLockedValue { _ = $0.writeBuffer(&chunk) }
+    }
+
+    var collected: ByteBuffer { buffer.withLockedValue { $0 } }
 }

@@ -11,6 +11,7 @@ import Vial
 /// - Each identity holds a bounded share of an in-memory cache (`SimpleCache.maxEntriesPerOwner`).
 /// - Answers carry a strong `ETag`, `Cache-Control: private, max-age=N` and `X-Cache: HIT|MISS`;
 ///   `If-None-Match` with the current ETag gives 304 without running the handler.
+/// - Streamed answers (`Response.stream`, event streams, files) pass through uncached.
 /// - `tags` label entries for invalidation (`cache.invalidate(tag:)` after writes);
 ///   `unless` skips the cache for a request.
 public func cached(
@@ -57,7 +58,8 @@ public struct CachedView: Middleware {
             return stored.response(for: request, cacheState: "HIT", maxAge: ttl)
         }
         let response = try await next(request)
-        guard response.status == .ok else { return response }
+        // A streamed body is never held whole, so it is never cached.
+        guard response.status == .ok, !response.isStreamed else { return response }
         let lifetime = timeout ?? cache.defaultTimeout
         let stored = CachedResponse(response)
         try? await cache.backend.set(key, stored.encoded(), timeout: lifetime, tags: tags?(request) ?? [], owner: owner)

@@ -1,3 +1,4 @@
+import Foundation
 import Vial
 
 /// The app-wide JWT settings, Flask-JWT-Extended's `JWTManager(app)`: register it once with
@@ -22,6 +23,8 @@ public struct JWTManager: Middleware {
     /// Plumbing: the listing shows the `jwt…` checks that use it instead.
     public var isListed: Bool { false }
     public var codec: JWTCodec { issuer.codec }
+    /// How often an open stream (SSE, a streamed download) re-checks that its token has not been revoked.
+    public var streamRecheckInterval = Duration.seconds(5)
 
     public init(
         issuer: TokenIssuer, revocations: any RevocationStore,
@@ -111,7 +114,29 @@ public struct JWTCheck: Middleware {
     public func handle(_ request: Request, next: Handler) async throws -> Response {
         // `build()` resolves every check; an unresolved one is a check run outside an app.
         guard let manager else { throw HTTPError(.internalServerError, "Internal server error", code: "internal_error") }
-        return try await next(try await check(manager, request))
+        let checked = try await check(manager, request)
+        var response = try await next(checked)
+        if response.stream != nil, let claims = checked.jwtClaims {
+            // No stream outlives the token that opened it.
+            for item in manager.streamGuards(for: claims) { response.stream?.addGuard(item) }
+        }
+        return response
+    }
+}
+
+extension JWTManager {
+    /// What ends a stream opened with `claims`: the token's expiry, and its revocation (the
+    /// blocklist is read every `streamRecheckInterval`; while it cannot be read the stream goes on,
+    /// as it was opened with a valid token).
+    public func streamGuards(for claims: JWTClaims) -> [StreamGuard] {
+        let revocations = self.revocations
+        let ids = claims.revocationIDs
+        return [
+            StreamGuard(reason: "token expired", deadline: Date(timeIntervalSince1970: TimeInterval(claims.expiresAt))),
+            StreamGuard(reason: "token revoked", recheckEvery: streamRecheckInterval) {
+                try await !revocations.isRevoked(anyOf: ids)
+            },
+        ]
     }
 }
 

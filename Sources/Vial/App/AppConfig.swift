@@ -34,6 +34,10 @@ public struct AppConfig: Sendable {
     public var requestReadTimeout = 30
     /// Seconds in-flight requests get to finish on shutdown.
     public var shutdownTimeout = 30
+    /// Seconds a streamed response (SSE, a download) waits for a client that takes no bytes
+    /// before dropping it (`STREAM_SEND_TIMEOUT`): a client that never reads cannot hold the
+    /// stream, or more than the channel's buffer of memory, for long.
+    public var streamSendTimeout = 30
     /// Whether each request is logged at `info`.
     public var accessLog = true
     /// Event-loop threads; `nil` means one per core.
@@ -118,6 +122,12 @@ extension AppConfig {
                 throw ConfigError(variable: "MAX_CONNECTIONS_PER_IP", reason: "must be a positive number of connections (got '\(text)')")
             }
             config.maxConnectionsPerAddress = value
+        }
+        if let text = environment["STREAM_SEND_TIMEOUT"], !text.isEmpty {
+            guard let value = Int(text), value > 0 else {
+                throw ConfigError(variable: "STREAM_SEND_TIMEOUT", reason: "must be a positive number of seconds (got '\(text)')")
+            }
+            config.streamSendTimeout = value
         }
         config.serverName = environment["SERVER_NAME"]
         config.trustedHosts = config.settings.list("TRUSTED_HOSTS").map { $0.lowercased() }

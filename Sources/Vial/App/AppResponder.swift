@@ -73,11 +73,40 @@ public struct AppResponder: Sendable {
             response = ErrorRenderer.internalError(error, request: request, logger: logger)
         }
         response.headers.replaceOrAdd(name: "X-Request-ID", value: request.id)
-        if let start, let accessLog {
+        if response.stream != nil {
+            // A streamed answer is logged when it ends, with the bytes it sent.
+            streamed(&response, request, start: start)
+        } else if let start, let accessLog {
             let elapsed = ContinuousClock.now - start
             accessLog.record(request, response, micros: elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
         }
         return response
+    }
+
+    /// Logs a streamed response when its stream ends (access log: bytes sent, whole duration),
+    /// and logs an error its producer throws (the client only sees the body cut short).
+    private func streamed(_ response: inout Response, _ request: Request, start: ContinuousClock.Instant?) {
+        guard var stream = response.stream else { return }
+        let logger = self.logger
+        let produce = stream.produce
+        stream.produce = { writer in
+            do {
+                try await produce(writer)
+            } catch let error where !(error is ResponseStreamClosed || error is CancellationError) {
+                logger.error("Streamed response failed: \(error)", metadata: ["request_id": .string(request.id)])
+                throw error
+            }
+        }
+        if let start, let accessLog {
+            let status = Int(response.status.code)
+            stream.whenFinished { sent in
+                let elapsed = ContinuousClock.now - start
+                accessLog.record(
+                    request, status: status, bytes: sent,
+                    micros: elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
+            }
+        }
+        response.stream = stream
     }
 
     /// `TRUSTED_HOSTS` admits the `Host` header and, from a trusted proxy, `X-Forwarded-Host`

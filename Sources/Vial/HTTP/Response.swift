@@ -11,8 +11,10 @@ public struct Response: Sendable {
     public var status: HTTPResponseStatus
     /// The headers; `Content-Length` is set by the server.
     public var headers: HTTPHeaders
-    /// The body bytes.
+    /// The body bytes (empty when the body is streamed).
     public var body: ByteBuffer
+    /// A body written while it is produced, instead of `body` (see `ResponseStream`).
+    public var stream: ResponseStream?
 
     /// A response with the given parts.
     public init(status: HTTPResponseStatus = .ok, headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer()) {
@@ -20,6 +22,17 @@ public struct Response: Sendable {
         self.headers = headers
         self.body = body
     }
+
+    /// A response whose body is streamed (see `ResponseStream`).
+    public init(status: HTTPResponseStatus = .ok, headers: HTTPHeaders = [:], stream: ResponseStream) {
+        self.status = status
+        self.headers = headers
+        self.body = ByteBuffer()
+        self.stream = stream
+    }
+
+    /// Whether the body is streamed rather than held whole in `body`.
+    public var isStreamed: Bool { stream != nil }
 
     /// A JSON response from a `JSON` value (keys sorted).
     public static func json(_ value: JSON, status: HTTPResponseStatus = .ok, headers: HTTPHeaders = [:]) -> Response {

@@ -28,16 +28,22 @@ struct AccessLog: Sendable {
 
     /// Logs one answered request that took `micros` microseconds.
     func record(_ request: Request, _ response: Response, micros: Int64) {
+        record(request, status: Int(response.status.code), bytes: response.body.readableBytes, micros: micros)
+    }
+
+    /// Logs one answered request: its status, the body bytes sent, and how long it took.
+    func record(_ request: Request, status: Int, bytes: Int, micros: Int64) {
         let address = request.remoteAddress ?? "-"
         guard let direct, request.uri.utf8.count <= Self.maxDirectTarget, address.utf8.count <= 64 else {
             logger.info(
-                "\(address) \"\(request.method.rawValue) \(request.uri) HTTP/\(request.version.major).\(request.version.minor)\" \(response.status.code) \(response.body.readableBytes) \(Double(micros) / 1000)ms",
+                "\(address) \"\(request.method.rawValue) \(request.uri) HTTP/\(request.version.major).\(request.version.minor)\" \(status) \(bytes) \(Double(micros) / 1000)ms",
                 metadata: ["request_id": .string(request.id)])
             return
         }
         let stamp = BackgroundLogHandler.stamp()
         let size = stamp.utf8.count + direct.label.utf8.count + request.id.utf8.count + address.utf8.count
             + request.method.rawValue.utf8.count + request.uri.utf8.count + 96
+        let bodyBytes = bytes
         direct.writer.append(reserving: size) { bytes in
             bytes.append(contentsOf: stamp.utf8)
             bytes.append(contentsOf: " info ".utf8)
@@ -55,9 +61,9 @@ struct AccessLog: Sendable {
             bytes.append(UInt8(ascii: "."))
             Self.appendDecimal(request.version.minor, to: &bytes)
             bytes.append(contentsOf: "\" ".utf8)
-            Self.appendDecimal(Int(response.status.code), to: &bytes)
+            Self.appendDecimal(status, to: &bytes)
             bytes.append(UInt8(ascii: " "))
-            Self.appendDecimal(response.body.readableBytes, to: &bytes)
+            Self.appendDecimal(bodyBytes, to: &bytes)
             bytes.append(UInt8(ascii: " "))
             Self.appendMilliseconds(micros, to: &bytes)
             bytes.append(contentsOf: "ms\n".utf8)

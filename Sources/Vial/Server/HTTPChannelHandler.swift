@@ -44,11 +44,11 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let responder: AppResponder
     private let maxContentLength: Int
-    private let executor: EventLoopTaskExecutor
+    let executor: EventLoopTaskExecutor
     private let timeouts: ConnectionTimeoutHandler?
     /// The access log (nil when it is off): protocol-level refusals are logged here.
     private let accessLogger: Logger?
-    private var context: ChannelHandlerContext?
+    private(set) var context: ChannelHandlerContext?
     private var remoteAddress: String?
     /// `ip:port` this connection reached (IPv6 in brackets).
     private var localAddress: String?
@@ -59,16 +59,22 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var queue = CircularBuffer<Queued>(initialCapacity: 2)
     private var responding = false
     /// Input after a refusal is ignored: the connection closes once the refusal is out.
-    private var discardingInput = false
-    private var quiescing = false
+    var discardingInput = false
+    private(set) var quiescing = false
     private var readSuppressed = false
     /// How long an idle connection still reads when graceful shutdown begins.
     private let idleGraceOnShutdown: TimeAmount
+    /// The streamed response being written, if any (`HTTPChannelHandler+Streaming.swift`).
+    var streaming: StreamingState?
+    /// How long a streamed response waits for a client that takes nothing before dropping it.
+    let streamSendTimeout: TimeAmount
 
     init(
         responder: AppResponder, maxContentLength: Int, executor: EventLoopTaskExecutor,
-        timeouts: ConnectionTimeoutHandler?, accessLogger: Logger?, idleGraceOnShutdown: TimeAmount
+        timeouts: ConnectionTimeoutHandler?, accessLogger: Logger?, idleGraceOnShutdown: TimeAmount,
+        streamSendTimeout: TimeAmount = .seconds(30)
     ) {
+        self.streamSendTimeout = streamSendTimeout
         self.idleGraceOnShutdown = idleGraceOnShutdown
         self.accessLogger = accessLogger
         self.responder = responder
@@ -100,6 +106,11 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelActive(context: ChannelHandlerContext) {
         readAddresses(context.channel)
         context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        streamClientGone()
+        context.fireChannelInactive()
     }
 
     // MARK: Reading
@@ -191,6 +202,7 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { streamBecameWritable() }
         if context.channel.isWritable, !responding, !queue.isEmpty {
             startNext()
         }
@@ -210,6 +222,7 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         quiescing = true
+        endStreamForShutdown()
         guard !responding, receiving == nil, queue.isEmpty else { return }  // closes after this answer
         // An idle keep-alive connection may have a request on its way, sent before the client
         // could know the server is stopping: read a moment longer and answer it (with
@@ -289,12 +302,27 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func write(_ response: Response, version: HTTPVersion, method: HTTPMethod, keepAlive requested: Bool) {
         guard let context else { return }  // the connection went away while the handler ran
+        if let stream = response.stream {
+            return startStream(stream, response, context, version: version, method: method, keepAlive: requested)
+        }
         let keepAlive = requested && !quiescing
-        var headers = response.headers
         let status = response.status
         let bodyAllowed = status.code >= 200 && status != .noContent && status != .notModified
-        if bodyAllowed {
-            headers.replaceOrAdd(name: "Content-Length", value: String(response.body.readableBytes))
+        let head = responseHead(response, version: version, keepAlive: keepAlive, length: bodyAllowed ? response.body.readableBytes : nil)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if bodyAllowed, method != .HEAD, response.body.readableBytes > 0 {
+            context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
+        }
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        responseWritten(context, done: done, keepAlive: keepAlive)
+    }
+
+    /// The head for `response`: `Content-Length` is `length` (none when nil: a body framed by
+    /// chunked encoding or by closing), `Date`, and `Connection` as `keepAlive` says.
+    func responseHead(_ response: Response, version: HTTPVersion, keepAlive: Bool, length: Int?) -> HTTPResponseHead {
+        var headers = response.headers
+        if let length {
+            headers.replaceOrAdd(name: "Content-Length", value: String(length))
         } else {
             headers.remove(name: "Content-Length")
         }
@@ -304,12 +332,12 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         } else if version == .http1_0 {
             headers.replaceOrAdd(name: "Connection", value: "keep-alive")
         }
-        let head = HTTPResponseHead(version: version.major == 1 ? version : .http1_1, status: status, headers: headers)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if bodyAllowed, method != .HEAD, response.body.readableBytes > 0 {
-            context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
-        }
-        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        return HTTPResponseHead(version: version.major == 1 ? version : .http1_1, status: response.status, headers: headers)
+    }
+
+    /// A response's last part is written (`done` completes when it is out): the next request's
+    /// turn on a kept-alive connection, else the close.
+    func responseWritten(_ context: ChannelHandlerContext, done: EventLoopFuture<Void>, keepAlive: Bool) {
         responding = false
         timeouts?.responseSent()
         if keepAlive {

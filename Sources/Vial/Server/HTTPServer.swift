@@ -140,7 +140,8 @@ public final class HTTPServer: Service, Sendable {
                         HTTPChannelHandler(
                             responder: responder, maxContentLength: config.maxContentLength,
                             executor: EventLoopTaskExecutor(channel.eventLoop), timeouts: timeouts,
-                            accessLogger: config.accessLog ? logger : nil, idleGraceOnShutdown: idleGrace))
+                            accessLogger: config.accessLog ? logger : nil, idleGraceOnShutdown: idleGrace,
+                            streamSendTimeout: .seconds(Int64(config.streamSendTimeout))))
                 }
             }
     }
