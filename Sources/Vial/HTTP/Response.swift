@@ -14,7 +14,17 @@ public struct Response: Sendable {
     /// The body bytes (empty when the body is streamed).
     public var body: ByteBuffer
     /// A body written while it is produced, instead of `body` (see `ResponseStream`).
-    public var stream: ResponseStream?
+    public var stream: ResponseStream? {
+        get { streamBox?.stream }
+        set { streamBox = newValue.map(StreamBox.init) }
+    }
+    /// Boxed so that a buffered response, passed by value through every middleware, stays small.
+    private var streamBox: StreamBox?
+
+    private final class StreamBox: Sendable {
+        let stream: ResponseStream
+        init(_ stream: ResponseStream) { self.stream = stream }
+    }
 
     /// A response with the given parts.
     public init(status: HTTPResponseStatus = .ok, headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer()) {
@@ -28,11 +38,11 @@ public struct Response: Sendable {
         self.status = status
         self.headers = headers
         self.body = ByteBuffer()
-        self.stream = stream
+        self.streamBox = StreamBox(stream)
     }
 
     /// Whether the body is streamed rather than held whole in `body`.
-    public var isStreamed: Bool { stream != nil }
+    public var isStreamed: Bool { streamBox != nil }
 
     /// A JSON response from a `JSON` value (keys sorted).
     public static func json(_ value: JSON, status: HTTPResponseStatus = .ok, headers: HTTPHeaders = [:]) -> Response {
