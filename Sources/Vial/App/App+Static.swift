@@ -13,7 +13,7 @@ extension App {
                 throw HTTPError.notFound()
             }
             // Resolving symlinks runs off the event loop; the file is then streamed from disk.
-            let found = try await runBlocking { () -> String? in
+            let found = try await FileIO.run { () -> String? in
                 let path = URL(fileURLWithPath: root).appendingPathComponent(relative).standardizedFileURL
                     .resolvingSymlinksInPath().path
                 var isDirectory: ObjCBool = false

@@ -67,7 +67,7 @@ extension Response {
         headers extra: HTTPHeaders = [:], chunkSize: Int = 256 * 1024
     ) async throws -> Response {
         let filePath = FilePath(path)
-        guard let info = try? await FileSystem.shared.info(forFileAt: filePath, infoAboutSymbolicLink: false),
+        guard let info = try? await FileIO.fileSystem.info(forFileAt: filePath, infoAboutSymbolicLink: false),
             info.type == .regular
         else { throw HTTPError.notFound() }
         let size = info.size
@@ -102,7 +102,7 @@ extension Response {
             slice = 0..<size
         }
         let stream = ResponseStream(length: Int(slice.count)) { writer in
-            try await FileSystem.shared.withFileHandle(forReadingAt: filePath) { handle in
+            try await FileIO.fileSystem.withFileHandle(forReadingAt: filePath) { handle in
                 let now = try await handle.info()
                 guard now.size == size, now.lastDataModificationTime == modified else { throw FileChangedWhileSending() }
                 for try await chunk in handle.readChunks(in: slice, chunkLength: .bytes(Int64(chunkSize))) {
