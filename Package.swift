@@ -70,7 +70,7 @@ let package = Package(
         ),
         .target(
             name: "VialMiddleware",
-            dependencies: ["Vial", "CLibCrypto"],
+            dependencies: ["Vial", "CLibCrypto", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             path: "Sources/Middleware",
             swiftSettings: swiftSettings
         ),
@@ -91,7 +91,10 @@ let package = Package(
         // The bundled features, each a plugin through VialApp's public contract.
         .target(
             name: "VialBlueprints",
-            dependencies: ["Vial", "VialMiddleware", "VialApp", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "Vial", "VialMiddleware", "VialApp", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Sources/Blueprints",
             swiftSettings: swiftSettings
         ),

@@ -54,13 +54,13 @@ import VialTesting
         // loaded test run once took longer than the checks' 2 s.
         let ready = try await readiness(of: client, until: .ok)
         #expect(ready.status == .ok)
-        #expect(try ready.json()["checks"] == ["database": "ok", "rate_limits": "ok", "cache": "ok", "token_blocklist": "ok"])
+        #expect(try ready.json()["checks"] == ["database": "ok", "rate_limits": "ok", "cache": "ok", "token_blocklist": "ok", "broker": "ok"])
         redis.stop()
         let down = try await client.get("/health/ready")
         #expect(down.status == .serviceUnavailable)
         let error = try down.json()["error"]
         #expect(error?["code"] == "not_ready")
-        #expect(error?["details"] == ["database": "ok", "rate_limits": "unavailable", "cache": "unavailable", "token_blocklist": "unavailable"])
+        #expect(error?["details"] == ["database": "ok", "rate_limits": "unavailable", "cache": "unavailable", "token_blocklist": "unavailable", "broker": "unavailable"])
         #expect(try await client.get("/health/live").status == .ok)
         try redis.start()
         #expect(try await readiness(of: client, until: .ok).status == .ok)

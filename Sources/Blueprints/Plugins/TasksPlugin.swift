@@ -10,6 +10,8 @@ public struct TasksPlugin: Plugin {
     public enum Tasks: StorageKey { public typealias Value = any TaskStore }
     /// Where the confirmation emails go.
     public enum Mail: StorageKey { public typealias Value = Outbox }
+    /// Live task events (published on every write; streamed at `/events`).
+    public enum Events: StorageKey { public typealias Value = TaskEvents }
 
     public var urlPrefix: String
 
@@ -67,9 +69,14 @@ public struct TasksPlugin: Plugin {
         let jobs = try context.require(JobsPlugin.Queue.self)
         let tasks = SQLTaskStore(context.database)
         let outbox = Outbox(context.database)
-        TaskJobs.register(on: jobs, tasks: tasks, users: users, outbox: outbox, cache: context.cache, clock: context.clock)
+        let events = TaskEvents(broker: context.broker, logger: context.app.logger)
+        context.addService(events)
+        TaskJobs.register(
+            on: jobs, tasks: tasks, users: users, outbox: outbox, cache: context.cache, events: events, clock: context.clock)
         context.app.register(
-            TasksBlueprint.make(tasks: tasks, cache: context.cache, jobs: jobs, clock: context.clock), urlPrefix: urlPrefix)
+            TasksBlueprint.make(tasks: tasks, cache: context.cache, jobs: jobs, events: events, clock: context.clock),
+            urlPrefix: urlPrefix)
+        context.provide(Events.self, events)
         context.provide(Tasks.self, tasks)
         context.provide(Mail.self, outbox)
     }

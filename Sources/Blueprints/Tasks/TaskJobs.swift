@@ -13,7 +13,7 @@ public enum TaskJobs {
     /// Registers both jobs on `queue`. With a `cache`, processing drops the cached copies it makes stale.
     public static func register(
         on queue: JobQueue, tasks: any TaskStore, users: any UserStore, outbox: Outbox, cache: Cache? = nil,
-        clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "vial.jobs")
+        events: TaskEvents? = nil, clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "vial.jobs")
     ) {
         // @celery.task(bind=True, default_retry_delay=30, max_retries=3)
         queue.register(process, maxRetries: 3, backoff: 30, timeout: 60) { payload in
@@ -27,6 +27,7 @@ public enum TaskJobs {
             task.updatedAt = Timestamp.string(clock.date)
             let updated = try await tasks.update(task)
             try await TasksBlueprint.dropCached(cache, owners: [task.ownerId])
+            await events?.publish("task.updated", updated)
             logger.info("process_task_data: processed task \(id)")
             return ["status": "success", "task_id": .int(id), "new_description": updated.description.map(JSON.string) ?? .null]
         }

@@ -61,9 +61,11 @@ public enum TasksBlueprint {
     /// every write drops the affected entries; `perUserLimit` applies when a `RateLimiter` is installed.
     /// With `jobs` (where `TaskJobs` are registered), creating a task enqueues its confirmation
     /// email and `POST /<task_id>/process` exists.
+    /// With `events`, every write publishes a task event and `GET /events` streams them.
     public static func make(
-        tasks: any TaskStore, cache: Cache? = nil, jobs: JobQueue? = nil, perUserLimit: String = "120 per minute",
-        clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "vial.tasks")
+        tasks: any TaskStore, cache: Cache? = nil, jobs: JobQueue? = nil, events: TaskEvents? = nil,
+        perUserLimit: String = "120 per minute", clock: any WallClock = SystemClock(),
+        logger: Logger = Logger(label: "vial.tasks")
     ) -> Blueprint {
         let blueprint = Blueprint("tasks")
         blueprint.use(jwtRequired())
@@ -81,6 +83,7 @@ public enum TasksBlueprint {
             task.updatedAt = Timestamp.string(clock.date)
             let updated = try await tasks.update(task)
             try await invalidate(req, owner: task.ownerId)
+            await events?.publish("task.updated", updated)
             return try .ok(updated)
         }
 
@@ -122,6 +125,7 @@ public enum TasksBlueprint {
                     status: input.string("status").flatMap(TaskItem.Status.init) ?? .pending,
                     dueDate: input.string("due_date"), ownerId: caller.id, createdAt: stamp, updatedAt: stamp))
             try await invalidate(req, owner: caller.id)
+            await events?.publish("task.created", task)
             if let jobs {
                 // The email is a side effect: failing to queue it is logged and never fails the create.
                 do {
@@ -214,8 +218,11 @@ public enum TasksBlueprint {
             let task = try await owned(req, tasks)
             _ = try await tasks.delete(id: task.id!)
             try await invalidate(req, owner: task.ownerId)
+            await events?.publish("task.deleted", task)
             return .noContent
         }
+
+        if let events { eventsRoute(blueprint, events) }
 
         // Queue process_task_data; 202 with the job, Location its status URL.
         if let jobs {
@@ -236,6 +243,59 @@ public enum TasksBlueprint {
         }
         return blueprint
     }
+
+    /// `GET /events`: the caller's task events (admins: everyone's) as Server-Sent Events.
+    static func eventsRoute(_ blueprint: Blueprint, _ events: TaskEvents) {
+        blueprint.get(
+            "/events", name: "task_events",
+            docs: RouteDocs(
+                summary: "Live task events (Server-Sent Events)",
+                description: """
+                    `task.created`, `task.updated` and `task.deleted`, each with the task as JSON data, for the \
+                    caller's tasks (admins: all), from every instance. Send `Last-Event-ID` to resume: the events \
+                    missed are sent first, or a `refetch` event when they are no longer known. A `: ping` comment \
+                    every 15 s keeps the connection open; the stream ends when the token expires or is revoked.
+                    """,
+                tags: ["tasks"],
+                responses: [200: .media("text/event-stream", "The event stream")])
+        ) { req in
+            let caller = try CurrentUser(req)
+            let lastEventID = req.lastEventID
+            return Response.eventStream { out in
+                // Subscribe before reading the history, so nothing falls between the two.
+                let subscription = try await events.broker.subscribe(TaskEvents.channel)
+                defer { subscription.cancel() }
+                // First a reconnection delay: it also tells the client the subscription is in place.
+                try await out.send(ServerSentEvent(retry: 3_000))
+                var replayed = Set<String>()
+                switch events.replay(after: lastEventID) {
+                case .unknown:
+                    try await out.send(refetch)
+                case .events(let missed):
+                    for event in missed where event.isVisible(to: caller) {
+                        try await out.send(event.serverSentEvent)
+                        replayed.insert(event.id)
+                    }
+                }
+                for await message in subscription {
+                    switch message {
+                    case .gap:
+                        try await out.send(refetch)
+                    case .message(let payload):
+                        guard let event = TaskEvents.decode(payload), event.isVisible(to: caller),
+                            !replayed.contains(event.id)
+                        else { continue }
+                        try await out.send(event.serverSentEvent)
+                    }
+                }
+                // Overrun (the client fell 256 events behind): the stream ends, and the client
+                // reconnects with its Last-Event-ID.
+            }
+        }
+    }
+
+    /// Tells a client that events were missed and it should fetch the tasks again.
+    static let refetch = ServerSentEvent(data: #"{"reason":"events were missed; fetch the tasks again"}"#, event: "refetch")
 
     /// Drops the cached lists and details of `owners` and of every admin.
     static func dropCached(_ cache: Cache?, owners: Set<Int64>) async throws {

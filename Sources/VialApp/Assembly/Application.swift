@@ -103,17 +103,27 @@ public struct Application: Sendable {
         let cache = Cache(backend: backend, defaultTimeout: Double(core.cacheDefaultTimeout))
         app.use(cache)
 
+        let broker: any MessageBroker
+        if core.brokerURL == "memory://" {
+            broker = LocalBroker()
+        } else {
+            let redis = try RedisClient(url: core.brokerURL)
+            readiness.add("broker") { try await redis.send(["PING"]) }
+            broker = RedisBroker(redis: redis, logger: app.logger)
+        }
         let shared = PluginContext.SharedState()
+        if let service = broker as? RedisBroker { shared.state.withLock { $0.services.append(service) } }
         for plugin in ordered {
             try plugin.setUp(
                 PluginContext(
                     plugin: plugin.name, app: app, config: config, database: database, clock: clock, cache: cache,
-                    limiter: limiter, readiness: readiness, shared: shared))
+                    limiter: limiter, broker: broker, readiness: readiness, shared: shared))
         }
         app.mountAPIDocs(title: title, version: version, description: description, tags: Self.tags(of: ordered))
         let state = shared.state.withLock { $0 }
         return Assembly(
-            app: app, config: config, database: database, clock: clock, cache: cache, limiter: limiter, readiness: readiness,
+            app: app, config: config, database: database, clock: clock, cache: cache, limiter: limiter, broker: broker,
+            readiness: readiness,
             plugins: ordered,
             migrator: try migrator(), services: state.services, announcements: state.announcements, exports: state.exports)
     }
@@ -150,3 +160,4 @@ extension Application {
 
     static let running = Mutex<Application?>(nil)
 }
+

@@ -28,6 +28,10 @@ public struct CoreSettings: Sendable {
     public var cacheDefaultTimeout: Int
     /// `CORS_ORIGINS`: comma-separated origins (`*` wildcards allowed); none means no CORS headers.
     public var corsOrigins: [String]
+    /// `BROKER_URL`: where live events travel between instances — `memory://` (this process
+    /// only) or `redis://…`. Unset, it is the Redis of the cache or of the rate limits when one
+    /// is configured, else `memory://`.
+    public var brokerURL: String
 
     /// Reads the variables above; a bad value throws `ConfigError` naming it.
     public static func load(_ config: AppConfig) throws -> CoreSettings {
@@ -47,6 +51,11 @@ public struct CoreSettings: Sendable {
             guard let url = cacheRedisURL, (try? RedisClient.Endpoint(url: url)) != nil else {
                 throw ConfigError(variable: "CACHE_REDIS_URL", reason: "RedisCache needs redis://[:password@]host[:port][/db]")
             }
+        }
+        let sharedRedis = cacheType == "RedisCache" ? cacheRedisURL : storage != "memory://" ? storage : nil
+        let brokerURL = settings["BROKER_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? sharedRedis ?? "memory://"
+        if brokerURL != "memory://", (try? RedisClient.Endpoint(url: brokerURL)) == nil {
+            throw ConfigError(variable: "BROKER_URL", reason: "must be memory:// or redis://[:password@]host[:port][/db]")
         }
         let rateLimitDefault = settings.string("RATELIMIT_DEFAULT", default: "200 per day;50 per hour")
         _ = try settings.parsed("RATELIMIT_DEFAULT", default: rateLimitDefault, RateLimitItem.parse)
@@ -69,6 +78,7 @@ public struct CoreSettings: Sendable {
             cacheRedisURL: cacheRedisURL,
             cacheKeyPrefix: settings.string("CACHE_KEY_PREFIX", default: "vial_cache_"),
             cacheDefaultTimeout: try settings.seconds("CACHE_DEFAULT_TIMEOUT", default: 300),
-            corsOrigins: settings.list("CORS_ORIGINS"))
+            corsOrigins: settings.list("CORS_ORIGINS"),
+            brokerURL: brokerURL)
     }
 }

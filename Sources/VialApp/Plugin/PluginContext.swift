@@ -17,6 +17,8 @@ public struct PluginContext: Sendable {
     public let clock: any WallClock
     public let cache: Cache
     public let limiter: RateLimiter
+    /// Publish/subscribe for live events (`BROKER_URL`): in-process, or Redis between instances.
+    public let broker: any MessageBroker
     /// Add what must answer before this instance takes traffic (a server the plugin talks to).
     public let readiness: ReadinessChecks
     let shared: SharedState
@@ -70,6 +72,8 @@ public struct Assembly: Sendable {
     public let clock: any WallClock
     public let cache: Cache
     public let limiter: RateLimiter
+    /// Publish/subscribe for live events (`BROKER_URL`).
+    public let broker: any MessageBroker
     /// What `GET /health/ready` checks.
     public let readiness: ReadinessChecks
     /// The installed plugins, in dependency order.
