@@ -62,7 +62,8 @@ public struct JobsPlugin: Plugin {
         let queue = JobQueue(
             store: SQLJobStore(context.database), visibility: Double(settings.visibilityTimeout),
             resultExpiry: Double(settings.resultExpires), clock: context.clock)
-        context.app.register(JobsBlueprint.make(jobs: queue), urlPrefix: urlPrefix)
+        queue.publishChanges(to: context.broker)
+        context.app.register(JobsBlueprint.make(jobs: queue, broker: context.broker), urlPrefix: urlPrefix)
         context.provide(Queue.self, queue)
         context.provide(Settings.self, settings)
         if settings.concurrency > 0 {

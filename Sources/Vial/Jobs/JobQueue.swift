@@ -34,6 +34,26 @@ public final class JobQueue: Sendable {
     public let logger: Logger
     private let definitions = Mutex([String: JobDefinition]())
     private let listeners = Mutex([ObjectIdentifier: WorkerSignal]())
+    private let changeBroker = Mutex<(any MessageBroker)?>(nil)
+
+    /// The broker channel on which a job's id is published whenever its state changes.
+    public static let changesChannel = "jobs"
+
+    /// Publishes each job's id on `broker`'s `jobs` channel when it starts, succeeds, fails,
+    /// is retried or released: what `GET /api/jobs/<id>/events` wakes up on, on any instance.
+    public func publishChanges(to broker: any MessageBroker) {
+        changeBroker.withLock { $0 = broker }
+    }
+
+    /// Tells subscribers that `id` changed; a broker that fails is only logged.
+    func announceChange(_ id: String) async {
+        guard let broker = changeBroker.withLock({ $0 }) else { return }
+        do {
+            try await broker.publish(Self.changesChannel, Array(id.utf8))
+        } catch {
+            logger.debug("could not announce a change of job \(id): \(error)")
+        }
+    }
 
     public init(
         store: any JobStore, visibility: Double = 60, heartbeat: Double? = nil, resultExpiry: Double = 3600,
@@ -92,7 +112,14 @@ public final class JobQueue: Sendable {
     @discardableResult
     public func runNext(stopping: WorkerSignal? = nil, grace: Double = 10) async throws -> Bool {
         guard let job = try await store.claim(now: clock.now, visibility: visibility) else { return false }
-        try await perform(job, stopping: stopping, grace: grace)
+        await announceChange(job.id)
+        do {
+            try await perform(job, stopping: stopping, grace: grace)
+        } catch {
+            await announceChange(job.id)
+            throw error
+        }
+        await announceChange(job.id)
         return true
     }
 
