@@ -6,7 +6,8 @@
 # The configuration a user gets by default (access log on, SimpleCache), but rate limits off:
 # under load they would answer 429s. Prints each round and the B/A ratios of the medians.
 #
-#   Benchmarks/ab.sh A_APP B_APP [--duration SECONDS] [--rounds N] [--connections N]
+#   Benchmarks/ab.sh A_APP B_APP [--duration SECONDS] [--rounds N] [--connections N] [--paths "P1 P2"]
+# (--paths: other routes, e.g. "/health/live", the smallest route without the database)
 #
 # e.g. git worktree add /tmp/old <commit> && (cd /tmp/old && swift build -c release --product App)
 #      Benchmarks/ab.sh /tmp/old/.build/release/App .build/release/App
@@ -17,12 +18,13 @@ source "$root/Benchmarks/lib.sh"
 [ $# -ge 2 ] || { echo "usage: $0 A_APP B_APP [--duration S] [--rounds N] [--connections N]" >&2; exit 2; }
 a_app=$1 b_app=$2
 shift 2
-duration=5 rounds=5 connections=64
+duration=5 rounds=5 connections=64 paths="/api/tasks/ /health"
 while [ $# -gt 0 ]; do
     case "$1" in
         --duration) duration=$2; shift 2 ;;
         --rounds) rounds=$2; shift 2 ;;
         --connections) connections=$2; shift 2 ;;
+        --paths) paths=$2; shift 2 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -49,7 +51,7 @@ rps() { # port path token → requests per second
         | awk '/Requests\/sec/ {print $2}'
 }
 declare -A results
-for path in /api/tasks/ /health; do
+for path in $paths; do
     rps "$a_port" "$path" "$a_token" >/dev/null  # warm-up
     rps "$b_port" "$path" "$b_token" >/dev/null
     for round in $(seq 1 "$rounds"); do
@@ -64,7 +66,7 @@ for path in /api/tasks/ /health; do
     done
 done
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
-for path in /api/tasks/ /health; do
+for path in $paths; do
     a=$(median <<<"${results[a$path]}") b=$(median <<<"${results[b$path]}")
     printf '%-12s A %s  B %s  B/A %.2f\n' "$path" "$a" "$b" "$(echo "$b / $a" | bc -l)"
 done

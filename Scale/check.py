@@ -7,7 +7,9 @@ one process used to get right by being alone:
 3. a write on instance A is never followed by a stale cached list on instance B;
 4. a logout on A is refused on B as soon as A has answered it;
 5. each job runs once while every instance runs workers;
-6. the API keeps its OpenAPI contract on PostgreSQL and Redis (scripts/check-api.sh).
+6. the API keeps its OpenAPI contract on PostgreSQL and Redis (scripts/check-api.sh);
+7. a task written on instance A reaches an event-stream subscriber on instance B, and one
+   through nginx, within 1 s (the Redis broker).
 
     APP_BIN=.build/release/App python3 Scale/check.py [--instances N]
 
@@ -17,6 +19,7 @@ import argparse
 import concurrent.futures
 import http.client
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -158,6 +161,56 @@ def check_api_contract(checks, cluster):
                  summary[-1] if summary else run.stdout[-2000:] + run.stderr[-2000:])
 
 
+class EventStream:
+    """`GET path` as Server-Sent Events on a raw socket, read as it arrives."""
+
+    def __init__(self, port, path, token, client):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+                           f"X-Forwarded-For: {client}\r\nAccept: text/event-stream\r\n\r\n").encode())
+        self.received = b""
+
+    def wait_for(self, needle, timeout):
+        """Seconds until `needle` arrived, or None after `timeout`."""
+        started = time.monotonic()
+        while needle not in self.received:
+            left = timeout - (time.monotonic() - started)
+            if left <= 0:
+                return None
+            self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                return None
+            if not chunk:
+                return None
+            self.received += chunk
+        return time.monotonic() - started
+
+    def close(self):
+        self.sock.close()
+
+
+def check_events_across_instances(checks, cluster):
+    a, b = cluster.apps[0].port, cluster.apps[1].port
+    token = register_and_login(a, "watcher", "10.7.0.1")
+    on_b = EventStream(b, "/api/tasks/events", token, "10.7.0.1")
+    via_nginx = EventStream(cluster.nginx.port, "/api/tasks/events", token, "10.7.0.1")
+    try:
+        ready = on_b.wait_for(b"retry: 3000", 10) is not None and via_nginx.wait_for(b"retry: 3000", 10) is not None
+        title = f"live {uuid.uuid4().hex[:8]}".encode()
+        status, _, _ = request(a, "POST", "/api/tasks/", {"title": title.decode()}, token=token, client="10.7.0.1")
+        # Both waits start once A has answered: each is the delay from the write's answer to the event.
+        direct = on_b.wait_for(title, 5)
+        proxied = via_nginx.wait_for(title, 5)
+        checks.check("a task written on instance A reaches event-stream subscribers on B and through nginx within 1 s",
+                     ready and status == 201 and direct is not None and direct < 1 and proxied is not None and proxied < 1,
+                     f"subscribed {ready}, create {status}, on B after {direct} s, through nginx after {proxied} s")
+    finally:
+        on_b.close()
+        via_nginx.close()
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--instances", type=int, default=3)
@@ -180,6 +233,7 @@ def main():
         check_logout(checks, cluster, arguments.rounds)
         check_jobs_once(checks, cluster, arguments.rounds * 2)
         check_api_contract(checks, cluster)
+        check_events_across_instances(checks, cluster)
     print(f"{len(checks.results) - len(checks.failed)}/{len(checks.results)} multi-instance checks passed")
     sys.exit(1 if checks.failed else 0)
 

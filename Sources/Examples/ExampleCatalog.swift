@@ -32,6 +32,9 @@ enum ExampleCatalog {
         Example(
             name: "mount-bundled", summary: "The bundled auth and tasks plugins under your own prefixes",
             make: MountBundledExample.make),
+        Example(
+            name: "stream", summary: "Streaming: an SSE clock (/clock), a JSON Lines export (/export), downloads",
+            make: StreamExample.make),
     ]
 
     static func named(_ name: String) -> Example? { all.first { $0.name == name } }

@@ -13,8 +13,25 @@ import VialTesting
 
     @Test func catalogListsEveryExample() {
         let listing = ExampleCatalog.listing
-        for name in ["hello", "greet", "products", "users", "search", "items", "headers", "tasks-memory", "tasks-enhanced", "email-jobs"] {
+        for name in ["hello", "greet", "products", "users", "search", "items", "headers", "tasks-memory", "tasks-enhanced", "email-jobs", "stream"] {
             #expect(listing.contains("  \(name) "))
+        }
+    }
+
+    @Test(arguments: ClientKind.allCases) func stream(kind: ClientKind) async throws {
+        try await kind.run(try app("stream")) { client in
+            // curl -N http://127.0.0.1:5000/clock?count=2 (resuming after event 5)
+            let clock = try await client.get("/clock?count=2", headers: ["Last-Event-ID": "5"])
+            #expect(clock.header("Content-Type") == "text/event-stream")
+            #expect(clock.text.contains("id: 6\nevent: tick\ndata: "))
+            #expect(clock.text.contains("id: 7\n"))
+            #expect(!clock.text.contains("id: 8\n"))
+            let export = try await client.get("/export?rows=3000")
+            #expect(export.header("Content-Type") == "application/x-ndjson")
+            let lines = export.text.split(separator: "\n")
+            #expect(lines.count == 3000)
+            #expect(lines.first == #"{"done":true,"id":1,"title":"Row 1"}"#)
+            #expect(lines.last == #"{"done":false,"id":3000,"title":"Row 3000"}"#)
         }
     }
 

@@ -1,0 +1,77 @@
+import Foundation
+import Vial
+
+/// Streaming (issue 17): an SSE clock, a JSON Lines export of a million rows written as they are
+/// made, and a file download with ranges.
+///
+/// ```sh
+/// swift run Examples stream
+/// curl -N http://127.0.0.1:5000/clock                       # an event a second
+/// curl -s http://127.0.0.1:5000/export | wc -l              # 1000000, never held in memory
+/// curl -s -r 0-99 http://127.0.0.1:5000/download/export.txt  # a 206 slice of a file
+/// ```
+enum StreamExample {
+    /// Rows in the export.
+    static let exportRows = 1_000_000
+
+    struct Row: Encodable, Sendable {
+        var id: Int
+        var title: String
+        var done: Bool
+    }
+
+    /// The export's rows, made one page at a time as the client takes them.
+    struct Rows: AsyncSequence, Sendable {
+        typealias Element = Row
+        let count: Int
+
+        struct AsyncIterator: AsyncIteratorProtocol {
+            var next = 0
+            let count: Int
+            mutating func next() async -> Row? {
+                guard next < count else { return nil }
+                defer { next += 1 }
+                return Row(id: next + 1, title: "Row \(next + 1)", done: next % 2 == 0)
+            }
+        }
+
+        func makeAsyncIterator() -> AsyncIterator { AsyncIterator(count: count) }
+    }
+
+    static func make(_ config: AppConfig) -> App {
+        let app = App("stream", config: config)
+        // `tick` events, one a second; `?count=N` ends after N. Last-Event-ID resumes the count.
+        app.get("/clock", name: "clock", docs: RouteDocs(summary: "An SSE clock", responses: [200: .media("text/event-stream", "tick events")])) { req in
+            let start = req.lastEventID.flatMap(Int.init) ?? 0
+            let count = req.args["count"].flatMap(Int.init)
+            return Response.eventStream { events in
+                var n = start
+                while count.map({ n < start + $0 }) ?? true {
+                    n += 1
+                    try await events.send(ServerSentEvent(data: ISO8601DateFormatter().string(from: Date()), event: "tick", id: "\(n)"))
+                    try await Task.sleep(for: .seconds(1))
+                }
+            }
+        }
+        // A million JSON lines; `?rows=N` for fewer.
+        app.get("/export", name: "export", docs: RouteDocs(summary: "A JSON Lines export", responses: [200: .media("application/x-ndjson", "One row per line")])) { req in
+            let rows = min(req.args["rows"].flatMap(Int.init) ?? exportRows, exportRows)
+            return Response.stream(contentType: "application/x-ndjson") { writer in
+                // Encoded a page at a time: one write per ~1,000 rows, not per row.
+                var page = ByteBuffer()
+                for try await row in Rows(count: max(rows, 0)) {
+                    page.writeBytes(try JSONCoding.encoder.encode(row))
+                    page.writeInteger(UInt8(ascii: "\n"))
+                    if page.readableBytes >= 64 * 1024 {
+                        try await writer.write(page)
+                        page.clear()
+                    }
+                }
+                try await writer.write(page)
+            }
+        }
+        // Files from the working directory's `instance/downloads` (ranges, ETag, 304).
+        app.serveStatic("/download", directory: "instance/downloads", name: "download")
+        return app
+    }
+}
