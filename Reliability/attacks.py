@@ -14,6 +14,7 @@ import time
 import jwt  # PyJWT
 
 import attacks_second_run
+import attacks_streaming
 from common import Checks, Server, health_latency_ms, send
 
 PUBLISHED_SECRET = "dev-secret-change-me-0123456789abcdef"
@@ -236,6 +237,7 @@ def main():
     connection_cap()
     logs()
     attacks_second_run.run(checks)
+    attacks_streaming.run(checks)
     print(json.dumps({"checks": len(checks.results), "failed": len(checks.failed)}))
     return 1 if checks.failed else 0
 
