@@ -123,9 +123,19 @@ def recovered(checks, https, token, what):
             first = round(time.monotonic() - start, 1)
         else:
             time.sleep(0.5)
-    after = [https("GET", "/api/tasks/", token=token)[0] for _ in range(10)]
+    # Then every instance: ten 200s in a row within 10 s. An instance whose probe was between
+    # tries (1 s apart, each bounded by 3 s) still answers 503 for that long: seen once as one 503
+    # right after the other instance's first 200.
+    after = []
+    settle = time.monotonic()
+    while time.monotonic() - settle < 10:
+        after = [https("GET", "/api/tasks/", token=token)[0] for _ in range(10)]
+        if after.count(200) == 10:
+            break
+        time.sleep(0.5)
+    every = round(time.monotonic() - start, 1)
     checks.check(f"service recovers on its own after {what}, on every instance", first is not None and after.count(200) == 10,
-                 f"first 200 after {first} s, then {after}")
+                 f"first 200 after {first} s, every instance by {every} s: {after}")
 
 
 def main():
