@@ -33,7 +33,7 @@ enum ExampleCatalog {
             name: "mount-bundled", summary: "The bundled auth and tasks plugins under your own prefixes",
             make: MountBundledExample.make),
         Example(
-            name: "stream", summary: "Streaming: an SSE clock (/clock), a JSON Lines export (/export), downloads",
+            name: "stream", summary: "Streaming: an SSE clock (/clock), a JSON Lines export (/export), an upload echo (/upload), downloads",
             make: StreamExample.make),
     ]
 

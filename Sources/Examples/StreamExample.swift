@@ -1,14 +1,16 @@
 import Foundation
 import Vial
+import VialMiddleware
 
 /// Streaming (issue 17): an SSE clock, a JSON Lines export of a million rows written as they are
-/// made, and a file download with ranges.
+/// made, an upload echo that hashes what it receives without holding it, and file downloads.
 ///
 /// ```sh
 /// swift run Examples stream
 /// curl -N http://127.0.0.1:5000/clock                       # an event a second
 /// curl -s http://127.0.0.1:5000/export | wc -l              # 1000000, never held in memory
 /// curl -s -r 0-99 http://127.0.0.1:5000/download/export.txt  # a 206 slice of a file
+/// curl -s -T big.iso http://127.0.0.1:5000/upload            # size and SHA-256, never held whole
 /// ```
 enum StreamExample {
     /// Rows in the export.
@@ -69,6 +71,16 @@ enum StreamExample {
                 }
                 try await writer.write(page)
             }
+        }
+        // Echoes the size and SHA-256 of what it received (up to 10 GiB), hashing as it arrives.
+        app.route("/upload", methods: [.POST, .PUT], name: "upload", streamedBody(maxSize: 10 << 30)) { (req: Request) -> JSON in
+            var sha = StreamingDigest(.sha256)
+            var size = 0
+            for try await chunk in req.bodyStream {
+                size += chunk.readableBytes
+                sha.update(chunk)
+            }
+            return ["bytes": .int(size), "sha256": .string(Hex.encode(sha.finish()))]
         }
         // Files from the working directory's `instance/downloads` (ranges, ETag, 304).
         app.serveStatic("/download", directory: "instance/downloads", name: "download")

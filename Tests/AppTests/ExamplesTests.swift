@@ -32,6 +32,9 @@ import VialTesting
             #expect(lines.count == 3000)
             #expect(lines.first == #"{"done":true,"id":1,"title":"Row 1"}"#)
             #expect(lines.last == #"{"done":false,"id":3000,"title":"Row 3000"}"#)
+            // curl -s -T file http://127.0.0.1:5000/upload
+            let upload = try await client.send(.PUT, "/upload", body: "hello")
+            #expect(try upload.json() == ["bytes": 5, "sha256": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"])
         }
     }
 

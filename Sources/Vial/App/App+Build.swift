@@ -32,6 +32,8 @@ extension App {
         let compiled = try routes.map { route in
             AppResponder.CompiledRoute(
                 endpoint: route.info.endpoint, blueprint: route.info.blueprint,
+                streamedBodyLimit: (route.layers.flatMap(\.middleware) + route.definition.middleware)
+                    .compactMap { ($0 as? StreamedBody)?.maxSize }.last,
                 responder: try compose(
                     route.definition.handler, layers: route.layers, routeMiddleware: route.definition.middleware,
                     errorLayers: route.layers, route: (route.info.endpoint, route.info.blueprint, route.info.rule),

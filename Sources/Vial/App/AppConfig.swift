@@ -38,6 +38,9 @@ public struct AppConfig: Sendable {
     /// before dropping it (`STREAM_SEND_TIMEOUT`): a client that never reads cannot hold the
     /// stream, or more than the channel's buffer of memory, for long.
     public var streamSendTimeout = 30
+    /// Bytes a second below which a streamed request body (`streamedBody(maxSize:)`) ends with
+    /// 408, measured over 5 s while the handler waits for it (`BODY_MIN_RATE`; 0: no minimum).
+    public var bodyMinRate = 1_024
     /// Whether each request is logged at `info`.
     public var accessLog = true
     /// Event-loop threads; `nil` means one per core.
@@ -128,6 +131,12 @@ extension AppConfig {
                 throw ConfigError(variable: "STREAM_SEND_TIMEOUT", reason: "must be a positive number of seconds (got '\(text)')")
             }
             config.streamSendTimeout = value
+        }
+        if let text = environment["BODY_MIN_RATE"], !text.isEmpty {
+            guard let value = Int(text), value >= 0 else {
+                throw ConfigError(variable: "BODY_MIN_RATE", reason: "must be a number of bytes per second, 0 or more (got '\(text)')")
+            }
+            config.bodyMinRate = value
         }
         config.serverName = environment["SERVER_NAME"]
         config.trustedHosts = config.settings.list("TRUSTED_HOSTS").map { $0.lowercased() }

@@ -6,7 +6,20 @@ public struct AppResponder: Sendable {
     struct CompiledRoute: Sendable {
         var endpoint: String
         var blueprint: String?
+        /// Set when the route takes its body as a stream (`streamedBody(maxSize:)`): the limit.
+        var streamedBodyLimit: Int?
         var responder: Handler
+    }
+
+    /// Whether any route streams its request body (the server asks `streamedBodyLimit` only then).
+    var hasStreamedBodies: Bool { routes.contains { $0.streamedBodyLimit != nil } }
+
+    /// The body limit of the route `method uri` would reach, when that route streams its body;
+    /// nil when it collects its body (or no route matches).
+    func streamedBodyLimit(method: HTTPMethod, uri: String) -> Int? {
+        let path = uri.firstIndex(of: "?").map { uri[..<$0] } ?? uri[...]
+        guard case .found(let index, _) = table.match(method: method, path: path) else { return nil }
+        return routes[index].streamedBodyLimit
     }
 
     struct Fallback: Sendable {

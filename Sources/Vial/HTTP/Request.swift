@@ -42,6 +42,14 @@ public struct Request: Sendable {
     /// The address and port this connection reached on the server (`127.0.0.1:5000`), when
     /// served over a socket: an absolute URL's host when nothing configured says otherwise.
     public var localAddress: String?
+    /// The body's chunks as they arrive, on a route with `streamedBody(maxSize:)`.
+    var streamedBody: RequestBodySource?
+
+    /// The body as a sequence of chunks: straight off the connection on a route with
+    /// `streamedBody(maxSize:)` (where `body` is empty), else the collected `body` as one chunk.
+    public var bodyStream: RequestBody {
+        streamedBody.map(RequestBody.init(source:)) ?? RequestBody(buffer: body)
+    }
 
     /// Creates a request; the server and the test client call this.
     public init(

@@ -42,10 +42,10 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// between reads), so past this many the client gets 429 and the connection closes.
     static let maxPipelined = 64
 
-    private let responder: AppResponder
+    let responder: AppResponder
     private let maxContentLength: Int
     let executor: EventLoopTaskExecutor
-    private let timeouts: ConnectionTimeoutHandler?
+    let timeouts: ConnectionTimeoutHandler?
     /// The access log (nil when it is off): protocol-level refusals are logged here.
     private let accessLogger: Logger?
     private(set) var context: ChannelHandlerContext?
@@ -57,24 +57,36 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The request being read, if any.
     private var receiving: (head: HTTPRequestHead, body: ByteBuffer)?
     private var queue = CircularBuffer<Queued>(initialCapacity: 2)
-    private var responding = false
+    var responding = false
     /// Input after a refusal is ignored: the connection closes once the refusal is out.
     var discardingInput = false
     private(set) var quiescing = false
-    private var readSuppressed = false
+    var readSuppressed = false
     /// How long an idle connection still reads when graceful shutdown begins.
     private let idleGraceOnShutdown: TimeAmount
     /// The streamed response being written, if any (`HTTPChannelHandler+Streaming.swift`).
     var streaming: StreamingState?
+    /// The streamed request body being read, if any (`HTTPChannelHandler+Uploads.swift`).
+    var uploading: UploadState?
+    /// Reading paused because the handler has not taken what waits of its streamed body.
+    var uploadPaused = false
+    /// A streamed body was cut off (too large, too slow, answered early): the connection closes after the answer.
+    var uploadAbandoned = false
+    /// Whether any route streams its request body (else no head needs a route lookup).
+    let streamsBodies: Bool
+    /// Bytes a second below which a streamed request body ends with 408 (0: no minimum).
+    let minBodyRate: Int
     /// How long a streamed response waits for a client that takes nothing before dropping it.
     let streamSendTimeout: TimeAmount
 
     init(
         responder: AppResponder, maxContentLength: Int, executor: EventLoopTaskExecutor,
         timeouts: ConnectionTimeoutHandler?, accessLogger: Logger?, idleGraceOnShutdown: TimeAmount,
-        streamSendTimeout: TimeAmount = .seconds(30)
+        streamSendTimeout: TimeAmount = .seconds(30), minBodyRate: Int = 1_024
     ) {
         self.streamSendTimeout = streamSendTimeout
+        self.streamsBodies = responder.hasStreamedBodies
+        self.minBodyRate = minBodyRate
         self.idleGraceOnShutdown = idleGraceOnShutdown
         self.accessLogger = accessLogger
         self.responder = responder
@@ -110,6 +122,7 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         streamClientGone()
+        uploadClientGone()
         context.fireChannelInactive()
     }
 
@@ -136,6 +149,16 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     version: head.version, head: head)
                 return
             }
+            if streamsBodies, !responding, queue.isEmpty, Self.hasBody(head),
+                let limit = responder.streamedBodyLimit(method: head.method, uri: head.uri)
+            {
+                if let declared = head.headers.first(name: "content-length").flatMap(Int.init), declared > limit {
+                    refuse(tooLarge(limit), version: head.version, head: head)
+                } else {
+                    startUpload(context, head, limit: limit)
+                }
+                return
+            }
             if let declared = head.headers.first(name: "content-length").flatMap(Int.init), declared > maxContentLength {
                 refuse(tooLarge(), version: head.version, head: head)
                 return
@@ -147,6 +170,7 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 context.writeAndFlush(wrapOutboundOut(.head(interim)), promise: nil)
             }
         case .body(var chunk):
+            if uploading != nil { return uploadChunk(chunk) }
             guard var current = receiving else { return }
             receiving = nil  // drop the reference so the append does not copy
             if current.body.readableBytes + chunk.readableBytes > maxContentLength {
@@ -156,6 +180,7 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
             current.body.writeBuffer(&chunk)
             receiving = current
         case .end:
+            if uploading != nil { return uploadEnded() }
             guard let current = receiving else { return }
             receiving = nil
             let last = Self.switchesProtocols(current.head)
@@ -183,6 +208,12 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         return value.isEmpty || HostHeader.isValid(value) ? nil : "Invalid Host header"
     }
 
+    /// Whether a body follows the head: a `Content-Length` above 0, or any `Transfer-Encoding`.
+    static func hasBody(_ head: HTTPRequestHead) -> Bool {
+        if head.headers.contains(name: "transfer-encoding") { return true }
+        return (head.headers.first(name: "content-length").flatMap(Int.init) ?? 0) > 0
+    }
+
     /// `CONNECT`, or `Connection: upgrade` with an `Upgrade` header.
     static func switchesProtocols(_ head: HTTPRequestHead) -> Bool {
         if head.method == .CONNECT { return true }
@@ -194,7 +225,7 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// reads nothing more once the connection is going to close.
     func read(context: ChannelHandlerContext) {
         if discardingInput { return }
-        if queue.count >= Self.maxQueued || !context.channel.isWritable {
+        if queue.count >= Self.maxQueued || !context.channel.isWritable || uploadPaused {
             readSuppressed = true
         } else {
             context.read()
@@ -210,8 +241,8 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelWritabilityChanged()
     }
 
-    private func resumeReadingIfPossible(_ context: ChannelHandlerContext) {
-        guard readSuppressed, !discardingInput, queue.count < Self.maxQueued, context.channel.isWritable else { return }
+    func resumeReadingIfPossible(_ context: ChannelHandlerContext) {
+        guard readSuppressed, !discardingInput, !uploadPaused, queue.count < Self.maxQueued, context.channel.isWritable else { return }
         readSuppressed = false
         context.read()
     }
@@ -243,6 +274,12 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.close(promise: nil)
             return
         }
+        if uploading != nil {
+            // The handler is reading this body: it hears of the problem (and answers it). A
+            // connection closed mid-body shows up here as an end of file where a body was due.
+            if error as? HTTPParserError == .invalidEOFState { return failUpload(RequestBodyInterrupted()) }
+            return failUpload(HTTPError(.badRequest, "Malformed HTTP request", code: "malformed_request"))
+        }
         refuse(HTTPError(.badRequest, "Malformed HTTP request", code: "malformed_request"), version: .http1_1)
     }
 
@@ -259,8 +296,8 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if !responding { startNext() }
     }
 
-    private func tooLarge() -> HTTPError {
-        HTTPError(.payloadTooLarge, "Request body exceeds the limit of \(maxContentLength) bytes", code: "payload_too_large")
+    func tooLarge(_ limit: Int? = nil) -> HTTPError {
+        HTTPError(.payloadTooLarge, "Request body exceeds the limit of \(limit ?? maxContentLength) bytes", code: "payload_too_large")
     }
 
     private func startNext() {
@@ -280,11 +317,15 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func dispatch(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ body: ByteBuffer, keepAlive: Bool) {
+    func dispatch(
+        _ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ body: ByteBuffer, keepAlive: Bool,
+        streamedBody: RequestBodySource? = nil
+    ) {
         var request = Request(
             method: head.method, uri: head.uri, headers: head.headers, body: body, remoteAddress: remoteAddress,
             version: head.version)
         request.localAddress = localAddress
+        request.streamedBody = streamedBody
         let responder = self.responder
         let loop = context.eventLoop
         let bound = NIOLoopBound(self, eventLoop: loop)
@@ -302,6 +343,9 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func write(_ response: Response, version: HTTPVersion, method: HTTPMethod, keepAlive requested: Bool) {
         guard let context else { return }  // the connection went away while the handler ran
+        // Answered before its streamed body was all read: the rest is not read, so the
+        // connection cannot carry another request.
+        let requested = requested && !answeredBeforeUploadEnded(streamedResponse: response.stream != nil) && !uploadAbandoned
         if let stream = response.stream {
             return startStream(stream, response, context, version: version, method: method, keepAlive: requested)
         }

@@ -141,7 +141,7 @@ public final class HTTPServer: Service, Sendable {
                             responder: responder, maxContentLength: config.maxContentLength,
                             executor: EventLoopTaskExecutor(channel.eventLoop), timeouts: timeouts,
                             accessLogger: config.accessLog ? logger : nil, idleGraceOnShutdown: idleGrace,
-                            streamSendTimeout: .seconds(Int64(config.streamSendTimeout))))
+                            streamSendTimeout: .seconds(Int64(config.streamSendTimeout)), minBodyRate: config.bodyMinRate))
                 }
             }
     }
