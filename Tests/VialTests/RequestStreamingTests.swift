@@ -47,6 +47,15 @@ import VialTesting
             return ["bytes": .int(body.readableBytes)] as JSON
         }
         app.post("/early", streamedBody(maxSize: 1 << 30)) { _ in "answered without reading" }
+        // Lets the body pile up (reading pauses) before taking it.
+        app.post("/late", streamedBody(maxSize: 64 << 20)) { req in
+            var size = 0
+            for try await chunk in req.bodyStream {
+                size += chunk.readableBytes
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            return ["bytes": .int(size)] as JSON
+        }
         app.post("/collected") { req in
             var size = 0
             for try await chunk in req.bodyStream { size += chunk.readableBytes }
@@ -76,6 +85,18 @@ import VialTesting
             try await connection.send("GET /nothing HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
             #expect(try await connection.waitForClose())
             #expect(connection.text.contains("404 Not Found"))
+            await connection.close()
+        }
+    }
+
+    @Test func theNextRequestIsReadAfterABodyThatPausedReading() async throws {
+        try await app().withLiveServer { client in
+            let connection = try await client.openRaw()
+            try await connection.send("POST /late HTTP/1.1\r\nHost: t\r\nContent-Length: \(3 << 20)\r\n\r\n")
+            try await connection.send(String(repeating: "y", count: 3 << 20))
+            #expect(try await connection.waitFor(#""bytes":3145728"#, timeout: .seconds(30)))
+            try await connection.send("GET /after HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            #expect(try await connection.waitFor("404 Not Found", timeout: .seconds(5)))
             await connection.close()
         }
     }
