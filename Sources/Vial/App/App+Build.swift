@@ -52,7 +52,8 @@ extension App {
             trustedHosts: config.trustedHosts)
         return AppResponder(
             table: table, routes: compiled, fallbacks: fallbacks, context: context, logger: logger,
-            accessLog: config.accessLog ? AccessLog(logger: logger) : nil)
+            accessLog: config.accessLog ? AccessLog(logger: logger) : nil,
+            hasStreamedBodies: compiled.contains { $0.streamedBodyLimit != nil })
     }
 
     func flatten() throws -> (routes: [FlatRoute], prefixes: [FlatPrefix]) {

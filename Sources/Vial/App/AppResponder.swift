@@ -11,8 +11,6 @@ public struct AppResponder: Sendable {
         var responder: Handler
     }
 
-    /// Whether any route streams its request body (the server asks `streamedBodyLimit` only then).
-    var hasStreamedBodies: Bool { routes.contains { $0.streamedBodyLimit != nil } }
 
     /// The body limit of the route `method uri` would reach, when that route streams its body;
     /// nil when it collects its body (or no route matches).
@@ -46,6 +44,8 @@ public struct AppResponder: Sendable {
     let logger: Logger
     /// Nil when the access log is off.
     let accessLog: AccessLog?
+    /// Whether any route streams its request body (the server asks `streamedBodyLimit` only then).
+    let hasStreamedBodies: Bool
 
     /// Routes `request`, runs its responder, and never throws: an error that escapes
     /// every handler becomes a logged 500. Adds `X-Request-ID` and writes the access log.
