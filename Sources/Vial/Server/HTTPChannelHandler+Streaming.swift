@@ -102,23 +102,14 @@ extension HTTPChannelHandler {
         waiter.succeed()
     }
 
-    /// The connection closed under the stream: the producer is cancelled and its writes fail.
-    func streamClientGone() {
+    /// Stops the producer: its pending and later writes fail and its task is cancelled. `byServer`
+    /// (graceful shutdown) makes the end a clean one when the framing allows; otherwise the
+    /// connection closed under the stream.
+    func abortStream(byServer: Bool) {
         guard var state = streaming else { return }
+        state.endedByServer = state.endedByServer || byServer
         state.stallTimer?.cancel()
         state.stallTimer = nil
-        let waiter = state.waiter
-        state.waiter = nil
-        streaming = state
-        waiter?.fail(ResponseStreamClosed())
-        state.task?.cancel()
-    }
-
-    /// Graceful shutdown: the stream ends now (cleanly, when its framing allows) rather than
-    /// holding the server for its whole life.
-    func endStreamForShutdown() {
-        guard var state = streaming else { return }
-        state.endedByServer = true
         let waiter = state.waiter
         state.waiter = nil
         streaming = state

@@ -121,7 +121,7 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        streamClientGone()
+        abortStream(byServer: false)
         uploadClientGone()
         context.fireChannelInactive()
     }
@@ -253,7 +253,7 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         quiescing = true
-        endStreamForShutdown()
+        abortStream(byServer: true)
         guard !responding, receiving == nil, queue.isEmpty else { return }  // closes after this answer
         // An idle keep-alive connection may have a request on its way, sent before the client
         // could know the server is stopping: read a moment longer and answer it (with
