@@ -78,14 +78,18 @@ public struct Application: Sendable {
         }
         let readiness = ReadinessChecks()
         readiness.add("database") { try await database.ping() }
+        /// A Redis client for `url` whose reachability `/health/ready` reports as `check`.
+        func redis(_ url: String, check: String) throws -> RedisClient {
+            let redis = try RedisClient(url: url)
+            readiness.add(check) { try await redis.send(["PING"]) }
+            return redis
+        }
         // The settings were checked when loaded, so the default limit string parses.
         let storage: any RateLimitStorage
         if core.rateLimitStorage == "memory://" {
             storage = MemoryRateLimitStorage()
         } else {
-            let redis = try RedisClient(url: core.rateLimitStorage)
-            readiness.add("rate_limits") { try await redis.send(["PING"]) }
-            storage = RedisRateLimitStorage(redis: redis)
+            storage = RedisRateLimitStorage(redis: try redis(core.rateLimitStorage, check: "rate_limits"))
         }
         let limiter = try RateLimiter(
             storage: storage, strategy: core.rateLimitStrategy, defaults: core.rateLimitDefault, enabled: core.rateLimitEnabled,
@@ -95,9 +99,7 @@ public struct Application: Sendable {
         switch core.cacheType {
         case "NullCache": backend = NullCache()
         case "RedisCache":
-            let redis = try RedisClient(url: core.cacheRedisURL!)
-            readiness.add("cache") { try await redis.send(["PING"]) }
-            backend = RedisCache(redis: redis, keyPrefix: core.cacheKeyPrefix)
+            backend = RedisCache(redis: try redis(core.cacheRedisURL!, check: "cache"), keyPrefix: core.cacheKeyPrefix)
         default: backend = SimpleCache()
         }
         let cache = Cache(backend: backend, defaultTimeout: Double(core.cacheDefaultTimeout))
@@ -107,9 +109,7 @@ public struct Application: Sendable {
         if core.brokerURL == "memory://" {
             broker = LocalBroker()
         } else {
-            let redis = try RedisClient(url: core.brokerURL)
-            readiness.add("broker") { try await redis.send(["PING"]) }
-            broker = RedisBroker(redis: redis, logger: app.logger)
+            broker = RedisBroker(redis: try redis(core.brokerURL, check: "broker"), logger: app.logger)
         }
         let shared = PluginContext.SharedState()
         if let service = broker as? RedisBroker { shared.state.withLock { $0.services.append(service) } }
