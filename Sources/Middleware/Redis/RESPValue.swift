@@ -125,3 +125,19 @@ public enum RESPParser {
         return text
     }
 }
+
+/// Replies as they arrive on a connection: chunks are appended, and every complete value is
+/// handed on in order (a value split across reads waits for the rest).
+struct RESPReader {
+    private var received: ByteBuffer?
+
+    /// Adds `chunk` and calls `each` for every value now complete; a malformed reply throws.
+    mutating func read(_ chunk: ByteBuffer, _ each: (RESPValue) throws -> Void) throws {
+        var chunk = chunk
+        if received == nil { received = chunk } else { received!.writeBuffer(&chunk) }
+        while var buffer = received, let value = try RESPParser.parse(&buffer) {
+            received = buffer.readableBytes > 0 ? buffer : nil
+            try each(value)
+        }
+    }
+}

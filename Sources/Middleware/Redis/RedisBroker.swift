@@ -173,16 +173,13 @@ final class RedisSubscriberConnection: Sendable {
     private final class PushHandler: ChannelInboundHandler {
         typealias InboundIn = ByteBuffer
         let continuation: AsyncStream<RESPValue>.Continuation
-        var received: ByteBuffer?
+        var reader = RESPReader()
 
         init(continuation: AsyncStream<RESPValue>.Continuation) { self.continuation = continuation }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            var chunk = unwrapInboundIn(data)
-            if received == nil { received = chunk } else { received!.writeBuffer(&chunk) }
             do {
-                while var buffer = received, let value = try RESPParser.parse(&buffer) {
-                    received = buffer.readableBytes > 0 ? buffer : nil
+                try reader.read(unwrapInboundIn(data)) { value in
                     if case .error = value { context.close(promise: nil) }  // AUTH refused, …
                     if case .dropped = continuation.yield(value) { context.close(promise: nil) }
                 }

@@ -120,7 +120,7 @@ final class RESPHandler: ChannelDuplexHandler {
     }
 
     private var waiting = CircularBuffer<EventLoopPromise<RESPValue>>()
-    private var received: ByteBuffer?
+    private var reader = RESPReader()
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let outgoing = unwrapOutboundIn(data)
@@ -131,11 +131,8 @@ final class RESPHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var chunk = unwrapInboundIn(data)
-        if received == nil { received = chunk } else { received!.writeBuffer(&chunk) }
         do {
-            while var buffer = received, let value = try RESPParser.parse(&buffer) {
-                received = buffer.readableBytes > 0 ? buffer : nil
+            try reader.read(unwrapInboundIn(data)) { value in
                 guard let promise = waiting.popFirst() else {
                     throw RESPParser.MalformedReply(reason: "a reply nobody asked for")
                 }
