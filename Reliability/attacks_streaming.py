@@ -14,14 +14,6 @@ import time
 from common import Server
 
 
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as file:
-        for line in file:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 def open_sockets(pid):
     """The process's open sockets (other descriptors, such as a thread pool's, come and go on their own)."""
     count = 0
@@ -85,7 +77,7 @@ def non_reader(checks, server, token):
     sock = subscribe(server.port, token, receive_buffer=4096)
     read_until(sock, b"retry: 3000", 10)  # subscribed; from now on nothing is read
     ended_before = len(stream_lines(server))
-    before = rss_kib(server.process.pid)
+    before = server.rss_kb()
     description = "x" * 10_000
     written = 0
     started = time.monotonic()
@@ -96,7 +88,7 @@ def non_reader(checks, server, token):
             written += 1
     dropped = len(stream_lines(server)) > ended_before
     took = time.monotonic() - started
-    grown = rss_kib(server.process.pid) - before
+    grown = server.rss_kb() - before
     # What the kernel still holds for the client, then the end of the connection.
     sock.settimeout(10)
     at_end = False
@@ -117,7 +109,7 @@ def non_reader(checks, server, token):
 
 def connect_and_vanish(checks, server, token, total=10_000, batch=500):
     pid = server.process.pid
-    fds_before, rss_before = open_sockets(pid), rss_kib(pid)
+    fds_before, rss_before = open_sockets(pid), server.rss_kb()
     started = time.monotonic()
     for _ in range(total // batch):
         socks = []
@@ -134,7 +126,7 @@ def connect_and_vanish(checks, server, token, total=10_000, batch=500):
     deadline = time.monotonic() + 15
     while open_sockets(pid) > fds_before and time.monotonic() < deadline:
         time.sleep(0.2)
-    fds_after, rss_after = open_sockets(pid), rss_kib(pid)
+    fds_after, rss_after = open_sockets(pid), server.rss_kb()
     status, _, _ = server.get("/health")
     checks.check("17 10,000 event-stream clients that connect and vanish leave nothing behind",
                  fds_after <= fds_before and rss_after - rss_before < 64 * 1024 and status == 200,

@@ -34,6 +34,20 @@ import VialApp
         }
         #expect(throws: ConfigError.self) { _ = try AppConfig.load(from: ["APP_ENV": "staging"]) }
         #expect(throws: ConfigError.self) { _ = try AppConfig.load(from: ["MAX_CONTENT_LENGTH": "-1"]) }
+        for (name, value) in [("STREAM_SEND_TIMEOUT", "0"), ("STREAM_SEND_TIMEOUT", "soon"), ("BODY_MIN_RATE", "-1")] {
+            #expect(throws: ConfigError.self, "\(name)=\(value)") { _ = try AppConfig.load(from: [name: value]) }
+        }
+        #expect(throws: ConfigError.self) { _ = try BundledServices(variables: ["BROKER_URL": "amqp://elsewhere"]) }
+    }
+
+    @Test func streamingSettingsAreRead() throws {
+        let config = try AppConfig.load(from: ["STREAM_SEND_TIMEOUT": "5", "BODY_MIN_RATE": "0"])
+        #expect(config.streamSendTimeout == 5)
+        #expect(config.bodyMinRate == 0)
+        // Unset, the broker follows the Redis the cache already uses.
+        let core = try CoreSettings.load(try AppConfig.load(from: ["CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": "redis://cache:6379/1"]))
+        #expect(core.brokerURL == "redis://cache:6379/1")
+        #expect(try CoreSettings.load(AppConfig()).brokerURL == "memory://")
     }
 
     @Test func configReadsTheEnvironment() throws {

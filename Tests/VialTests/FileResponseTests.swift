@@ -177,8 +177,5 @@ import VialTesting
         #expect(MediaType.forPath("x.css") == "text/css; charset=utf-8")
         #expect(MediaType.forPath(".hidden") == "application/octet-stream")
         #expect(MediaType.forPath("noext") == "application/octet-stream")
-        #expect(MediaType.isCompressed("image/png"))
-        #expect(!MediaType.isCompressed("image/svg+xml"))
-        #expect(!MediaType.isCompressed("application/json"))
     }
 }

@@ -116,7 +116,7 @@ public struct JWTCheck: Middleware {
         guard let manager else { throw HTTPError(.internalServerError, "Internal server error", code: "internal_error") }
         let checked = try await check(manager, request)
         var response = try await next(checked)
-        if response.stream != nil, let claims = checked.jwtClaims {
+        if response.isStreamed, let claims = checked.jwtClaims {
             // No stream outlives the token that opened it.
             for item in manager.streamGuards(for: claims) { response.stream?.addGuard(item) }
         }

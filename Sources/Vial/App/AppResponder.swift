@@ -86,7 +86,7 @@ public struct AppResponder: Sendable {
             response = ErrorRenderer.internalError(error, request: request, logger: logger)
         }
         response.headers.replaceOrAdd(name: "X-Request-ID", value: request.id)
-        if response.stream != nil {
+        if response.isStreamed {
             // A streamed answer is logged when it ends, with the bytes it sent.
             streamed(&response, request, start: start)
         } else if let start, let accessLog {

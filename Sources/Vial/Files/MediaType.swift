@@ -1,5 +1,3 @@
-import Foundation
-
 /// `Content-Type` by file extension, for file responses and `serveStatic`.
 public enum MediaType {
     /// The media type for `path`'s extension (case-insensitive); `application/octet-stream`
@@ -12,20 +10,6 @@ public enum MediaType {
 
     /// What an unknown extension is served as.
     public static let fallback = "application/octet-stream"
-
-    /// Types that are already compressed (compressing them again only costs time).
-    public static func isCompressed(_ type: String) -> Bool {
-        let base = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
-        if base.hasPrefix("image/") { return base != "image/svg+xml" && base != "image/bmp" }
-        if base.hasPrefix("video/") || base.hasPrefix("audio/") { return true }
-        return compressedTypes.contains(base)
-    }
-
-    private static let compressedTypes: Set<String> = [
-        "application/zip", "application/gzip", "application/x-gzip", "application/x-bzip2", "application/x-xz",
-        "application/zstd", "application/x-7z-compressed", "application/x-rar-compressed", "application/pdf",
-        "font/woff", "font/woff2",
-    ]
 
     private static let byExtension: [String: String] = [
         "html": "text/html; charset=utf-8", "htm": "text/html; charset=utf-8",

@@ -85,9 +85,10 @@ public struct EventStreamWriter: Sendable {
         lastSent.value.store(Self.now(), ordering: .relaxed)
     }
 
+    /// Milliseconds since the process first asked.
     static func now() -> Int64 {
-        let now = ContinuousClock.now.duration(to: Self.origin)
-        return -(now.components.seconds * 1_000 + now.components.attoseconds / 1_000_000_000_000_000)
+        let elapsed = origin.duration(to: .now)
+        return elapsed.components.seconds * 1_000 + elapsed.components.attoseconds / 1_000_000_000_000_000
     }
 
     private static let origin = ContinuousClock.now

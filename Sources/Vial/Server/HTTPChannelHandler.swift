@@ -345,7 +345,7 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context else { return }  // the connection went away while the handler ran
         // Answered before its streamed body was all read: the rest is not read, so the
         // connection cannot carry another request.
-        let requested = requested && !answeredBeforeUploadEnded(streamedResponse: response.stream != nil) && !uploadAbandoned
+        let requested = requested && !answeredBeforeUploadEnded(streamedResponse: response.isStreamed) && !uploadAbandoned
         if let stream = response.stream {
             return startStream(stream, response, context, version: version, method: method, keepAlive: requested)
         }
