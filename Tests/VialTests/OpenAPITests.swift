@@ -23,6 +23,10 @@ import VialTesting
         items.get("/<int:item_id>", name: "get", docs: RouteDocs(summary: "Get", query: [.string("expand")], responses: [200: .envelope(Self.item, "The item")])) {
             _ in "x"
         }
+        items.post(
+            "/<int:item_id>/photos", name: "upload",
+            docs: RouteDocs(summary: "Upload", form: [.file("photo", multiple: true), .text("caption")])
+        ) { _ in Response(status: .created) }
         app.register(items)
         app.mountAPIDocs(title: "Docs test", version: "0.1")
         return app
@@ -41,6 +45,19 @@ import VialTesting
         #expect(trimmed.stringContext?.pattern == "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")
         let chosen = OpenAPIGenerator.fieldSchema(.string("status", oneOf: ["a"]), required: false)
         #expect(chosen.stringContext?.pattern == nil)
+    }
+
+    /// Issue 17: a form with files is documented as multipart/form-data with binary parts, which
+    /// Swagger UI's "Try it out" offers as file pickers.
+    @Test func multipartBodiesHaveBinaryParts() async throws {
+        let doc = try await document()
+        let body = try #require(doc["paths"]?["/items/{item_id}/photos"]?["post"]?["requestBody"])
+        #expect(body["required"] == true)
+        let schema = try #require(body["content"]?["multipart/form-data"]?["schema"])
+        #expect(schema["type"] == "object")
+        #expect(schema["properties"]?["photo"] == ["type": "array", "items": ["type": "string", "format": "binary"]])
+        #expect(schema["properties"]?["caption"] == ["type": "string"])
+        #expect(schema["required"] == ["photo"])
     }
 
     @Test func pathsUseOpenAPITemplatesAndEndpointsAsOperationIDs() async throws {

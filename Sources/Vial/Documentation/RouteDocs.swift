@@ -14,6 +14,8 @@ public struct RouteDocs: Sendable {
     public var tags: [String]
     /// The JSON request body, as the handler validates it.
     public var request: Schema?
+    /// The `multipart/form-data` request body's parts, when the route takes a form with files.
+    public var form: [FormPartDoc]
     /// Query parameters the handler reads (types and rules as in request schemas).
     public var query: [Field]
     /// Answers by status code.
@@ -22,8 +24,9 @@ public struct RouteDocs: Sendable {
 
     public init(
         summary: String? = nil, description: String? = nil, tags: [String] = [], request: Schema? = nil,
-        query: [Field] = [], responses: [UInt: ResponseDoc] = [:], deprecated: Bool = false
+        form: [FormPartDoc] = [], query: [Field] = [], responses: [UInt: ResponseDoc] = [:], deprecated: Bool = false
     ) {
+        self.form = form
         self.summary = summary
         self.description = description
         self.tags = tags
@@ -31,6 +34,27 @@ public struct RouteDocs: Sendable {
         self.query = query
         self.responses = responses
         self.deprecated = deprecated
+    }
+}
+
+/// One part of a documented `multipart/form-data` body: a file (`format: binary`, which
+/// Swagger UI offers as a file picker) or a text field.
+public struct FormPartDoc: Sendable {
+    public var name: String
+    public var isFile: Bool
+    /// Whether the field may be sent several times (several files under one name).
+    public var multiple: Bool
+    public var required: Bool
+    public var description: String?
+
+    /// A file part.
+    public static func file(_ name: String, multiple: Bool = false, required: Bool = true, description: String? = nil) -> FormPartDoc {
+        FormPartDoc(name: name, isFile: true, multiple: multiple, required: required, description: description)
+    }
+
+    /// A text field.
+    public static func text(_ name: String, required: Bool = false, description: String? = nil) -> FormPartDoc {
+        FormPartDoc(name: name, isFile: false, multiple: false, required: required, description: description)
     }
 }
 

@@ -92,9 +92,12 @@ public enum OpenAPIGenerator {
                     name: field.name, context: .query(required: false, schema: fieldSchema(field, required: false)),
                     description: field.description)))
         }
-        let requestBody = route.docs.request.map { schema in
+        var requestBody = route.docs.request.map { schema in
             OpenAPI.Request(
                 content: [.json: .b(OpenAPI.Content(schema: components.schema(for: schema)))], required: true)
+        }
+        if !route.docs.form.isEmpty {
+            requestBody = OpenAPI.Request(content: [.multipartForm: .b(OpenAPI.Content(schema: formSchema(route.docs.form)))], required: true)
         }
         var responses: OpenAPI.Response.Map = [:]
         for status in route.responses.keys.sorted() {
@@ -122,6 +125,20 @@ public enum OpenAPIGenerator {
             tags: route.docs.tags.isEmpty ? nil : route.docs.tags, summary: route.docs.summary,
             description: route.docs.description, operationId: route.endpoint, parameters: parameters,
             requestBody: requestBody, responses: responses, deprecated: route.docs.deprecated, security: security)
+    }
+
+    /// An object with a property per part: files as `string`/`binary` (an array of them when several).
+    static func formSchema(_ parts: [FormPartDoc]) -> JSONSchema {
+        var properties: OrderedDictionary<String, JSONSchema> = [:]
+        for part in parts {
+            var schema: JSONSchema = part.isFile
+                ? .string(format: .other("binary"), description: part.description) : .string(description: part.description)
+            if part.multiple { schema = .array(description: part.description, items: schema) }
+            properties[part.name] = schema
+        }
+        let optional = Set(parts.filter { !$0.required }.map(\.name))
+        for name in optional { properties[name] = properties[name]?.optionalSchemaObject() }
+        return .object(properties: properties)
     }
 
     static func pathSchema(_ parameter: PathParameterDoc) -> JSONSchema {
