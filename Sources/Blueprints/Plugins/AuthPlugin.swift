@@ -151,9 +151,7 @@ public struct AuthSettings: Sendable {
         var generated: String?
         if secret == nil {
             // PostgreSQL: the app's `instance/` folder, so instances started from one folder share it.
-            let folder = database.absolutePath.map { ($0 as NSString).deletingLastPathComponent }
-                ?? (database == .memory ? nil : FileManager.default.currentDirectoryPath + "/instance")
-            if let folder {
+            if let folder = database.instanceFolder {
                 let file = folder + "/jwt_secret"
                 secret = try instanceSecret(at: file)
                 generated = file

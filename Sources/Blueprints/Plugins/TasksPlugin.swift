@@ -12,6 +12,8 @@ public struct TasksPlugin: Plugin {
     public enum Mail: StorageKey { public typealias Value = Outbox }
     /// Live task events (published on every write; streamed at `/events`).
     public enum Events: StorageKey { public typealias Value = TaskEvents }
+    /// Task attachments: their store, their files and their settings.
+    public enum Attachments: StorageKey { public typealias Value = TaskAttachments }
 
     public var urlPrefix: String
 
@@ -58,6 +60,26 @@ public struct TasksPlugin: Plugin {
                     """
                 },
                 down: "DROP TABLE outbox"),
+            Revision(
+                "0004", "create task_attachments",
+                up: SQLScript { sql in
+                    """
+                    CREATE TABLE task_attachments (
+                        id \(sql.autoIncrementID),
+                        task_id \(sql.bigint) NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+                        owner_id \(sql.bigint) NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                        filename TEXT NOT NULL,
+                        content_type TEXT NOT NULL,
+                        size \(sql.bigint) NOT NULL,
+                        sha256 TEXT NOT NULL,
+                        created_at TEXT NOT NULL
+                    );
+                    CREATE INDEX task_attachments_task ON task_attachments(task_id, id);
+                    CREATE INDEX task_attachments_owner ON task_attachments(owner_id);
+                    CREATE INDEX task_attachments_sha256 ON task_attachments(sha256);
+                    """
+                },
+                down: "DROP TABLE task_attachments"),
         ]
     }
 
@@ -71,14 +93,30 @@ public struct TasksPlugin: Plugin {
         let outbox = Outbox(context.database)
         let events = TaskEvents(broker: context.broker, logger: context.app.logger)
         context.addService(events)
+        let attachments = TaskAttachments(
+            store: AttachmentStore(context.database), files: AttachmentFiles(directory: Self.attachmentsDirectory(context)),
+            settings: try TaskAttachments.Settings.load(context.settings), clock: context.clock)
+        context.addService(AttachmentSweeper(attachments: attachments, logger: context.app.logger))
         TaskJobs.register(
             on: jobs, tasks: tasks, users: users, outbox: outbox, cache: context.cache, events: events, clock: context.clock)
         context.app.register(
-            TasksBlueprint.make(tasks: tasks, cache: context.cache, jobs: jobs, events: events, clock: context.clock),
+            TasksBlueprint.make(
+                tasks: tasks, cache: context.cache, jobs: jobs, events: events, attachments: attachments, clock: context.clock),
             urlPrefix: urlPrefix)
         context.provide(Events.self, events)
+        context.provide(Attachments.self, attachments)
         context.provide(Tasks.self, tasks)
         context.provide(Mail.self, outbox)
+    }
+
+    /// `ATTACHMENTS_DIR`, else `attachments/` in the instance folder (a folder of its own
+    /// under the system's temporary folder for an in-memory database, which lasts as long).
+    static func attachmentsDirectory(_ context: PluginContext) -> String {
+        if let configured = context.settings["ATTACHMENTS_DIR"], !configured.isEmpty {
+            return configured.hasPrefix("/") ? configured : FileManager.default.currentDirectoryPath + "/" + configured
+        }
+        if let folder = context.database.location.instanceFolder { return folder + "/attachments" }
+        return NSTemporaryDirectory() + "vial-attachments-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
     }
 
     /// With `samples` (`init-db --sample-tasks`), two tasks for each development user.

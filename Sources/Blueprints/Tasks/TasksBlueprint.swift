@@ -62,8 +62,10 @@ public enum TasksBlueprint {
     /// With `jobs` (where `TaskJobs` are registered), creating a task enqueues its confirmation
     /// email and `POST /<task_id>/process` exists.
     /// With `events`, every write publishes a task event and `GET /events` streams them.
+    /// With `attachments`, tasks take files (`/<task_id>/attachments`), removed with their task.
     public static func make(
         tasks: any TaskStore, cache: Cache? = nil, jobs: JobQueue? = nil, events: TaskEvents? = nil,
+        attachments: TaskAttachments? = nil,
         perUserLimit: String = "120 per minute", clock: any WallClock = SystemClock(),
         logger: Logger = Logger(label: "vial.tasks")
     ) -> Blueprint {
@@ -216,13 +218,17 @@ public enum TasksBlueprint {
                 responses: [204: .empty("Deleted"), 403: forbidden, 404: notFound])
         ) { req in
             let task = try await owned(req, tasks)
+            // The rows go with the task (ON DELETE CASCADE); their contents after it.
+            let hashes = try await attachments?.store.list(task: task.id!).map(\.sha256) ?? []
             _ = try await tasks.delete(id: task.id!)
+            await attachments?.removeContents(of: hashes)
             try await invalidate(req, owner: task.ownerId)
             await events?.publish("task.deleted", task)
             return .noContent
         }
 
         if let events { eventsRoute(blueprint, events) }
+        attachments?.register(on: blueprint, tasks: tasks)
 
         // Queue process_task_data; 202 with the job, Location its status URL.
         if let jobs {

@@ -60,11 +60,14 @@ extension Response {
     ///   match when sent); a range past the end gives 416; several ranges get the whole file (200).
     /// - `Content-Type` by extension unless given; `Content-Disposition` when `disposition` is.
     ///
+    /// `etag` replaces the one made from size and modification time, for a file whose name
+    /// already says what it holds (content named by its hash).
+    ///
     /// Throws a 404 `HTTPError` when there is no regular file at `path`. A file that changes
     /// while it is sent ends the answer early (the client sees a cut body).
     public static func file(
         at path: String, for request: Request, contentType: String? = nil, disposition: ContentDisposition? = nil,
-        headers extra: HTTPHeaders = [:], chunkSize: Int = 256 * 1024
+        etag: String? = nil, headers extra: HTTPHeaders = [:], chunkSize: Int = 256 * 1024
     ) async throws -> Response {
         let filePath = FilePath(path)
         guard let info = try? await FileIO.fileSystem.info(forFileAt: filePath, infoAboutSymbolicLink: false),
@@ -72,7 +75,7 @@ extension Response {
         else { throw HTTPError.notFound() }
         let size = info.size
         let modified = info.lastDataModificationTime
-        let etag = "\"\(String(modified.seconds, radix: 16))\(String(modified.nanoseconds / 1000, radix: 16))-\(String(size, radix: 16))\""
+        let etag = etag ?? "\"\(String(modified.seconds, radix: 16))\(String(modified.nanoseconds / 1000, radix: 16))-\(String(size, radix: 16))\""
         var headers = extra
         headers.replaceOrAdd(name: "ETag", value: etag)
         headers.replaceOrAdd(name: "Last-Modified", value: HTTPDateCache.format(modified.seconds))

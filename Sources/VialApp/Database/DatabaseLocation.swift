@@ -38,6 +38,17 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
         return FileManager.default.currentDirectoryPath + "/" + path
     }
 
+    /// The app's instance folder, where it keeps what is not in the database (the generated JWT
+    /// secret, attachments, uploads in progress): the SQLite file's folder, or `instance/` under
+    /// the working directory on PostgreSQL; nil for an in-memory database.
+    public var instanceFolder: String? {
+        switch self {
+        case .memory: return nil
+        case .file: return absolutePath.map { ($0 as NSString).deletingLastPathComponent }
+        case .postgres: return FileManager.default.currentDirectoryPath + "/instance"
+        }
+    }
+
     /// For start-up lines and errors: never the password.
     public var description: String {
         switch self {
