@@ -9,7 +9,9 @@ one process used to get right by being alone:
 5. each job runs once while every instance runs workers;
 6. the API keeps its OpenAPI contract on PostgreSQL and Redis (scripts/check-api.sh);
 7. a task written on instance A reaches an event-stream subscriber on instance B, and one
-   through nginx, within 1 s (the Redis broker).
+   through nginx, within 1 s (the Redis broker);
+8. an attachment uploaded through nginx (streamed, past MAX_CONTENT_LENGTH) downloads whole and
+   by range through nginx and from every instance (the shared ATTACHMENTS_DIR).
 
     APP_BIN=.build/release/App python3 Scale/check.py [--instances N]
 
@@ -17,6 +19,8 @@ Exit status 1 when a check fails. Everything listens on 127.0.0.1 and is stopped
 """
 import argparse
 import concurrent.futures
+import hashlib
+import json
 import http.client
 import os
 import socket
@@ -211,6 +215,43 @@ def check_events_across_instances(checks, cluster):
         via_nginx.close()
 
 
+def raw_request(port, method, path, token, body=b"", headers=None):
+    """One request with a bytes body; answers (status, headers, body bytes)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        connection.request(method, path, body=body, headers={"Authorization": f"Bearer {token}",
+                                                             "X-Forwarded-For": "10.6.0.1", **(headers or {})})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+def check_attachments_through_nginx(checks, cluster):
+    token = register_and_login(cluster.apps[0].port, "filer", "10.6.0.1")
+    status, _, body = request(cluster.nginx.port, "POST", "/api/tasks/", {"title": "with a file"}, token=token, client="10.6.0.1")
+    task = body["data"]["id"] if status == 201 else 0
+    content = os.urandom(20 << 20)
+    boundary = "vialcheck" + uuid.uuid4().hex
+    form = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.bin\"\r\n"
+            f"Content-Type: application/octet-stream\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
+    status, _, body = raw_request(cluster.nginx.port, "POST", f"/api/tasks/{task}/attachments", token, form,
+                                  {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    expected = hashlib.sha256(content).hexdigest()
+    uploaded = json.loads(body) if status == 201 else {}
+    attachment = uploaded.get("data", [{}])[0].get("id", 0)
+    path = f"/api/tasks/{task}/attachments/{attachment}"
+    sums = []
+    for port in [cluster.nginx.port] + [app.port for app in cluster.apps]:
+        got, _, data = raw_request(port, "GET", path, token)
+        sums.append(hashlib.sha256(data).hexdigest() if got == 200 else f"status {got}")
+    ranged, _, piece = raw_request(cluster.nginx.port, "GET", path, token, headers={"Range": "bytes=1000000-1999999"})
+    checks.check("an attachment uploaded through nginx downloads whole and by range through nginx and from every instance",
+                 status == 201 and uploaded["data"][0]["sha256"] == expected and all(s == expected for s in sums)
+                 and ranged == 206 and piece == content[1000000:2000000],
+                 f"upload {status}, sums equal {[s == expected for s in sums]}, range {ranged} with {len(piece)} bytes")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--instances", type=int, default=3)
@@ -234,6 +275,7 @@ def main():
         check_jobs_once(checks, cluster, arguments.rounds * 2)
         check_api_contract(checks, cluster)
         check_events_across_instances(checks, cluster)
+        check_attachments_through_nginx(checks, cluster)
     print(f"{len(checks.results) - len(checks.failed)}/{len(checks.results)} multi-instance checks passed")
     sys.exit(1 if checks.failed else 0)
 

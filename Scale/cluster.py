@@ -192,6 +192,17 @@ http {{
     }}
     server {{
         listen 127.0.0.1:{self.port};
+        # As deploy/nginx/vial.conf: uploads of attachments stream through to the app.
+        location ~ ^/api/tasks/[0-9]+/attachments$ {{
+            client_max_body_size 501m;
+            proxy_request_buffering off;
+            proxy_pass http://vial;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+        }}
         location / {{
             proxy_pass http://vial;
             proxy_http_version 1.1;
@@ -241,6 +252,8 @@ class Cluster:
                 "JWT_BLOCKLIST_STORAGE_URI": self.redis.url,
                 "TRUSTED_PROXIES": "127.0.0.1",
                 "LOG_LEVEL": "warning",
+                # Every instance keeps attachments in one folder (a shared volume in production).
+                "ATTACHMENTS_DIR": os.path.join(self.workdir, "attachments"),
             }
             self.env.update(self.extra)
             self.upgrade()
