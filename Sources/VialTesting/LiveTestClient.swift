@@ -221,6 +221,8 @@ public struct RawConnection: Sendable {
 
     /// Everything received so far.
     public var text: String { state.received.withLockedValue { String(decoding: $0.readableBytesView, as: UTF8.self) } }
+    /// Everything received so far, as bytes (for bodies that are not text).
+    public var bytes: [UInt8] { state.received.withLockedValue { Array($0.readableBytesView) } }
     /// Bytes received so far.
     public var receivedBytes: Int { state.received.withLockedValue { $0.readableBytes } }
     /// Whether the server closed the connection (or it was closed here).

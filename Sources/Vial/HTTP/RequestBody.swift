@@ -33,9 +33,22 @@ public struct RequestBody: AsyncSequence, Sendable {
     public struct AsyncIterator: AsyncIteratorProtocol {
         var collected: ByteBuffer?
         let source: RequestBodySource?
+        /// Set when the body came compressed (`Content-Encoding`): it yields the inflated bytes.
+        var inflater: BodyInflater?
+        var compressed = ByteBuffer()
 
         public mutating func next() async throws -> ByteBuffer? {
-            if let source { return try await source.next() }
+            if let source {
+                guard let inflater else { return try await source.next() }
+                while true {
+                    if let output = try inflater.inflate(&compressed), output.readableBytes > 0 { return output }
+                    guard let chunk = try await source.next() else {
+                        try inflater.finish()
+                        return nil
+                    }
+                    compressed = chunk
+                }
+            }
             defer { collected = nil }
             return collected.flatMap { $0.readableBytes > 0 ? $0 : nil }
         }
@@ -44,7 +57,9 @@ public struct RequestBody: AsyncSequence, Sendable {
     public func makeAsyncIterator() -> AsyncIterator {
         switch origin {
         case .collected(let buffer): return AsyncIterator(collected: buffer, source: nil)
-        case .streamed(let source): return AsyncIterator(collected: nil, source: source)
+        case .streamed(let source):
+            return AsyncIterator(
+                collected: nil, source: source, inflater: source.coding.flatMap { try? BodyInflater($0, limit: source.limit) })
         }
     }
 
@@ -88,7 +103,16 @@ final class RequestBodySource: Sendable {
     /// Called when the handler has taken what was waiting: reading may go on.
     private let onDrained: @Sendable () -> Void
 
-    init(onFirstDemand: @escaping @Sendable () -> Void, onDrained: @escaping @Sendable () -> Void) {
+    /// The body's `Content-Encoding` (nil: none): the iterator inflates it, at most `limit` bytes.
+    let coding: ContentCoding?
+    let limit: Int
+
+    init(
+        coding: ContentCoding? = nil, limit: Int = .max, onFirstDemand: @escaping @Sendable () -> Void,
+        onDrained: @escaping @Sendable () -> Void
+    ) {
+        self.coding = coding
+        self.limit = limit
         self.onFirstDemand = onFirstDemand
         self.onDrained = onDrained
     }

@@ -24,7 +24,9 @@ extension HTTPChannelHandler {
     func startUpload(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, limit: Int) {
         let loop = context.eventLoop
         let bound = NIOLoopBound(self, eventLoop: loop)
+        // Checked before (an unknown coding is refused with 415). A compressed body is inflated as the handler reads it, bounded by the same limit.
         let source = RequestBodySource(
+            coding: try? ContentCoding.of(head.headers), limit: limit,
             onFirstDemand: { loop.execute { bound.value.uploadDemanded() } },
             onDrained: { loop.execute { bound.value.uploadDrained() } })
         var upload = UploadState(
@@ -40,7 +42,13 @@ extension HTTPChannelHandler {
         responding = true
         // No whole-request deadline for a streamed body: the minimum rate applies instead.
         timeouts?.requestReceived()
-        dispatch(context, head, ByteBuffer(), keepAlive: head.isKeepAlive, streamedBody: source)
+        // The handler reads the body decoded: it must not be told it is compressed, or how long the compressed form was.
+        var decoded = head
+        if source.coding != nil {
+            decoded.headers.remove(name: "Content-Encoding")
+            decoded.headers.remove(name: "Content-Length")
+        }
+        dispatch(context, decoded, ByteBuffer(), keepAlive: head.isKeepAlive, streamedBody: source)
     }
 
     func uploadChunk(_ chunk: ByteBuffer) {

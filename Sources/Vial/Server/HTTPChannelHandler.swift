@@ -154,6 +154,8 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
             {
                 if let declared = head.headers.first(name: "content-length").flatMap(Int.init), declared > limit {
                     refuse(tooLarge(limit), version: head.version, head: head)
+                } else if head.headers.contains(name: "content-encoding"), case .failure(let error) = Result(catching: { try ContentCoding.of(head.headers) }) {
+                    refuse(error as? HTTPError ?? HTTPError(.badRequest), version: head.version, head: head)
                 } else {
                     startUpload(context, head, limit: limit)
                 }
@@ -181,8 +183,15 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
             receiving = current
         case .end:
             if uploading != nil { return uploadEnded() }
-            guard let current = receiving else { return }
+            guard var current = receiving else { return }
             receiving = nil
+            if current.body.readableBytes > 0, current.head.headers.contains(name: "content-encoding") {
+                do {
+                    try Self.decodeContent(&current.head, &current.body, limit: maxContentLength)
+                } catch {
+                    return refuse(error as? HTTPError ?? HTTPError(.badRequest), version: current.head.version, head: current.head)
+                }
+            }
             let last = Self.switchesProtocols(current.head)
             if last { discardingInput = true }  // whatever follows is not HTTP to us
             queue.append(.request(current.head, current.body, last: last))
@@ -206,6 +215,15 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard let value else { return head.version == .http1_0 || head.version == .http0_9 ? nil : "Missing Host header" }
         // `Host: a, b` (two hosts in one line) fails here too: neither `,` nor a space is allowed.
         return value.isEmpty || HostHeader.isValid(value) ? nil : "Invalid Host header"
+    }
+
+    /// Undoes a collected body's `Content-Encoding` (gzip, deflate), at most `limit` bytes of
+    /// output (413), and drops the header: the app sees the body as it was before compression.
+    static func decodeContent(_ head: inout HTTPRequestHead, _ body: inout ByteBuffer, limit: Int) throws {
+        guard let coding = try ContentCoding.of(head.headers) else { return }
+        body = try ContentCoding.decode(body, coding, limit: limit)
+        head.headers.remove(name: "Content-Encoding")
+        head.headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes))
     }
 
     /// Whether a body follows the head: a `Content-Length` above 0, or any `Transfer-Encoding`.

@@ -32,6 +32,10 @@ public struct CoreSettings: Sendable {
     /// only) or `redis://…`. Unset, it is the Redis of the cache or of the rate limits when one
     /// is configured, else `memory://`.
     public var brokerURL: String
+    /// Response compression (`COMPRESS_REGISTER`, on by default, as installing Flask-Compress
+    /// turns it on; `COMPRESS_MIMETYPES`, `COMPRESS_LEVEL`, `COMPRESS_MIN_SIZE`,
+    /// `COMPRESS_STREAMS`); nil when off.
+    public var compression: CompressionSettings? = nil
 
     /// Reads the variables above; a bad value throws `ConfigError` naming it.
     public static func load(_ config: AppConfig) throws -> CoreSettings {
@@ -79,6 +83,18 @@ public struct CoreSettings: Sendable {
             cacheKeyPrefix: settings.string("CACHE_KEY_PREFIX", default: "vial_cache_"),
             cacheDefaultTimeout: try settings.seconds("CACHE_DEFAULT_TIMEOUT", default: 300),
             corsOrigins: settings.list("CORS_ORIGINS"),
-            brokerURL: brokerURL)
+            brokerURL: brokerURL,
+            compression: try compressionSettings(settings))
+    }
+
+    static func compressionSettings(_ settings: SettingsReader) throws -> CompressionSettings? {
+        guard try settings.flag("COMPRESS_REGISTER", default: true) else { return nil }
+        var compression = CompressionSettings()
+        let types = settings.list("COMPRESS_MIMETYPES")
+        if !types.isEmpty { compression.mimeTypes = Set(types.map { $0.lowercased() }) }
+        compression.level = try settings.integer("COMPRESS_LEVEL", default: compression.level, in: 1...9)
+        compression.minSize = try settings.integer("COMPRESS_MIN_SIZE", default: compression.minSize, in: 0...(1 << 30))
+        compression.streams = try settings.flag("COMPRESS_STREAMS", default: compression.streams)
+        return compression
     }
 }

@@ -1,0 +1,113 @@
+import CompressNIO
+import NIOCore
+import NIOHTTP1
+
+/// What `compress(_:)` compresses, as Flask-Compress names its settings.
+public struct CompressionSettings: Sendable {
+    /// Media types compressed (`COMPRESS_MIMETYPES`). Server-Sent Events are not among them:
+    /// each event would need a flush of its own, which takes most of the gain, and some
+    /// proxies hold compressed streams back.
+    public var mimeTypes: Set<String> = [
+        "text/html", "text/css", "text/plain", "text/xml", "text/csv", "text/markdown", "text/javascript",
+        "application/javascript", "application/json", "application/xml", "application/x-ndjson", "application/yaml",
+        "application/problem+json", "image/svg+xml",
+    ]
+    /// zlib level, 1 (fast) to 9 (small) (`COMPRESS_LEVEL`).
+    public var level = 6
+    /// Bodies smaller than this many bytes go as they are (`COMPRESS_MIN_SIZE`).
+    public var minSize = 500
+    /// Whether streamed responses of those types are compressed too, a flush per write so that
+    /// each chunk still arrives when written (`COMPRESS_STREAMS`).
+    public var streams = true
+
+    public init() {}
+}
+
+/// gzip for responses to clients that accept it (`Accept-Encoding: gzip`), as Flask-Compress:
+/// a body of a listed type (`CompressionSettings.mimeTypes`) and at least `minSize` bytes is
+/// compressed, `Content-Encoding: gzip` set, and `Vary: Accept-Encoding` added to every answer
+/// of a compressible type (a cache must not give a gzip body to a client that did not ask).
+///
+/// Left alone: answers with a `Content-Encoding` already (compressed images, archives), ranges
+/// (206), `Cache-Control: no-transform`, and bodiless statuses. A strong `ETag` gets `-gzip`
+/// inside its quotes, as the compressed body is a different representation.
+/// Streamed answers (JSON Lines, CSV exports) are compressed chunk by chunk with a flush each.
+///
+/// ```swift
+/// app.use(compress())
+/// ```
+public func compress(_ settings: CompressionSettings = CompressionSettings()) -> Compress {
+    Compress(settings: settings)
+}
+
+/// See `compress(_:)`.
+public struct Compress: Middleware {
+    public let settings: CompressionSettings
+
+    public var name: String { "compress(gzip)" }
+
+    public func handle(_ request: Request, next: Handler) async throws -> Response {
+        var response = try await next(request)
+        guard isCompressible(response) else { return response }
+        response.headers.add(name: "Vary", value: "Accept-Encoding")
+        guard Self.acceptsGzip(request.headers) else { return response }
+        if let stream = response.stream {
+            guard settings.streams else { return response }
+            response.stream = GzipStream.wrap(stream, level: settings.level)
+        } else {
+            guard response.body.readableBytes >= settings.minSize,
+                let compressed = try? Self.gzip(response.body, level: settings.level),
+                compressed.readableBytes < response.body.readableBytes
+            else { return response }
+            response.body = compressed
+        }
+        response.headers.replaceOrAdd(name: "Content-Encoding", value: "gzip")
+        response.headers.remove(name: "Content-Length")
+        if let etag = response.headers.first(name: "ETag"), etag.hasSuffix("\"") {
+            response.headers.replaceOrAdd(name: "ETag", value: String(etag.dropLast()) + "-gzip\"")
+        }
+        return response
+    }
+
+    /// Whether the response is of a listed type and may be compressed.
+    private func isCompressible(_ response: Response) -> Bool {
+        let status = response.status.code
+        guard status >= 200, status != 204, status != 206, status != 304,
+            !response.headers.contains(name: "content-encoding"),
+            !response.headers.contains(name: "content-range"),
+            let contentType = response.headers.first(name: "content-type")
+        else { return false }
+        let type = (contentType.split(separator: ";", maxSplits: 1).first ?? "").trimmedSpaces.lowercased()
+        guard settings.mimeTypes.contains(type) else { return false }
+        let cacheControl = response.headers.first(name: "cache-control")?.lowercased() ?? ""
+        return !cacheControl.contains("no-transform")
+    }
+
+    /// Whether `Accept-Encoding` lists `gzip` (or `*`) with a q-value above 0.
+    static func acceptsGzip(_ headers: HTTPHeaders) -> Bool {
+        var gzip: Bool?
+        var any: Bool?
+        for value in headers[canonicalForm: "accept-encoding"] {
+            let parts = value.split(separator: ";")
+            let coding = (parts.first ?? "").trimmedSpaces.lowercased()
+            var accepted = true
+            for parameter in parts.dropFirst() {
+                let pair = parameter.split(separator: "=", maxSplits: 1)
+                if pair.count == 2, pair[0].trimmedSpaces.lowercased() == "q" {
+                    accepted = (Double(pair[1].trimmedSpaces) ?? 0) > 0
+                }
+            }
+            if coding == "gzip" || coding == "x-gzip" { gzip = accepted } else if coding == "*" { any = accepted }
+        }
+        return gzip ?? any ?? false
+    }
+
+    /// `body` gzipped whole.
+    static func gzip(_ body: ByteBuffer, level: Int) throws -> ByteBuffer {
+        let compressor = try ZlibCompressor(algorithm: .gzip, configuration: ZlibConfiguration(compressionLevel: Int32(level)))
+        var input = body
+        var output = ByteBufferAllocator().buffer(capacity: compressor.maxSize(from: input))
+        try compressor.deflate(from: &input, to: &output, flush: .finish)
+        return output
+    }
+}
