@@ -34,6 +34,34 @@ import VialTesting
         }
     }
 
+    /// Issue 17: a browser's EventSource cannot send a header; with `JWT_TOKEN_LOCATION`
+    /// listing `query_string`, an event stream (and nothing else) takes `?jwt=`.
+    @Test func anEventStreamMayCarryItsTokenInTheQueryWhenConfigured() async throws {
+        let configured = try await BundledApp(["JWT_TOKEN_LOCATION": "headers,query_string"])
+        let plain = try await BundledApp()
+        let stream = "Accept: text/event-stream\r\n"
+        try await configured.app.withLiveServer { client in
+            let token = configured.token(1)
+            let connection = try await client.openRaw()
+            try await connection.send("GET /api/tasks/events?jwt=\(token) HTTP/1.1\r\nHost: t\r\n\(stream)\r\n")
+            #expect(try await connection.waitFor("retry: 3000\n\n"))
+            await connection.close()
+            // Not for a request that does not ask for an event stream, nor for other routes.
+            let (notStream, _) = try await client.exchangeRaw("GET /api/tasks/events?jwt=\(token) HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            #expect(notStream.hasPrefix("HTTP/1.1 401"))
+            let (list, _) = try await client.exchangeRaw("GET /api/tasks/?jwt=\(token) HTTP/1.1\r\nHost: t\r\n\(stream)Connection: close\r\n\r\n")
+            #expect(list.hasPrefix("HTTP/1.1 401"))
+            let (forged, _) = try await client.exchangeRaw("GET /api/tasks/events?jwt=not.a.token HTTP/1.1\r\nHost: t\r\n\(stream)Connection: close\r\n\r\n")
+            #expect(forged.hasPrefix("HTTP/1.1 401"))
+        }
+        try await plain.app.withLiveServer { client in
+            let (refused, _) = try await client.exchangeRaw(
+                "GET /api/tasks/events?jwt=\(plain.token(1)) HTTP/1.1\r\nHost: t\r\n\(stream)Connection: close\r\n\r\n")
+            #expect(refused.hasPrefix("HTTP/1.1 401"))
+        }
+        #expect(throws: ConfigError.self) { try BundledServices(variables: ["JWT_TOKEN_LOCATION": "cookies"]) }
+    }
+
     @Test func ownersAndAdminsSeeATaskLiveOthersDoNot() async throws {
         let f = try await Fixture()
         let history = Task { try await f.events.run() }

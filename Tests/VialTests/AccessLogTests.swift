@@ -36,6 +36,19 @@ import Testing
         #expect(text.withLockedValue { $0 }.hasSuffix("\"GET /api/tasks/?page=2 HTTP/1.1\" 201 11 1.081ms\n"))
     }
 
+    /// Issue 17: an EventSource sends its token in the URL (`?jwt=`): the log never shows it.
+    @Test func secretsInTheQueryStringAreRedacted() {
+        let (writer, text) = capture()
+        let logger = Logger(label: "vial.app") { BackgroundLogHandler(label: $0, writer: writer, level: .info) }
+        let log = AccessLog(logger: logger, redacting: AccessLog.defaultRedactedParameters.union(["sse_key"]))
+        log.record(request(uri: "/api/tasks/events?jwt=eyJ.S3CR3T.sig&x=1&sse_key=KEYVALUE&%6Awt=TWOVALUE&token"), Response(), micros: 5)
+        writer.flush()
+        let line = text.withLockedValue { $0 }
+        #expect(line.contains("\"GET /api/tasks/events?jwt=[redacted]&x=1&sse_key=[redacted]&%6Awt=[redacted]&token HTTP/1.1\""))
+        #expect(!line.contains("S3CR3T") && !line.contains("KEYVALUE") && !line.contains("TWOVALUE"))
+        #expect(AccessLog.redact("/plain?page=2", AccessLog.defaultRedactedParameters) == "/plain?page=2")
+    }
+
     @Test func millisecondsAreWrittenAsDoubleWouldWriteThem() {
         for micros in Array(0...3_000) + [9_999, 10_000, 123_456, 1_000_001, 987_654_321] {
             var bytes: [UInt8] = []

@@ -72,12 +72,14 @@ public struct AuthPlugin: Plugin {
                     : " * JWT_SECRET_KEY is not set: tokens are signed with a random key kept in \(generated)")
         }
         let users = SQLUserStore(context.database)
-        let jwt = JWTManager(
+        var jwt = JWTManager(
             issuer: TokenIssuer(
                 codec: JWTCodec(secret: settings.secret, clock: context.clock),
                 accessLifetime: settings.accessTokenLifetime, refreshLifetime: settings.refreshTokenLifetime),
             revocations: try Self.revocationStore(context),
             subjects: UserDirectory(users: users, clock: context.clock).check)
+        jwt.tokenQueryParameter = settings.tokenQueryParameter
+        if let name = settings.tokenQueryParameter { context.app.redactQueryParameter(name) }
         context.app.use(jwt)
         context.app.register(AuthBlueprint.make(users: users, jwt: jwt, clock: context.clock), urlPrefix: urlPrefix)
         context.provide(Users.self, users)
@@ -124,6 +126,9 @@ public struct AuthSettings: Sendable {
     public var generatedSecret: String?
     public var accessTokenLifetime: Int
     public var refreshTokenLifetime: Int
+    /// `JWT_QUERY_STRING_NAME` when `JWT_TOKEN_LOCATION` lists `query_string`: the parameter
+    /// event streams may carry their token in (see `JWTManager.tokenQueryParameter`).
+    public var tokenQueryParameter: String? = nil
 
     /// Reads `JWT_SECRET_KEY`, `JWT_ACCESS_TOKEN_EXPIRES` and `JWT_REFRESH_TOKEN_EXPIRES`.
     ///
@@ -163,7 +168,22 @@ public struct AuthSettings: Sendable {
         return AuthSettings(
             secret: secret!, generatedSecret: generated,
             accessTokenLifetime: try settings.seconds("JWT_ACCESS_TOKEN_EXPIRES", default: 3600),
-            refreshTokenLifetime: try settings.seconds("JWT_REFRESH_TOKEN_EXPIRES", default: 604_800))
+            refreshTokenLifetime: try settings.seconds("JWT_REFRESH_TOKEN_EXPIRES", default: 604_800),
+            tokenQueryParameter: try tokenQueryParameter(settings))
+    }
+
+    /// `JWT_TOKEN_LOCATION` (`headers`, optionally `query_string`) and `JWT_QUERY_STRING_NAME` (`jwt`).
+    static func tokenQueryParameter(_ settings: SettingsReader) throws -> String? {
+        let locations = settings.list("JWT_TOKEN_LOCATION").map { $0.lowercased() }
+        for location in locations where !["headers", "query_string"].contains(location) {
+            throw ConfigError(variable: "JWT_TOKEN_LOCATION", reason: "must list headers and/or query_string (got '\(location)')")
+        }
+        guard locations.contains("query_string") else { return nil }
+        let name = settings.string("JWT_QUERY_STRING_NAME", default: "jwt")
+        guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
+            throw ConfigError(variable: "JWT_QUERY_STRING_NAME", reason: "must be a plain parameter name")
+        }
+        return name
     }
 
     /// The secret kept in `file`, created (32 random bytes as hex, readable by the owner only) when missing.

@@ -25,6 +25,14 @@ public struct JWTManager: Middleware {
     public var codec: JWTCodec { issuer.codec }
     /// How often an open stream (SSE, a streamed download) re-checks that its token has not been revoked.
     public var streamRecheckInterval = Duration.seconds(5)
+    /// The query parameter an event stream may carry its access token in (`?jwt=…`), for the
+    /// browser's `EventSource`, which cannot send an `Authorization` header; nil (the default)
+    /// takes tokens from the header only (Flask-JWT-Extended's `JWT_TOKEN_LOCATION` with
+    /// `query_string`, and `JWT_QUERY_STRING_NAME`). Only a `GET` that asks for
+    /// `text/event-stream`, on a route whose docs say it answers one, may use it: a token in a
+    /// URL ends up in browser history and proxy logs, so no other request should put one
+    /// there. The access log never shows its value.
+    public var tokenQueryParameter: String?
 
     public init(
         issuer: TokenIssuer, revocations: any RevocationStore,
@@ -43,13 +51,7 @@ public struct JWTManager: Middleware {
     /// Reads and checks the bearer token of `request`: signature, time, type (unless `type` is
     /// nil: either kind), freshness, revocation.
     public func authenticate(_ request: Request, type: JWTClaims.TokenType?, fresh: Bool = false) async throws -> JWTClaims {
-        guard let header = request.header("Authorization") else { throw JWTError.missingAuthorization.httpError }
-        // "Bearer <token>", the scheme in any case.
-        let utf8 = header.utf8
-        guard utf8.count > 7, utf8.prefix(7).map({ $0 | 0x20 }).elementsEqual("bearer ".utf8) else {
-            throw JWTError.malformedAuthorization.httpError
-        }
-        let token = String(decoding: utf8.dropFirst(7), as: UTF8.self).trimmedSpaces
+        let token = try bearerToken(request)
         guard !token.isEmpty else { throw JWTError.malformedAuthorization.httpError }
         let claims: JWTClaims
         do {
@@ -69,6 +71,28 @@ public struct JWTManager: Middleware {
         }
         if revoked { throw JWTError.revoked.httpError }
         return try await subjects?(claims) ?? claims
+    }
+}
+
+extension JWTManager {
+    /// The token of `request`: from `Authorization: Bearer …`, or else, for an event stream and
+    /// when `tokenQueryParameter` is set, from the query string.
+    func bearerToken(_ request: Request) throws -> String {
+        guard let header = request.header("Authorization") else {
+            if let name = tokenQueryParameter, request.method == .GET,
+                request.header("Accept")?.lowercased().contains("text/event-stream") == true,
+                let token = request.args[name]
+            {
+                return token.trimmedSpaces
+            }
+            throw JWTError.missingAuthorization.httpError
+        }
+        // "Bearer <token>", the scheme in any case.
+        let utf8 = header.utf8
+        guard utf8.count > 7, utf8.prefix(7).map({ $0 | 0x20 }).elementsEqual("bearer ".utf8) else {
+            throw JWTError.malformedAuthorization.httpError
+        }
+        return String(decoding: utf8.dropFirst(7), as: UTF8.self).trimmedSpaces
     }
 }
 
@@ -105,9 +129,11 @@ public struct JWTCheck: Middleware {
     }
 
     public func resolve(in route: MiddlewareResolution) throws -> any Middleware {
-        guard let manager = route.outer(JWTManager.self) else {
+        guard var manager = route.outer(JWTManager.self) else {
             throw route.missing("\(name)", fix: "install the tokens' settings with app.use(JWTManager(…)) (the auth plugin does)")
         }
+        // A token in the query string is for event streams only: routes documented as one.
+        if !route.answersEventStream { manager.tokenQueryParameter = nil }
         return JWTCheck(self, manager: manager)
     }
 

@@ -37,7 +37,7 @@ extension App {
                 responder: try compose(
                     route.definition.handler, layers: route.layers, routeMiddleware: route.definition.middleware,
                     errorLayers: route.layers, route: (route.info.endpoint, route.info.blueprint, route.info.rule),
-                    declaredQuery: route.definition.docs.query.map(\.name), logger: logger))
+                    docs: route.definition.docs, logger: logger))
         }
         let fallbacks = try prefixes.sorted { $0.prefix.count > $1.prefix.count }.map { prefix in
             AppResponder.Fallback(
@@ -52,7 +52,7 @@ extension App {
             trustedHosts: config.trustedHosts)
         return AppResponder(
             table: table, routes: compiled, fallbacks: fallbacks, context: context, logger: logger,
-            accessLog: config.accessLog ? AccessLog(logger: logger) : nil,
+            accessLog: config.accessLog ? AccessLog(logger: logger, redacting: snapshot.redactedQueryParameters) : nil,
             hasStreamedBodies: compiled.contains { $0.streamedBodyLimit != nil })
     }
 

@@ -9,7 +9,7 @@ import Logging
 /// (a 401 from an auth check). Both use the same handler resolution.
 func compose(
     _ handler: @escaping Handler, layers: [Layer], routeMiddleware: [any Middleware], errorLayers: [Layer],
-    route: (endpoint: String?, blueprint: String?, rule: String?) = (nil, nil, nil), declaredQuery: [String] = [],
+    route: (endpoint: String?, blueprint: String?, rule: String?) = (nil, nil, nil), docs: RouteDocs? = nil,
     logger: Logger
 ) throws -> Handler {
     let renderer = ErrorRenderer(layers: errorLayers, logger: logger)
@@ -36,7 +36,7 @@ func compose(
     }
 
     let middleware = try (layers.flatMap(\.middleware) + routeMiddleware).resolved(
-        endpoint: route.endpoint, blueprint: route.blueprint, rule: route.rule, declaredQuery: declaredQuery)
+        endpoint: route.endpoint, blueprint: route.blueprint, rule: route.rule, docs: docs)
     var chain = middleware.isEmpty ? boundary(core) : boundary(middleware.wrap(boundary(core)))
 
     // Flask runs after_request functions innermost blueprint first, each level in reverse registration order.

@@ -18,6 +18,7 @@ public final class App: RouteRegistering {
         var converters: [String: ConverterFactory] = BuiltinConverters.all
         var registrations: [Blueprint.Registration] = []
         var services: [any Service] = []
+        var redactedQueryParameters: Set<String> = AccessLog.defaultRedactedParameters
     }
 
     /// The app's name, shown at start-up.
@@ -58,6 +59,13 @@ public final class App: RouteRegistering {
     /// Adds a path converter usable as `<name:…>` or `<name(args):…>` in rules.
     public func addConverter(_ name: String, _ factory: @escaping ConverterFactory) {
         state.withLockedValue { $0.converters[name] = factory }
+    }
+
+    /// Has the access log show `name`'s value in a query string as `[redacted]` (a token an
+    /// `EventSource` must send in the URL). `jwt`, `token`, `access_token`, `refresh_token`,
+    /// `api_key`, `password` and `secret` always are.
+    public func redactQueryParameter(_ name: String) {
+        state.withLockedValue { _ = $0.redactedQueryParameters.insert(name) }
     }
 
     var snapshot: State { state.withLockedValue { $0 } }

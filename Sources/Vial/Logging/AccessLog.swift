@@ -15,8 +15,13 @@ struct AccessLog: Sendable {
     /// the message at `BackgroundLogHandler.maxMessageBytes`.
     private static let maxDirectTarget = 2_048
 
-    init(logger: Logger) {
+    /// Query parameters whose values never reach the log.
+    static let defaultRedactedParameters: Set<String> = ["jwt", "token", "access_token", "refresh_token", "api_key", "password", "secret"]
+    private let redacted: Set<String>
+
+    init(logger: Logger, redacting redacted: Set<String> = defaultRedactedParameters) {
         self.logger = logger
+        self.redacted = redacted
         if let handler = logger.handler as? BackgroundLogHandler, handler.metadata.isEmpty,
             handler.metadataProvider == nil, logger.logLevel <= .info
         {
@@ -34,15 +39,16 @@ struct AccessLog: Sendable {
     /// Logs one answered request: its status, the body bytes sent, and how long it took.
     func record(_ request: Request, status: Int, bytes: Int, micros: Int64) {
         let address = request.remoteAddress ?? "-"
-        guard let direct, request.uri.utf8.count <= Self.maxDirectTarget, address.utf8.count <= 64 else {
+        let target = request.queryString.isEmpty ? request.uri : Self.redact(request.uri, redacted)
+        guard let direct, target.utf8.count <= Self.maxDirectTarget, address.utf8.count <= 64 else {
             logger.info(
-                "\(address) \"\(request.method.rawValue) \(request.uri) HTTP/\(request.version.major).\(request.version.minor)\" \(status) \(bytes) \(Double(micros) / 1000)ms",
+                "\(address) \"\(request.method.rawValue) \(target) HTTP/\(request.version.major).\(request.version.minor)\" \(status) \(bytes) \(Double(micros) / 1000)ms",
                 metadata: ["request_id": .string(request.id)])
             return
         }
         let stamp = BackgroundLogHandler.stamp()
         let size = stamp.utf8.count + direct.label.utf8.count + request.id.utf8.count + address.utf8.count
-            + request.method.rawValue.utf8.count + request.uri.utf8.count + 96
+            + request.method.rawValue.utf8.count + target.utf8.count + 96
         let bodyBytes = bytes
         direct.writer.append(reserving: size) { bytes in
             bytes.append(contentsOf: stamp.utf8)
@@ -55,7 +61,7 @@ struct AccessLog: Sendable {
             bytes.append(contentsOf: " \"".utf8)
             bytes.append(contentsOf: request.method.rawValue.utf8)
             bytes.append(UInt8(ascii: " "))
-            bytes.append(contentsOf: request.uri.utf8)
+            bytes.append(contentsOf: target.utf8)
             bytes.append(contentsOf: " HTTP/".utf8)
             Self.appendDecimal(request.version.major, to: &bytes)
             bytes.append(UInt8(ascii: "."))
@@ -68,6 +74,19 @@ struct AccessLog: Sendable {
             Self.appendMilliseconds(micros, to: &bytes)
             bytes.append(contentsOf: "ms\n".utf8)
         }
+    }
+
+    /// `uri` with the value of each query parameter named in `names` replaced by `[redacted]`.
+    static func redact(_ uri: String, _ names: Set<String>) -> String {
+        guard let question = uri.firstIndex(of: "?") else { return uri }
+        var changed = false
+        let pairs = uri[uri.index(after: question)...].split(separator: "&", omittingEmptySubsequences: false).map { pair -> Substring in
+            let name = pair.prefix { $0 != "=" }
+            guard names.contains(PercentDecoding.decode(name, plusAsSpace: true) ?? String(name)), pair.count > name.count else { return pair }
+            changed = true
+            return name + "=[redacted]"
+        }
+        return changed ? String(uri[...question]) + pairs.joined(separator: "&") : uri
     }
 
     static func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {

@@ -54,8 +54,16 @@ public struct MiddlewareResolution: Sendable {
     public let outer: [any Middleware]
     /// The middleware inside this one, outermost first.
     public let inner: [any Middleware]
+    /// The route's documentation (nil for the app's 404/405 answers).
+    public var docs: RouteDocs?
+
     /// The query arguments the route declares in its docs (`RouteDocs.query`), by name.
-    public var declaredQuery: [String] = []
+    public var declaredQuery: [String] { docs?.query.map(\.name) ?? [] }
+
+    /// Whether the route's docs say it answers with Server-Sent Events (a `text/event-stream` response).
+    public var answersEventStream: Bool {
+        docs?.responses.values.contains { if case .media("text/event-stream") = $0.body { true } else { false } } ?? false
+    }
 
     /// The nearest middleware of type `M` outside this one.
     public func outer<M: Middleware>(_ type: M.Type) -> M? {
@@ -91,12 +99,12 @@ public struct MiddlewareFunction: Middleware {
 
 extension Array where Element == any Middleware {
     /// Each middleware resolved for one route (see `Middleware.resolve(in:)`).
-    func resolved(endpoint: String?, blueprint: String?, rule: String?, declaredQuery: [String] = []) throws -> [any Middleware] {
+    func resolved(endpoint: String?, blueprint: String?, rule: String?, docs: RouteDocs? = nil) throws -> [any Middleware] {
         try indices.map { index in
             try self[index].resolve(
                 in: MiddlewareResolution(
                     endpoint: endpoint, blueprint: blueprint, rule: rule, outer: Array(self[..<index]),
-                    inner: Array(self[(index + 1)...]), declaredQuery: declaredQuery))
+                    inner: Array(self[(index + 1)...]), docs: docs))
         }
     }
 
