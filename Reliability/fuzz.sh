@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Fuzzes four of Vial's parsers with libFuzzer (the Swift toolchain's): the JSON parser, the URL
-# rule/converter parser (with a route table matching paths), the JWT decoder, and the task and
-# registration validators. Builds Reliability/Fuzz with -sanitize=fuzzer, seeds a corpus per
+# Fuzzes five of Vial's parsers with libFuzzer (the Swift toolchain's): the JSON parser, the URL
+# rule/converter parser (with a route table matching paths), the JWT decoder, the task and
+# registration validators, and the multipart/form-data reader. Builds Reliability/Fuzz with -sanitize=fuzzer, seeds a corpus per
 # target, and runs each for RUNS executions (default 2,000,000). Crashes (and violated
 # properties, which trap) stop the run and leave the input in Reliability/Fuzz/work/.
 #
@@ -11,7 +11,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 fuzz="$root/Reliability/Fuzz"
 runs=${1:-2000000}
 shift || true
-targets=${*:-json rule jwt validator}
+targets=${*:-json rule jwt validator multipart}
 
 build_log=$(mktemp)
 if ! (cd "$fuzz" && swift build -c release -Xswiftc -sanitize=fuzzer --product vial-fuzz >"$build_log" 2>&1); then
@@ -34,6 +34,9 @@ seed rule path $'/docs/assets/<path:rest>\n/docs/assets/a/b/c.js'
 seed rule args $'/x/<int(min=1, max=99, signed=True):n>/<string(length=2):c>/\n/x/-5/ab/'
 seed rule any $'/<any(tasks, jobs):kind>/<uuid:id>\n/tasks/123e4567-e89b-12d3-a456-426614174000'
 seed rule float $'/f/<float(signed=True):v>/<name>\n/f/-1.5/z'
+seed multipart form $'--XyZ\r\nContent-Disposition: form-data; name="title"\r\n\r\nReport\r\n--XyZ\r\nContent-Disposition: form-data; name="doc"; filename="../a\\b.txt"\r\nContent-Type: text/plain\r\n\r\nline one\r\n--X\r\n--XyZ--\r\n'
+seed multipart extended $'--XyZ\r\nContent-Disposition: form-data; name="f"; filename*=UTF-8\'\'%2E%2E%2F%00x.pdf\r\n\r\n\r\n--XyZ--'
+seed multipart empty $'--XyZ--\r\n'
 seed validator task '{"title":"Write report","description":"By Friday","status":"pending","due_date":"2026-12-24"}'
 seed validator patch '{"status":"done","due_date":null}'
 seed validator register '{"username":"alice","email":"alice@example.com","password":"correct horse"}'

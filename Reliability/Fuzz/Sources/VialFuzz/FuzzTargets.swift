@@ -3,14 +3,14 @@ import Vial
 import VialBlueprints
 import VialMiddleware
 
-/// One libFuzzer entry point for four targets, chosen by `VIAL_FUZZ_TARGET` (libFuzzer owns the
+/// One libFuzzer entry point for five targets, chosen by `VIAL_FUZZ_TARGET` (libFuzzer owns the
 /// command line). Each target feeds the bytes to one parser and checks a property of what it
 /// accepts; a violated property traps, which libFuzzer reports as a crash with the input saved.
 enum FuzzTarget: String {
-    case json, rule, jwt, validator
+    case json, rule, jwt, validator, multipart
 
     static let current = FuzzTarget(rawValue: ProcessInfo.processInfo.environment["VIAL_FUZZ_TARGET"] ?? "") ?? {
-        fatalError("set VIAL_FUZZ_TARGET to json, rule, jwt or validator")
+        fatalError("set VIAL_FUZZ_TARGET to json, rule, jwt, validator or multipart")
     }()
 
     func run(_ bytes: UnsafeRawBufferPointer) {
@@ -19,6 +19,7 @@ enum FuzzTarget: String {
         case .rule: Self.rule(bytes)
         case .jwt: Self.jwt(bytes)
         case .validator: Self.validator(bytes)
+        case .multipart: Self.multipart(bytes)
         }
     }
 
@@ -74,5 +75,37 @@ enum FuzzTarget: String {
         if let user = try? AuthBlueprint.registration.validate(body) {
             precondition(user.string("username").map { !$0.isEmpty } ?? false, "accepted an empty username")
         }
+    }
+
+    /// The multipart glue (MultipartKit's parser under Vial's limits and part reader): whatever
+    /// it accepts has a safe filename, at most `maxParts` parts, and no more bytes than came in.
+    static func multipart(_ bytes: UnsafeRawBufferPointer) {
+        let request = Request(
+            method: .POST, uri: "/", headers: ["Content-Type": "multipart/form-data; boundary=XyZ"],
+            body: ByteBuffer(bytes: bytes))
+        let limits = MultipartLimits(maxParts: 8, maxFileSize: 2_048, maxFieldsSize: 2_048, temporaryDirectory: "/nonexistent")
+        let done = DispatchSemaphore(value: 0)
+        let input = bytes.count
+        Task {
+            defer { done.signal() }
+            var parts = 0
+            var total = 0
+            do {
+                for try await part in try request.multipart(limits: limits) {
+                    parts += 1
+                    if let name = part.filename {
+                        precondition(!name.isEmpty && name.utf8.count <= 255, "filename length \(name.utf8.count)")
+                        precondition(!name.contains("/") && !name.contains("\\") && !name.hasPrefix("."), "unsafe filename \(name)")
+                        precondition(!name.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }, "control character in \(name)")
+                    }
+                    for try await chunk in part.body { total += chunk.readableBytes }
+                }
+            } catch {
+                // Refusals (400, 413) are answers, not findings.
+            }
+            precondition(parts <= 8, "\(parts) parts read past the limit of 8")
+            precondition(total <= input, "\(total) body bytes out of \(input) bytes in")
+        }
+        done.wait()
     }
 }
