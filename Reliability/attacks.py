@@ -15,6 +15,7 @@ import jwt  # PyJWT
 
 import attacks_second_run
 import attacks_streaming
+import attacks_uploads
 from common import Checks, Server, health_latency_ms, send
 
 PUBLISHED_SECRET = "dev-secret-change-me-0123456789abcdef"
@@ -238,6 +239,7 @@ def main():
     logs()
     attacks_second_run.run(checks)
     attacks_streaming.run(checks)
+    attacks_uploads.run(checks)
     print(json.dumps({"checks": len(checks.results), "failed": len(checks.failed)}))
     return 1 if checks.failed else 0
 
