@@ -55,7 +55,7 @@ import VialTesting
         #expect(body["required"] == true)
         let schema = try #require(body["content"]?["multipart/form-data"]?["schema"])
         #expect(schema["type"] == "object")
-        #expect(schema["properties"]?["photo"] == ["type": "array", "items": ["type": "string", "format": "binary"]])
+        #expect(schema["properties"]?["photo"] == ["type": "array", "minItems": 1, "items": ["type": "string", "format": "binary"]])
         #expect(schema["properties"]?["caption"] == ["type": "string"])
         #expect(schema["required"] == ["photo"])
     }

@@ -65,23 +65,25 @@ public struct TaskAttachments: Sendable {
                     Each file at most ATTACHMENT_MAX_BYTES, at most ATTACHMENT_MAX_FILES per upload, and the task \
                     owner's attachments within ATTACHMENT_QUOTA_BYTES. All files are kept, or none.
                     """,
-                tags: ["tasks"], form: [.file("file", multiple: true)],
+                tags: ["tasks"], form: [.file("file", multiple: true, maxCount: settings.maxFiles)],
                 responses: [
-                    201: .list(Self.schema, "The new attachments"), 400: .error("Not a valid form, or no file in it"),
+                    201: .items(Self.schema, "The new attachments"), 400: .error("Not a valid form, or no file in it"),
                     403: forbidden, 404: notFound, 413: .error("A file, the upload or the quota is too large"),
                     415: .error("Not multipart/form-data"),
                 ]),
             streamedBody(maxSize: bodyLimit)
         ) { req in
             let task = try await TasksBlueprint.owned(req, tasks)
-            return try .created(try await upload(req, to: task), location: nil)
+            var response = try Response.list(try await upload(req, to: task))
+            response.status = .created
+            return response
         }
 
         blueprint.get(
             "/<int:task_id>/attachments", name: "list_attachments",
             docs: RouteDocs(
                 summary: "List a task's attachments", tags: ["tasks"],
-                responses: [200: .list(Self.schema, "The attachments, oldest first"), 403: forbidden, 404: notFound])
+                responses: [200: .items(Self.schema, "The attachments, oldest first"), 403: forbidden, 404: notFound])
         ) { req in
             let task = try await TasksBlueprint.owned(req, tasks)
             return try .list(try await store.list(task: task.id!))

@@ -44,17 +44,21 @@ public struct FormPartDoc: Sendable {
     public var isFile: Bool
     /// Whether the field may be sent several times (several files under one name).
     public var multiple: Bool
+    /// How many times at most, when `multiple`.
+    public var maxCount: Int?
     public var required: Bool
     public var description: String?
 
     /// A file part.
-    public static func file(_ name: String, multiple: Bool = false, required: Bool = true, description: String? = nil) -> FormPartDoc {
-        FormPartDoc(name: name, isFile: true, multiple: multiple, required: required, description: description)
+    public static func file(
+        _ name: String, multiple: Bool = false, maxCount: Int? = nil, required: Bool = true, description: String? = nil
+    ) -> FormPartDoc {
+        FormPartDoc(name: name, isFile: true, multiple: multiple, maxCount: maxCount, required: required, description: description)
     }
 
     /// A text field.
     public static func text(_ name: String, required: Bool = false, description: String? = nil) -> FormPartDoc {
-        FormPartDoc(name: name, isFile: false, multiple: false, required: required, description: description)
+        FormPartDoc(name: name, isFile: false, multiple: false, maxCount: nil, required: required, description: description)
     }
 }
 
@@ -70,6 +74,8 @@ public struct ResponseDoc: Sendable {
         case envelope(Schema)
         /// `{"status": "success", "data": [object], "count", "meta"}`.
         case list(Schema)
+        /// `{"status": "success", "data": [object], "count"}`: a whole list, not a page of one.
+        case items(Schema)
         /// The error envelope.
         case error
         /// A body of this media type with no schema to state (`text/html`, `application/json`).
@@ -88,6 +94,8 @@ public struct ResponseDoc: Sendable {
     public static func envelope(_ schema: Schema, _ description: String) -> ResponseDoc { ResponseDoc(description, body: .envelope(schema)) }
     /// A list answer of `schema` items.
     public static func list(_ schema: Schema, _ description: String) -> ResponseDoc { ResponseDoc(description, body: .list(schema)) }
+    /// A whole list of `schema` items, without page metadata (`Response.list(items)` without `meta`).
+    public static func items(_ schema: Schema, _ description: String) -> ResponseDoc { ResponseDoc(description, body: .items(schema)) }
     /// A top-level object answer.
     public static func object(_ schema: Schema, _ description: String) -> ResponseDoc { ResponseDoc(description, body: .object(schema)) }
     /// An error envelope answer.

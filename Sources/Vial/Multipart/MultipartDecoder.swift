@@ -21,6 +21,8 @@ final class MultipartDecoder {
     /// `--boundary--`: the whole of a form with no parts, which the parser does not accept.
     private let emptyForm: [UInt8]
     private var events = CircularBuffer<Event>()
+    /// Body bytes of the current part not yet queued.
+    private var pendingBody: ByteBuffer?
     private var ended = false
     /// Set by the parser's callbacks, checked once each slice is parsed (callbacks cannot throw).
     private var failure: HTTPError?
@@ -43,23 +45,23 @@ final class MultipartDecoder {
         emptyForm = Array("--\(boundary)--".utf8)
         parser.onHeader = { [unowned self] name, value in
             partOpen = true
+            flushBody()
             events.append(.header(name: name, value: value))
         }
         parser.onBody = { [unowned self] chunk in
             partOpen = true
             progressed = true
-            // The parser cuts the body at every CR: put the pieces back together.
-            if case .body(var last)? = events.last, last.readableBytes < Self.sliceSize {
-                last.writeBuffer(&chunk)
-                events[events.index(before: events.endIndex)] = .body(last)
-            } else {
-                events.append(.body(chunk))
-            }
+            // The parser cuts the body at every CR: put the pieces back together (in a buffer
+            // of its own, appended to in place, not through the queue, which would copy it).
+            if pendingBody == nil { pendingBody = ByteBufferAllocator().buffer(capacity: Self.sliceSize) }
+            pendingBody!.writeBuffer(&chunk)
+            if pendingBody!.readableBytes >= Self.sliceSize { flushBody() }
         }
         parser.onPartComplete = { [unowned self] in
             partOpen = false
             progressed = true
             partsSeen += 1
+            flushBody()
             events.append(.partEnd)
             if partsSeen > limits.maxParts, failure == nil {
                 failure = HTTPError(
@@ -100,8 +102,16 @@ final class MultipartDecoder {
                 }
                 if let failure { throw failure }
             }
+            flushBody()
         }
         return events.removeFirst()
+    }
+
+    /// Queues the body bytes gathered so far as one event.
+    private func flushBody() {
+        guard let body = pendingBody else { return }
+        pendingBody = nil
+        events.append(.body(body))
     }
 
     /// Puts back an event taken too early (the first body chunk, which ends a part's headers).

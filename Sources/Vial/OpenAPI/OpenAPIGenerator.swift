@@ -113,6 +113,8 @@ public enum OpenAPIGenerator {
                 content = [.json: .b(OpenAPI.Content(schema: envelopeSchema(components.schema(for: schema))))]
             case .list(let schema):
                 content = [.json: .b(OpenAPI.Content(schema: listSchema(components.schema(for: schema))))]
+            case .items(let schema):
+                content = [.json: .b(OpenAPI.Content(schema: itemsSchema(components.schema(for: schema))))]
             }
             responses[.status(code: Int(status))] = .b(OpenAPI.Response(description: doc.description, content: content))
         }
@@ -133,7 +135,10 @@ public enum OpenAPIGenerator {
         for part in parts {
             var schema: JSONSchema = part.isFile
                 ? .string(format: .other("binary"), description: part.description) : .string(description: part.description)
-            if part.multiple { schema = .array(description: part.description, items: schema) }
+            if part.multiple {
+                schema = .array(
+                    description: part.description, minItems: part.required ? 1 : nil, maxItems: part.maxCount, items: schema)
+            }
             properties[part.name] = schema
         }
         let optional = Set(parts.filter { !$0.required }.map(\.name))
@@ -235,6 +240,10 @@ public enum OpenAPIGenerator {
         .object(properties: [
             "status": .string(allowedValues: ["success"]), "data": data, "message": .string(required: false),
         ])
+    }
+
+    static func itemsSchema(_ item: JSONSchema) -> JSONSchema {
+        .object(properties: ["status": .string(allowedValues: ["success"]), "data": .array(items: item), "count": .integer])
     }
 
     static func listSchema(_ item: JSONSchema) -> JSONSchema {
