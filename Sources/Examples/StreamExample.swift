@@ -11,6 +11,7 @@ import VialMiddleware
 /// curl -s http://127.0.0.1:5000/export | wc -l              # 1000000, never held in memory
 /// curl -s -r 0-99 http://127.0.0.1:5000/download/export.txt  # a 206 slice of a file
 /// curl -s -T big.iso http://127.0.0.1:5000/upload            # size and SHA-256, never held whole
+/// curl -s -T big.iso http://127.0.0.1:5000/store             # saved to instance/uploads as it arrives
 /// ```
 enum StreamExample {
     /// Rows in the export.
@@ -81,6 +82,13 @@ enum StreamExample {
                 sha.update(chunk)
             }
             return ["bytes": .int(size), "sha256": .string(Hex.encode(sha.finish()))]
+        }
+        // Saves the body (up to 10 GiB) to `instance/uploads`, written to disk as it arrives.
+        app.route("/store", methods: [.POST, .PUT], name: "store", streamedBody(maxSize: 10 << 30)) { (req: Request) -> JSON in
+            try FileManager.default.createDirectory(atPath: "instance/uploads", withIntermediateDirectories: true)
+            let name = UUID().uuidString
+            let size = try await req.bodyStream.save(to: "instance/uploads/\(name)")
+            return ["bytes": .int(size), "name": .string(name)]
         }
         // Files from the working directory's `instance/downloads` (ranges, ETag, 304).
         app.serveStatic("/download", directory: "instance/downloads", name: "download")

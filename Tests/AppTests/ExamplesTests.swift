@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Vial
 import VialTesting
@@ -35,6 +36,13 @@ import VialTesting
             // curl -s -T file http://127.0.0.1:5000/upload
             let upload = try await client.send(.PUT, "/upload", body: "hello")
             #expect(try upload.json() == ["bytes": 5, "sha256": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"])
+            // curl -s -T file http://127.0.0.1:5000/store: saved to instance/uploads as it arrives
+            let stored = try await client.send(.PUT, "/store", body: "hello, disk")
+            let name = try #require(try stored.json()["name"]?.stringValue)
+            #expect(try stored.json()["bytes"] == 11)
+            let path = FileManager.default.currentDirectoryPath + "/instance/uploads/" + name
+            #expect(try String(contentsOfFile: path, encoding: .utf8) == "hello, disk")
+            try? FileManager.default.removeItem(atPath: path)
         }
     }
 

@@ -15,28 +15,8 @@ extension MultipartPart {
         try await FileIO.fileSystem.createDirectory(
             at: FilePath(folder), withIntermediateDirectories: true, permissions: [.ownerReadWriteExecute])
         let path = folder + "/upload-" + Self.randomName()
-        let handle = try await FileIO.fileSystem.openFile(
-            forWritingAt: FilePath(path), options: .newFile(replaceExisting: false, permissions: [.ownerReadWrite]))
-        var size: Int64 = 0
-        do {
-            // Writes of about 256 KiB: each write is a hop to the file system's threads.
-            var pending = ByteBuffer()
-            for try await var chunk in body {
-                observe(chunk)
-                pending.writeBuffer(&chunk)
-                if pending.readableBytes >= 256 * 1024 {
-                    size += try await handle.write(contentsOf: pending, toAbsoluteOffset: size)
-                    pending.clear()
-                }
-            }
-            if pending.readableBytes > 0 { size += try await handle.write(contentsOf: pending, toAbsoluteOffset: size) }
-            if durable { try await handle.synchronize() }
-            try await handle.close(makeChangesVisible: true)
-        } catch {
-            try? await handle.close(makeChangesVisible: false)
-            throw error
-        }
-        return UploadedFile(name: name, filename: filename, contentType: contentType, size: Int(size), path: path)
+        let size = try await FileWriting.write(body, to: path, durable: durable, observe: observe)
+        return UploadedFile(name: name, filename: filename, contentType: contentType, size: size, path: path)
     }
 
     /// 32 random hex digits.
