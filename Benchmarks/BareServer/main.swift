@@ -1,6 +1,7 @@
 // The baseline: SwiftNIO's HTTP/1.1 pipeline and one handler that writes the same
 // bytes `Examples hello` sends for GET /api/hello, prepared once. No routing, no JSON
 // encoding, no request object: the floor a framework on NIO can approach.
+import Dispatch
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -46,6 +47,19 @@ if let index = CommandLine.arguments.firstIndex(of: "--port"), index + 1 < Comma
     port = value
 }
 let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+// `--upload DIR`: the upload baseline instead (UploadServer.swift).
+if let index = CommandLine.arguments.firstIndex(of: "--upload"), index + 1 < CommandLine.arguments.count {
+    let directory = CommandLine.arguments[index + 1]
+    Task {
+        do {
+            try await UploadServer.run(group: group, port: port, directory: directory)
+        } catch {
+            print("upload server failed: \(error)")
+        }
+        exit(1)
+    }
+    dispatchMain()
+}
 let channel = try ServerBootstrap(group: group)
     .serverChannelOption(.backlog, value: 256)
     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
