@@ -130,6 +130,13 @@ let package = Package(
             path: "Benchmarks/BareServer",
             swiftSettings: swiftSettings
         ),
+        // Benchmarks/sse.sh: 10,000 idle event streams, beside Benchmarks/HummingbirdSSE.
+        .executableTarget(
+            name: "SSEBench",
+            dependencies: ["Vial"],
+            path: "Benchmarks/SSEBench",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "RouterBench",
             dependencies: ["Vial"],
