@@ -130,7 +130,7 @@ let package = Package(
             path: "Benchmarks/BareServer",
             swiftSettings: swiftSettings
         ),
-        // Benchmarks/sse.sh: 10,000 idle event streams, beside Benchmarks/HummingbirdSSE.
+        // Benchmarks/sse.py: 10,000 idle event streams, beside Benchmarks/HummingbirdSSE.
         .executableTarget(
             name: "SSEBench",
             dependencies: ["Vial"],

@@ -5,9 +5,13 @@ event) and the server's memory per subscriber (RSS with everyone subscribed, les
 the count). Vial (Benchmarks/SSEBench) and the same program on Hummingbird 2
 (Benchmarks/HummingbirdSSE), rounds alternated in one run; prints each round and the ratios.
 
-    python3 Benchmarks/sse.py VIAL_BIN HUMMINGBIRD_BIN [--subscribers N] [--seconds S] [--rounds R]
+    swift build -c release --product SSEBench
+    swift build -c release --package-path Benchmarks/HummingbirdSSE
+    python3 Benchmarks/sse.py .build/release/SSEBench Benchmarks/HummingbirdSSE/.build/release/HummingbirdSSE \
+        [--subscribers N] [--seconds S] [--rounds R]
 
-Everything on 127.0.0.1; servers stopped by their PID. Raise `ulimit -n` first (sse.sh does).
+Everything on 127.0.0.1; servers stopped by their PID. The open-files limit is raised for this
+process and the servers it starts.
 """
 import argparse
 import asyncio

@@ -24,6 +24,6 @@ let app = Application(
     configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: nil),
     onServerRunning: { channel in
         print(" * Hummingbird on http://127.0.0.1:\(channel.localAddress?.port ?? port)")
-        fflush(stdout)
+        fflush(nil)
     })
 try await app.runService()
