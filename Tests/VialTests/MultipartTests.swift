@@ -150,6 +150,23 @@ import VialTesting
         #expect(response.status == .badRequest)
     }
 
+    /// Found by the multipart fuzz target: MultipartKit 4.7.1 reads a 128-entry table with each
+    /// header-name byte, so a byte over 0x7F there crashed the process. It is a 400 now.
+    @Test(arguments: ["\u{FF}: x", "Content-\u{E9}: x", "X\u{80}"])
+    func aHeaderNameOutsideASCIIIs400(header: String) async throws {
+        var body = ByteBuffer(string: "preamble\r\n--\(MultipartBody().boundary)\r\n")
+        body.writeBytes(header.unicodeScalars.map { UInt8($0.value) })
+        body.writeString("\r\n\r\nvalue\r\n--\(MultipartBody().boundary)--\r\n")
+        let response = try await app(limits(Self.folder())).testClient().execute(
+            .POST, "/sizes", headers: MultipartBody().headers, body: body)
+        #expect(response.status == .badRequest)
+        #expect(try response.json()["error"]?["code"] == "invalid_multipart")
+        // Non-ASCII in a header's value (a browser's UTF-8 filename) is fine.
+        let form = MultipartBody().file("doc", filename: "r\u{E9}sum\u{E9}.txt", "x")
+        let fine = try await app(limits(Self.folder())).testClient().execute(.POST, "/form", headers: form.headers, body: form.body)
+        #expect(try fine.json()["files"]?[0]?["filename"] == "r\u{E9}sum\u{E9}.txt")
+    }
+
     @Test func aPartWithoutANameIs400() async throws {
         let form = MultipartBody().adding("Content-Type: text/plain\r\n", ByteBuffer(string: "x"))
         let response = try await app(limits(Self.folder())).testClient().execute(.POST, "/form", headers: form.headers, body: form.body)

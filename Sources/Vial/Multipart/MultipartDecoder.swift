@@ -18,6 +18,8 @@ final class MultipartDecoder {
     let limits: MultipartLimits
     private var source: RequestBody.AsyncIterator
     private let parser: MultipartParser
+    /// Keeps from the parser the header names it would crash on (see `HeaderNameGuard`).
+    private var headerGuard: HeaderNameGuard
     /// `--boundary--`: the whole of a form with no parts, which the parser does not accept.
     private let emptyForm: [UInt8]
     private var events = CircularBuffer<Event>()
@@ -42,6 +44,7 @@ final class MultipartDecoder {
         self.limits = limits
         source = body.makeAsyncIterator()
         parser = MultipartParser(boundary: boundary)
+        headerGuard = HeaderNameGuard(boundary: boundary)
         emptyForm = Array("--\(boundary)--".utf8)
         parser.onHeader = { [unowned self] name, value in
             partOpen = true
@@ -85,6 +88,9 @@ final class MultipartDecoder {
             while let slice = chunk.readSlice(length: min(chunk.readableBytes, Self.sliceSize)), slice.readableBytes > 0 {
                 if head.count < emptyForm.count + 2 { head += slice.readableBytesView.prefix(emptyForm.count + 2 - head.count) }
                 progressed = false
+                guard headerGuard.accepts(slice) else {
+                    throw HTTPError(.badRequest, "A part's header name is not ASCII", code: "invalid_multipart")
+                }
                 do {
                     try parser.execute(slice)
                 } catch {
