@@ -25,8 +25,8 @@ public struct CompressionSettings: Sendable {
 
 /// gzip for responses to clients that accept it (`Accept-Encoding: gzip`), as Flask-Compress:
 /// a body of a listed type (`CompressionSettings.mimeTypes`) and at least `minSize` bytes is
-/// compressed, `Content-Encoding: gzip` set, and `Vary: Accept-Encoding` added to every answer
-/// of a compressible type (a cache must not give a gzip body to a client that did not ask).
+/// compressed and `Content-Encoding: gzip` set; every answer gets `Vary: Accept-Encoding` (a
+/// cache must not give a gzip body to a client that did not ask).
 ///
 /// Left alone: answers with a `Content-Encoding` already (compressed images, archives), ranges
 /// (206), `Cache-Control: no-transform`, and bodiless statuses. A strong `ETag` gets `-gzip`
@@ -48,9 +48,13 @@ public struct Compress: Middleware {
 
     public func handle(_ request: Request, next: Handler) async throws -> Response {
         var response = try await next(request)
-        guard isCompressible(response) else { return response }
+        // As Flask-Compress: every answer varies by Accept-Encoding (a shared cache must not
+        // give a gzip body to a client that did not ask). The cheap checks go first: most
+        // requests (API clients, benchmarks) send no Accept-Encoding at all.
         response.headers.add(name: "Vary", value: "Accept-Encoding")
-        guard Self.acceptsGzip(request.headers) else { return response }
+        guard request.headers.contains(name: "accept-encoding"), Self.acceptsGzip(request.headers),
+            isCompressible(response)
+        else { return response }
         if let stream = response.stream {
             guard settings.streams else { return response }
             response.stream = GzipStream.wrap(stream, level: settings.level)
