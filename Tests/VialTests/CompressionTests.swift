@@ -71,6 +71,24 @@ import VialTesting
         }
     }
 
+    /// The whole app, without a middleware: errors and 404s (answered outside the route's chain) too.
+    @Test func compressResponsesCoversTheWholeApp() async throws {
+        var config = AppConfig()
+        config.accessLog = false
+        let app = App("whole", config: config)
+        app.compressResponses()
+        app.get("/rows") { _ in Self.rows }
+        app.get("/fails") { _ in throw HTTPError(.conflict, String(repeating: "conflict ", count: 100)) }
+        let client = try app.testClient()
+        let rows = try await client.get("/rows", headers: ["Accept-Encoding": "gzip"])
+        #expect(rows.header("Content-Encoding") == "gzip")
+        #expect(try Self.gunzip(rows.body) == (try await client.get("/rows")).body)
+        let failed = try await client.get("/fails", headers: ["Accept-Encoding": "gzip"])
+        #expect(failed.status == .conflict && failed.header("Content-Encoding") == "gzip")
+        #expect(try await client.get("/missing").header("Vary") == "Accept-Encoding")
+        #expect(try app.routes().allSatisfy { !$0.middleware.contains("compress(gzip)") })
+    }
+
     @Test func smallOrIncompressibleAnswersGoAsTheyAre() async throws {
         let client = try app().testClient()
         let accept: HTTPHeaders = ["Accept-Encoding": "gzip"]

@@ -50,10 +50,12 @@ extension App {
         let context = RequestContext(
             urlMap: urlMap, trustedProxies: config.trustedProxies, serverName: config.serverName,
             trustedHosts: config.trustedHosts)
+        let state = snapshot
         return AppResponder(
             table: table, routes: compiled, fallbacks: fallbacks, context: context, logger: logger,
-            accessLog: config.accessLog ? AccessLog(logger: logger, redacting: snapshot.redactedQueryParameters) : nil,
-            hasStreamedBodies: compiled.contains { $0.streamedBodyLimit != nil })
+            accessLog: config.accessLog ? AccessLog(logger: logger, redacting: state.redactedQueryParameters) : nil,
+            hasStreamedBodies: compiled.contains { $0.streamedBodyLimit != nil },
+            compression: state.compression.map(Compress.init(settings:)))
     }
 
     func flatten() throws -> (routes: [FlatRoute], prefixes: [FlatPrefix]) {

@@ -19,6 +19,7 @@ public final class App: RouteRegistering {
         var registrations: [Blueprint.Registration] = []
         var services: [any Service] = []
         var redactedQueryParameters: Set<String> = AccessLog.defaultRedactedParameters
+        var compression: CompressionSettings?
     }
 
     /// The app's name, shown at start-up.
@@ -59,6 +60,13 @@ public final class App: RouteRegistering {
     /// Adds a path converter usable as `<name:…>` or `<name(args):…>` in rules.
     public func addConverter(_ name: String, _ factory: @escaping ConverterFactory) {
         state.withLockedValue { $0.converters[name] = factory }
+    }
+
+    /// Compresses every answer of the app as `compress(settings)` would (Flask-Compress's
+    /// `Compress(app)`), applied last, outside all middleware, without a middleware's hop: the
+    /// way to compress a whole app. `compress()` is for a blueprint or a route.
+    public func compressResponses(_ settings: CompressionSettings = CompressionSettings()) {
+        state.withLockedValue { $0.compression = settings }
     }
 
     /// Has the access log show `name`'s value in a query string as `[redacted]` (a token an

@@ -46,6 +46,8 @@ public struct AppResponder: Sendable {
     let accessLog: AccessLog?
     /// Whether any route streams its request body (the server asks `streamedBodyLimit` only then).
     let hasStreamedBodies: Bool
+    /// App-wide response compression (`App.compressResponses`), applied to every answer last.
+    var compression: Compress? = nil
 
     /// Routes `request`, runs its responder, and never throws: an error that escapes
     /// every handler becomes a logged 500. Adds `X-Request-ID` and writes the access log.
@@ -86,6 +88,7 @@ public struct AppResponder: Sendable {
             response = ErrorRenderer.internalError(error, request: request, logger: logger)
         }
         response.headers.replaceOrAdd(name: "X-Request-ID", value: request.id)
+        compression?.apply(to: &response, for: request)
         if response.isStreamed {
             // A streamed answer is logged when it ends, with the bytes it sent.
             streamed(&response, request, start: start)

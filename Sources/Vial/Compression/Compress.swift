@@ -34,7 +34,8 @@ public struct CompressionSettings: Sendable {
 /// Streamed answers (JSON Lines, CSV exports) are compressed chunk by chunk with a flush each.
 ///
 /// ```swift
-/// app.use(compress())
+/// app.compressResponses()            // the whole app, outside every middleware
+/// api.use(compress())                // one blueprint
 /// ```
 public func compress(_ settings: CompressionSettings = CompressionSettings()) -> Compress {
     Compress(settings: settings)
@@ -44,25 +45,33 @@ public func compress(_ settings: CompressionSettings = CompressionSettings()) ->
 public struct Compress: Middleware {
     public let settings: CompressionSettings
 
+    public init(settings: CompressionSettings) { self.settings = settings }
+
     public var name: String { "compress(gzip)" }
 
     public func handle(_ request: Request, next: Handler) async throws -> Response {
         var response = try await next(request)
+        apply(to: &response, for: request)
+        return response
+    }
+
+    /// Compresses `response` when `request` accepts gzip and the answer qualifies; adds `Vary`.
+    func apply(to response: inout Response, for request: Request) {
         // As Flask-Compress: every answer varies by Accept-Encoding (a shared cache must not
         // give a gzip body to a client that did not ask). The cheap checks go first: most
         // requests (API clients, benchmarks) send no Accept-Encoding at all.
         response.headers.add(name: "Vary", value: "Accept-Encoding")
         guard request.headers.contains(name: "accept-encoding"), Self.acceptsGzip(request.headers),
             isCompressible(response)
-        else { return response }
+        else { return }
         if let stream = response.stream {
-            guard settings.streams else { return response }
+            guard settings.streams else { return }
             response.stream = GzipStream.wrap(stream, level: settings.level)
         } else {
             guard response.body.readableBytes >= settings.minSize,
                 let compressed = try? Self.gzip(response.body, level: settings.level),
                 compressed.readableBytes < response.body.readableBytes
-            else { return response }
+            else { return }
             response.body = compressed
         }
         response.headers.replaceOrAdd(name: "Content-Encoding", value: "gzip")
@@ -70,7 +79,6 @@ public struct Compress: Middleware {
         if let etag = response.headers.first(name: "ETag"), etag.hasSuffix("\"") {
             response.headers.replaceOrAdd(name: "ETag", value: String(etag.dropLast()) + "-gzip\"")
         }
-        return response
     }
 
     /// Whether the response is of a listed type and may be compressed.

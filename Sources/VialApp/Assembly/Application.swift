@@ -62,8 +62,8 @@ public struct Application: Sendable {
         let core = try CoreSettings.load(config)
         let database = try database ?? AppDatabase(core.database, poolSize: core.databasePoolSize)
         let app = App(name, config: config)
-        // Outermost: it compresses what every other layer (the cache's hits included) answers.
-        if let compression = core.compression { app.use(compress(compression)) }
+        // Applied last, outside every middleware: the cache's hits are compressed too.
+        if let compression = core.compression { app.compressResponses(compression) }
         if config.environment == .production { app.use(SecurityHeaders()) }
         if !core.corsOrigins.isEmpty {
             app.use(CORS(origins: core.corsOrigins.map { $0 == "*" ? .any : $0.contains("*") ? .pattern($0) : .exact($0) }))
