@@ -62,6 +62,10 @@ for n in range(3):
         time.sleep(0.01)
     assert len(seen) > n, f"httpx did not receive event {n} while the stream was open"
 reader.join(5)
+# curl is another client on its own connection: give it a moment to have written the last event.
+deadline = time.monotonic() + 5
+while time.monotonic() < deadline and '"title":"sse check 2"' not in open(curl_file).read():
+    time.sleep(0.02)
 text = open(curl_file).read()
 for n in range(3):
     assert f'"title":"sse check {n}"' in text, f"curl -N did not show event {n}:\n{text}"
