@@ -123,6 +123,9 @@ import VialTesting
         #expect(ContentDisposition.safeFilename("..\\..\\boot.ini") == "boot.ini")
         #expect(ContentDisposition.safeFilename("a\0b") == "a_b")
         #expect(ContentDisposition.safeFilename("....") == "")
+        // Found by the multipart fuzz target: a space before the dot left a hidden name.
+        #expect(ContentDisposition.safeFilename(" .profile") == "profile")
+        #expect(ContentDisposition.safeFilename(". . .x ") == "x")
         #expect(ContentDisposition.attachment(filename: "....").headerValue == "attachment")
     }
 

@@ -38,9 +38,9 @@ public enum ContentDisposition: Sendable, Equatable {
                 || (0x80...0x9F).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}"
             scalars.append(unsafe ? "_" : scalar)
         }
-        var safe = String(scalars)
-        while safe.hasPrefix(".") { safe.removeFirst() }
-        safe = safe.trimmedSpaces
+        // Dots and spaces in any order (" .profile"): a name never starts with either.
+        var safe = String(scalars).trimmedSpaces
+        while safe.hasPrefix(".") { safe = String(safe.dropFirst()).trimmedSpaces }
         while safe.utf8.count > 255 { safe.removeLast() }
         return safe
     }
