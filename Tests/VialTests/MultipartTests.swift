@@ -186,6 +186,26 @@ import VialTesting
         #expect(try response.json()["error"]?["message"] == "The form has more than 1000 parts")
     }
 
+    /// Found by the multipart fuzz target: the parser counts a part when it ends, so the part
+    /// past the limit reached the handler before the 413.
+    @Test func noPartPastTheLimitReachesTheHandler() async throws {
+        var limits = limits(Self.folder())
+        limits.maxParts = 3
+        // One chunk per part, so the parser has not seen the later parts when the reader asks.
+        let source = RequestBodySource(onFirstDemand: {}, onDrained: {})
+        let empty = MultipartBody()
+        for index in 0..<5 { _ = source.append(empty.field("f\(index)", "v").parts) }
+        _ = source.append(ByteBuffer(string: "--\(empty.boundary)--\r\n"))
+        source.finish()
+        var request = Request(method: .POST, uri: "/", headers: empty.headers)
+        request.streamedBody = source
+        var seen = 0
+        await #expect(throws: HTTPError.self) {
+            for try await _ in try request.multipart(limits: limits) { seen += 1 }
+        }
+        #expect(seen == 3)
+    }
+
     @Test func headersThatNeverEndAre413() async throws {
         var body = ByteBuffer(string: "--\(MultipartBody().boundary)\r\nContent-Disposition: form-data; name=\"a\"; x=\"")
         body.writeString(String(repeating: "h", count: 1 << 20))

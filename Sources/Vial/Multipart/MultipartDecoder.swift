@@ -35,6 +35,8 @@ final class MultipartDecoder {
     /// Bytes parsed with neither, since the last: headers or a preamble that go on and on.
     private var bytesWithoutProgress = 0
     private(set) var partsSeen = 0
+    /// Parts handed to the reader so far.
+    var partsStarted = 0
     /// Bytes of text fields so far (`MultipartLimits.maxFieldsSize`).
     var fieldsSize = 0
     /// The first bytes of the body, to recognise an empty form.

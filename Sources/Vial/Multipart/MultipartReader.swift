@@ -49,6 +49,12 @@ public struct MultipartReader: AsyncSequence {
                 current = nil
                 return nil
             }
+            // Counted as it starts (the parser counts parts as they end): the handler never sees more.
+            decoder.partsStarted += 1
+            if decoder.partsStarted > decoder.limits.maxParts {
+                throw HTTPError(
+                    .payloadTooLarge, "The form has more than \(decoder.limits.maxParts) parts", code: "payload_too_large")
+            }
             let part = try MultipartPart(headers: headers, decoder: decoder)
             current = part.body
             return part
