@@ -55,7 +55,7 @@ http {
 CONF
 nginx -p "$work" -c "$work/nginx.conf" -g 'daemon off;' 2>"$work/nginx.log" &
 pids+=($!)
-(cd "$work/vial" && "$root/.build/release/Examples" stream --port 0 >"$work/vial.log" 2>&1) &
+(cd "$work/vial" && exec "$root/.build/release/Examples" stream --port 0 >"$work/vial.log" 2>&1) &  # exec: $! is the server
 pids+=($!)
 "$root/.build/release/BareServer" --port 0 --upload "$work/bare" >"$work/bare.log" 2>&1 &
 pids+=($!)
