@@ -50,6 +50,26 @@ import VialApp
         #expect(try CoreSettings.load(AppConfig()).brokerURL == "memory://")
     }
 
+    /// Issue 17: COMPRESS_* and ATTACHMENT_* are read, and bad values name their variable.
+    @Test func compressionAndAttachmentSettingsAreRead() throws {
+        let compression = try #require(try CoreSettings.load(try AppConfig.load(from: [
+            "COMPRESS_LEVEL": "9", "COMPRESS_MIN_SIZE": "10", "COMPRESS_STREAMS": "false", "COMPRESS_MIMETYPES": "Text/CSV, application/json",
+        ])).compression)
+        #expect(compression.level == 9 && compression.minSize == 10 && !compression.streams)
+        #expect(compression.mimeTypes == ["text/csv", "application/json"])
+        #expect(try CoreSettings.load(try AppConfig.load(from: ["COMPRESS_REGISTER": "false"])).compression == nil)
+        for (name, value) in [("COMPRESS_LEVEL", "0"), ("COMPRESS_MIN_SIZE", "-1"), ("COMPRESS_REGISTER", "maybe")] {
+            #expect(throws: ConfigError.self, "\(name)=\(value)") { _ = try CoreSettings.load(try AppConfig.load(from: [name: value])) }
+        }
+        let attachments = try BundledServices(variables: ["ATTACHMENT_MAX_BYTES": "1000", "ATTACHMENT_MAX_FILES": "2", "ATTACHMENT_QUOTA_BYTES": "5000"])
+            .assembly[TasksPlugin.Attachments.self]!.settings
+        #expect(attachments.maxBytes == 1000 && attachments.maxFiles == 2 && attachments.quotaBytes == 5000)
+        for (name, value) in [("ATTACHMENT_MAX_BYTES", "0"), ("ATTACHMENT_MAX_FILES", "many"), ("JWT_QUERY_STRING_NAME", "a b")] {
+            let variables = [name: value, "JWT_TOKEN_LOCATION": "headers,query_string"]
+            #expect(throws: ConfigError.self, "\(name)=\(value)") { _ = try BundledServices(variables: variables) }
+        }
+    }
+
     @Test func configReadsTheEnvironment() throws {
         let config = try AppConfig.load(from: [
             "APP_ENV": "production", "PORT": "8080", "HOST": "0.0.0.0", "TRUSTED_PROXIES": "10.0.0.1, 10.0.0.2",

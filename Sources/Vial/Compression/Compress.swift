@@ -89,8 +89,7 @@ public struct Compress: Middleware {
             !response.headers.contains(name: "content-range"),
             let contentType = response.headers.first(name: "content-type")
         else { return false }
-        let type = (contentType.split(separator: ";", maxSplits: 1).first ?? "").trimmedSpaces.lowercased()
-        guard settings.mimeTypes.contains(type) else { return false }
+        guard settings.mimeTypes.contains(HeaderParameters(contentType).value) else { return false }
         let cacheControl = response.headers.first(name: "cache-control")?.lowercased() ?? ""
         return !cacheControl.contains("no-transform")
     }
@@ -100,16 +99,9 @@ public struct Compress: Middleware {
         var gzip: Bool?
         var any: Bool?
         for value in headers[canonicalForm: "accept-encoding"] {
-            let parts = value.split(separator: ";")
-            let coding = (parts.first ?? "").trimmedSpaces.lowercased()
-            var accepted = true
-            for parameter in parts.dropFirst() {
-                let pair = parameter.split(separator: "=", maxSplits: 1)
-                if pair.count == 2, pair[0].trimmedSpaces.lowercased() == "q" {
-                    accepted = (Double(pair[1].trimmedSpaces) ?? 0) > 0
-                }
-            }
-            if coding == "gzip" || coding == "x-gzip" { gzip = accepted } else if coding == "*" { any = accepted }
+            let coding = HeaderParameters(String(value))
+            let accepted = coding["q"].map { (Double($0) ?? 0) > 0 } ?? true
+            if coding.value == "gzip" || coding.value == "x-gzip" { gzip = accepted } else if coding.value == "*" { any = accepted }
         }
         return gzip ?? any ?? false
     }

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOFileSystem
 
@@ -14,18 +15,9 @@ extension MultipartPart {
         let folder = directory ?? body.decoderLimits.temporaryDirectory
         try await FileIO.fileSystem.createDirectory(
             at: FilePath(folder), withIntermediateDirectories: true, permissions: [.ownerReadWriteExecute])
-        let path = folder + "/upload-" + Self.randomName()
+        let path = folder + "/upload-" + UUID().uuidString
         let size = try await FileWriting.write(body, to: path, durable: durable, observe: observe)
         return UploadedFile(name: name, filename: filename, contentType: contentType, size: size, path: path)
-    }
-
-    /// 32 random hex digits.
-    static func randomName() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<2).map { _ in
-            let hex = String(generator.next() as UInt64, radix: 16)
-            return String(repeating: "0", count: 16 - hex.count) + hex
-        }.joined()
     }
 }
 

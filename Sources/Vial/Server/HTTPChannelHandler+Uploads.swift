@@ -21,12 +21,12 @@ public struct RequestBodyInterrupted: Error, Sendable, CustomStringConvertible {
 
 extension HTTPChannelHandler {
     /// A route that streams its body: the handler runs now, reading chunks as they arrive.
-    func startUpload(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, limit: Int) {
+    func startUpload(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, limit: Int, coding: ContentCoding?) {
         let loop = context.eventLoop
         let bound = NIOLoopBound(self, eventLoop: loop)
-        // Checked before (an unknown coding is refused with 415). A compressed body is inflated as the handler reads it, bounded by the same limit.
+        // A compressed body is inflated as the handler reads it, bounded by the same limit.
         let source = RequestBodySource(
-            coding: try? ContentCoding.of(head.headers), limit: limit,
+            coding: coding, limit: limit,
             onFirstDemand: { loop.execute { bound.value.uploadDemanded() } },
             onDrained: { loop.execute { bound.value.uploadDrained() } })
         var upload = UploadState(

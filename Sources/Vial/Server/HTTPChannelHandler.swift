@@ -154,10 +154,12 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
             {
                 if let declared = head.headers.first(name: "content-length").flatMap(Int.init), declared > limit {
                     refuse(tooLarge(limit), version: head.version, head: head)
-                } else if head.headers.contains(name: "content-encoding"), case .failure(let error) = Result(catching: { try ContentCoding.of(head.headers) }) {
-                    refuse(error as? HTTPError ?? HTTPError(.badRequest), version: head.version, head: head)
                 } else {
-                    startUpload(context, head, limit: limit)
+                    do {
+                        startUpload(context, head, limit: limit, coding: try ContentCoding.of(head.headers))
+                    } catch {
+                        refuse(error as? HTTPError ?? HTTPError(.badRequest), version: head.version, head: head)
+                    }
                 }
                 return
             }
