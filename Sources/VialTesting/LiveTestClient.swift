@@ -81,7 +81,7 @@ public struct LiveTestClient: TestClientProtocol {
 extension LiveTestClient {
     /// Connects to the server with `configure` setting up the pipeline; a failed connect
     /// fails `promise` too (NIO traps on promises left unfulfilled).
-    private func connect<T>(
+    func connect<T>(
         failing promise: EventLoopPromise<T>,
         _ configure: @escaping @Sendable (ChannelPipeline.SynchronousOperations) throws -> Void
     ) async throws -> any Channel {
@@ -98,7 +98,7 @@ extension LiveTestClient {
     }
 }
 
-private final class ResponseCollector: ChannelInboundHandler {
+final class ResponseCollector: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
     private let promise: EventLoopPromise<TestResponse>
     private var head: HTTPResponseHead?

@@ -8,6 +8,10 @@ public protocol TestClientProtocol: Sendable {
     /// Sends one request and returns the response.
     func execute(_ method: HTTPMethod, _ uri: String, headers: HTTPHeaders, body: ByteBuffer?) async throws
         -> TestResponse
+    /// Opens a WebSocket on `uri`: the handshake (with `headers` added) goes through the app like
+    /// any request. Throws `WebSocketHandshakeRefused` with the app's answer when it refuses.
+    /// `webSocket(_:headers:_:)` opens, runs a body and closes.
+    func openWebSocket(_ uri: String, headers: HTTPHeaders) async throws -> TestWebSocket
 }
 
 extension TestClientProtocol {

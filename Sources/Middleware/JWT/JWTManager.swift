@@ -143,8 +143,8 @@ public struct JWTCheck: Middleware {
         let checked = try await check(manager, request)
         var response = try await next(checked)
         if response.isStreamed, let claims = checked.jwtClaims {
-            // No stream outlives the token that opened it.
-            for item in manager.streamGuards(for: claims) { response.stream?.addGuard(item) }
+            // No stream or socket outlives the token that opened it.
+            for item in manager.streamGuards(for: claims) { response.addGuard(item) }
         }
         return response
     }

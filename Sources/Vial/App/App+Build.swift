@@ -49,7 +49,8 @@ extension App {
         let urlMap = Dictionary(routes.map { ($0.info.endpoint, $0.pattern) }, uniquingKeysWith: { first, _ in first })
         let context = RequestContext(
             urlMap: urlMap, trustedProxies: config.trustedProxies, serverName: config.serverName,
-            trustedHosts: config.trustedHosts)
+            trustedHosts: config.trustedHosts, webSocketSettings: config.webSocket,
+            webSocketEndpoints: Set(routes.filter(\.info.isWebSocket).map(\.info.endpoint)))
         let state = snapshot
         return AppResponder(
             table: table, routes: compiled, fallbacks: fallbacks, context: context, logger: logger,
@@ -81,7 +82,8 @@ extension App {
                 for (status, response) in docs.responses where responses[status] == nil { responses[status] = response }
             }
             let info = RouteInfo(
-                endpoint: endpoint, methods: definition.methods.map(\.rawValue).sorted(), rule: rule,
+                endpoint: endpoint,
+                methods: definition.docs.webSocket != nil ? ["WS"] : definition.methods.map(\.rawValue).sorted(), rule: rule,
                 middleware: chain.filter(\.isListed).map(\.name), blueprint: blueprint, docs: definition.docs,
                 pathParameters: pattern.parameterDocs,
                 security: Array(Set(middlewareDocs.flatMap(\.security))).sorted(),

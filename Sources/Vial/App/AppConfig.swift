@@ -41,6 +41,8 @@ public struct AppConfig: Sendable {
     /// Bytes a second below which a streamed request body (`streamedBody(maxSize:)`) ends with
     /// 408, measured over 5 s while the handler waits for it (`BODY_MIN_RATE`; 0: no minimum).
     public var bodyMinRate = 1_024
+    /// The bounds of WebSockets (`WEBSOCKET_*`; see `WebSocketSettings`).
+    public var webSocket = WebSocketSettings()
     /// Whether each request is logged at `info`.
     public var accessLog = true
     /// Event-loop threads; `nil` means one per core.
@@ -138,6 +140,7 @@ extension AppConfig {
             }
             config.bodyMinRate = value
         }
+        config.webSocket = try WebSocketSettings.load(config.settings, sendTimeout: config.streamSendTimeout)
         config.serverName = environment["SERVER_NAME"]
         config.trustedHosts = config.settings.list("TRUSTED_HOSTS").map { $0.lowercased() }
         return config

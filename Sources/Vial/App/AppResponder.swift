@@ -102,6 +102,20 @@ public struct AppResponder: Sendable {
     /// Logs a streamed response when its stream ends (access log: bytes sent, whole duration),
     /// and logs an error its producer throws (the client only sees the body cut short).
     private func streamed(_ response: inout Response, _ request: Request, start: ContinuousClock.Instant?) {
+        if var upgrade = response.webSocket {
+            // A socket is logged when it is gone: 101, the payload bytes it sent, its lifetime.
+            upgrade.logger = logger
+            if let start, let accessLog {
+                upgrade.whenFinished { sent in
+                    let elapsed = ContinuousClock.now - start
+                    accessLog.record(
+                        request, status: 101, bytes: sent,
+                        micros: elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
+                }
+            }
+            response.webSocket = upgrade
+            return
+        }
         guard var stream = response.stream else { return }
         let logger = self.logger
         let produce = stream.produce

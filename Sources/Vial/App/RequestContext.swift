@@ -4,8 +4,17 @@ final class RequestContext: Sendable {
     let trustedProxies: Set<String>
     let serverName: String?
     let trustedHosts: [String]
+    /// The bounds of every WebSocket (a route may set its own).
+    let webSocketSettings: WebSocketSettings
+    /// WebSocket routes' endpoints: their external URLs are `ws://` or `wss://`.
+    let webSocketEndpoints: Set<String>
 
-    init(urlMap: [String: RulePattern], trustedProxies: Set<String>, serverName: String?, trustedHosts: [String] = []) {
+    init(
+        urlMap: [String: RulePattern], trustedProxies: Set<String>, serverName: String?, trustedHosts: [String] = [],
+        webSocketSettings: WebSocketSettings = WebSocketSettings(), webSocketEndpoints: Set<String> = []
+    ) {
+        self.webSocketSettings = webSocketSettings
+        self.webSocketEndpoints = webSocketEndpoints
         self.urlMap = urlMap
         self.trustedProxies = trustedProxies
         self.serverName = serverName
@@ -68,7 +77,9 @@ extension Request {
         if endpoint.hasPrefix(".") { name = (blueprint ?? "") + endpoint }
         if name.hasPrefix(".") { name.removeFirst() }
         let path = try context.path(for: name, parameters.mapValues { $0.description })
-        return external ? externalBase + path : path
+        guard external else { return path }
+        // A WebSocket's URL: ws:// beside http://, wss:// beside https://.
+        return (context.webSocketEndpoints.contains(name) ? "ws" + externalBase.dropFirst(4) : externalBase) + path
     }
 
     /// `scheme://host` as the client sees this server. The host is never taken from a request

@@ -22,11 +22,15 @@ public struct RouteInfo: Sendable {
     /// Every documented answer: the route's own, plus what its middleware may answer.
     public var responses: [UInt: ResponseDoc]
 
+    /// Whether the route is a WebSocket (`websocket(…)`): listed with method `WS`.
+    public var isWebSocket: Bool { docs.webSocket != nil }
+
     /// The route's one-line summary, if it has one.
     public var summary: String? { docs.summary }
 
     /// The methods including the automatic ones: `HEAD` with `GET`, and `OPTIONS`.
     public var allMethods: [String] {
-        RouteTable<Int>.allowList(methods).map(\.rawValue)
+        if isWebSocket { return methods }
+        return RouteTable<Int>.allowList(methods).map(\.rawValue)
     }
 }

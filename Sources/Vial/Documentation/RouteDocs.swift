@@ -21,6 +21,8 @@ public struct RouteDocs: Sendable {
     /// Answers by status code.
     public var responses: [UInt: ResponseDoc]
     public var deprecated: Bool
+    /// Set on WebSocket routes (`websocket(…)` sets it): the messages each side sends.
+    public var webSocket: WebSocketDoc?
 
     public init(
         summary: String? = nil, description: String? = nil, tags: [String] = [], request: Schema? = nil,

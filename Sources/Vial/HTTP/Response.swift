@@ -16,14 +16,23 @@ public struct Response: Sendable {
     /// A body written while it is produced, instead of `body` (see `ResponseStream`).
     public var stream: ResponseStream? {
         get { streamBox?.stream }
-        set { streamBox = newValue.map(StreamBox.init) }
+        set { streamBox = newValue.map { StreamBox(stream: $0) } }
+    }
+    /// Set when the answer opens a WebSocket (`101 Switching Protocols`; see `WebSocketUpgrade`).
+    public var webSocket: WebSocketUpgrade? {
+        get { streamBox?.webSocket }
+        set { streamBox = newValue.map { StreamBox(webSocket: $0) } }
     }
     /// Boxed so that a buffered response, passed by value through every middleware, stays small.
     private var streamBox: StreamBox?
 
     private final class StreamBox: Sendable {
-        let stream: ResponseStream
-        init(_ stream: ResponseStream) { self.stream = stream }
+        let stream: ResponseStream?
+        let webSocket: WebSocketUpgrade?
+        init(stream: ResponseStream? = nil, webSocket: WebSocketUpgrade? = nil) {
+            self.stream = stream
+            self.webSocket = webSocket
+        }
     }
 
     /// A response with the given parts.
@@ -38,10 +47,19 @@ public struct Response: Sendable {
         self.status = status
         self.headers = headers
         self.body = ByteBuffer()
-        self.streamBox = StreamBox(stream)
+        self.streamBox = StreamBox(stream: stream)
     }
 
-    /// Whether the body is streamed rather than held whole in `body`.
+    /// A response that opens a WebSocket.
+    init(status: HTTPResponseStatus, webSocket: WebSocketUpgrade) {
+        self.status = status
+        self.headers = [:]
+        self.body = ByteBuffer()
+        self.streamBox = StreamBox(webSocket: webSocket)
+    }
+
+    /// Whether the body is streamed rather than held whole in `body` (a WebSocket counts:
+    /// its answer outlives the handler's return too).
     public var isStreamed: Bool { streamBox != nil }
 
     /// A JSON response from a `JSON` value (keys sorted).

@@ -67,26 +67,8 @@ public struct ResponseStream: Sendable {
     /// The server and the in-process test client both run streams through here.
     public func run(into sink: any ResponseBodySink) async throws -> StreamEnd {
         let writer = ResponseBodyWriter(sink: sink)
-        guard !guards.isEmpty else {
-            try await produce(writer)
-            return .completed
-        }
-        let guards = self.guards
-        return try await withThrowingTaskGroup(of: StreamEnd?.self) { group in
-            group.addTask {
-                try await produce(writer)
-                return .completed
-            }
-            group.addTask {
-                let reason = await StreamGuard.firstFailure(of: guards)
-                return reason.map { .guardEnded($0) }  // nil: cancelled, the producer finished first
-            }
-            defer { group.cancelAll() }
-            while let result = try await group.next() {
-                if let end = result { return end }
-            }
-            return .completed
-        }
+        let produce = self.produce
+        return try await StreamGuard.run(guards) { try await produce(writer) }
     }
 }
 
@@ -157,6 +139,30 @@ public struct StreamGuard: Sendable {
         self.reason = reason
         self.deadline = deadline
         self.recheck = isStillValid.map { (interval, $0) }
+    }
+
+    /// Runs `work` until it returns (`.completed`) or one of `guards` fails first
+    /// (`.guardEnded`, and `work` is cancelled); throws what `work` throws.
+    static func run(_ guards: [StreamGuard], _ work: @escaping @Sendable () async throws -> Void) async throws -> StreamEnd {
+        guard !guards.isEmpty else {
+            try await work()
+            return .completed
+        }
+        return try await withThrowingTaskGroup(of: StreamEnd?.self) { group in
+            group.addTask {
+                try await work()
+                return .completed
+            }
+            group.addTask {
+                let reason = await StreamGuard.firstFailure(of: guards)
+                return reason.map { .guardEnded($0) }  // nil: cancelled, the work finished first
+            }
+            defer { group.cancelAll() }
+            while let result = try await group.next() {
+                if let end = result { return end }
+            }
+            return .completed
+        }
     }
 
     /// Waits until one of `guards` fails and returns its reason; nil when cancelled first.

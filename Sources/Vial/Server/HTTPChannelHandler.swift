@@ -366,6 +366,9 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // Answered before its streamed body was all read: the rest is not read, so the
         // connection cannot carry another request.
         let requested = requested && !answeredBeforeUploadEnded(streamedResponse: response.isStreamed) && !uploadAbandoned
+        if let upgrade = response.webSocket {
+            return switchToWebSocket(upgrade, response, context)
+        }
         if let stream = response.stream {
             return startStream(stream, response, context, version: version, method: method, keepAlive: requested)
         }

@@ -1,0 +1,164 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOWebSocket
+import Vial
+
+extension LiveTestClient {
+    /// Over loopback, with swift-nio's client upgrader (it checks `Sec-WebSocket-Accept`) and
+    /// frame codec: what a real client sends, masked.
+    public func openWebSocket(_ uri: String, headers: HTTPHeaders = [:]) async throws -> TestWebSocket {
+        let events = TestSocketEvents()
+        let outcome = group.next().makePromise(of: TestResponse?.self)  // nil: upgraded
+        var headers = headers
+        if !headers.contains(name: "host") { headers.add(name: "Host", value: "127.0.0.1:\(port)") }
+        let key = headers.first(name: "sec-websocket-key") ?? NIOWebSocketClientUpgrader.randomRequestKey()
+        headers.remove(name: "sec-websocket-key")
+        let channel = try await connect(failing: outcome) { pipeline in
+            let upgrader = NIOWebSocketClientUpgrader(requestKey: key, maxFrameSize: 1 << 26, automaticErrorHandling: false) { channel, _ in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    sync.removeHandler(try sync.handler(type: HandshakeRefusal.self), promise: nil)
+                    try sync.addHandler(ClientFrameHandler(events: events))
+                }
+            }
+            try pipeline.addHTTPClientHandlers(
+                leftOverBytesStrategy: .forwardBytes,
+                withClientUpgrade: (upgraders: [upgrader], completionHandler: { _ in outcome.succeed(nil) }))
+            try pipeline.addHandler(HandshakeRefusal(outcome: outcome))
+        }
+        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: uri, headers: headers)
+        channel.write(HTTPClientRequestPart.head(head), promise: nil)
+        try await channel.writeAndFlush(HTTPClientRequestPart.end(nil)).get()
+        if let refusal = try await outcome.futureResult.get() {
+            channel.close(promise: nil)
+            throw WebSocketHandshakeRefused(response: refusal)
+        }
+        return TestWebSocket(transport: LiveLink(channel: channel), events: events)
+    }
+}
+
+extension TestWebSocket {
+    /// Sends `frame` as it is (a live socket only): masked when it has a `maskKey`, reserved
+    /// bits and opcode as set — for tests of how the server answers protocol errors.
+    public func sendFrame(_ frame: WebSocketFrame) async throws {
+        guard let live = transport as? LiveLink else { throw TestWebSocketUnsupported() }
+        try await live.channel.writeAndFlush(frame).get()
+    }
+
+    /// Sends raw bytes after the handshake (a live socket only).
+    public func sendBytes(_ bytes: ByteBuffer) async throws {
+        guard let live = transport as? LiveLink else { throw TestWebSocketUnsupported() }
+        let channel = live.channel
+        try await channel.eventLoop.flatSubmit { () -> EventLoopFuture<Void> in
+            let encoder = try? channel.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
+            guard let encoder else { return channel.eventLoop.makeFailedFuture(TestWebSocketUnsupported()) }
+            return encoder.writeAndFlush(NIOAny(bytes))
+        }.get()
+    }
+}
+
+/// Thrown by raw-frame calls on an in-process socket.
+public struct TestWebSocketUnsupported: Error, Sendable {}
+
+/// The handshake's answer when it is not a 101.
+final class HandshakeRefusal: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    private let outcome: EventLoopPromise<TestResponse?>
+    private var head: HTTPResponseHead?
+    private var body = ByteBuffer()
+
+    init(outcome: EventLoopPromise<TestResponse?>) { self.outcome = outcome }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head): self.head = head
+        case .body(var chunk): body.writeBuffer(&chunk)
+        case .end:
+            if let head { outcome.succeed(TestResponse(status: head.status, headers: head.headers, body: body)) }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        outcome.fail(ChannelError.eof)  // no-op once succeeded
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        outcome.fail(error)
+        context.close(promise: nil)
+    }
+}
+
+/// A live test socket's client end: masked frames out; messages, pings and the close in.
+final class ClientFrameHandler: ChannelInboundHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    private let events: TestSocketEvents
+    private var fragments: (isText: Bool, data: ByteBuffer)?
+
+    init(events: TestSocketEvents) { self.events = events }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        var payload = frame.unmaskedData
+        switch frame.opcode {
+        case .text, .binary:
+            if frame.fin { deliver(frame.opcode == .text, payload) } else { fragments = (frame.opcode == .text, payload) }
+        case .continuation:
+            guard var pending = fragments else { return }
+            pending.data.writeBuffer(&payload)
+            fragments = frame.fin ? nil : pending
+            if frame.fin { deliver(pending.isText, pending.data) }
+        case .ping:
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: payload)), promise: nil)
+        case .connectionClose:
+            let code = payload.readInteger(as: UInt16.self).map(WebSocketCloseCode.init(rawValue:))
+            let reason = payload.readString(length: payload.readableBytes) ?? ""
+            if !events.isClosed {
+                // Answer with the same code; the server then closes the connection.
+                var answer = context.channel.allocator.buffer(capacity: 2)
+                if let code { answer.writeInteger(code.rawValue) }
+                context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: answer)), promise: nil)
+            }
+            events.push(.closed(code, reason))
+        default:
+            break
+        }
+    }
+
+    private func deliver(_ isText: Bool, _ data: ByteBuffer) {
+        events.push(.message(isText ? .text(String(decoding: data.readableBytesView, as: UTF8.self)) : .binary(data)))
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        events.push(.closed(nil, ""))  // nothing once a close frame came
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}
+
+/// Sends from a test over the live connection.
+struct LiveLink: TestWebSocketTransport {
+    let channel: any Channel
+
+    func send(_ message: WebSocketMessage) async throws {
+        let frame: WebSocketFrame
+        switch message {
+        case .text(let text): frame = WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: ByteBuffer(string: text))
+        case .binary(let bytes): frame = WebSocketFrame(fin: true, opcode: .binary, maskKey: .random(), data: bytes)
+        }
+        try await channel.writeAndFlush(frame).get()
+    }
+
+    func close(_ code: WebSocketCloseCode, reason: String) async {
+        var data = ByteBuffer()
+        data.writeInteger(code.rawValue)
+        data.writeString(reason)
+        try? await channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: data)).get()
+    }
+}
