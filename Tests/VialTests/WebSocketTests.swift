@@ -82,6 +82,24 @@ import VialTesting
         #expect(RouteListing.render(routes).contains("WS"))
     }
 
+    @Test func theOpenAPIDocumentShowsTheHandshakeWithAnXWebSocketExtension() throws {
+        let message = Schema(named: "ChatMessage", .string("text", required: true))
+        let app = app { app in
+            app.websocket(
+                "/rooms/<int:room_id>", name: "room", summary: "Join a room",
+                docs: RouteDocs(webSocket: WebSocketDoc(receives: message, sends: message, description: "Chat"))) { _, _ in }
+        }
+        let json = try JSON(parsing: Array(try OpenAPIGenerator.json(for: app.routes(), title: "t", version: "1").utf8))
+        let get = try #require(json["paths"]?["/rooms/{room_id}"]?["get"])
+        #expect(get["operationId"] == "room")
+        #expect(get["responses"]?["101"] != nil)
+        #expect(get["responses"]?["426"] != nil)
+        #expect(get["x-websocket"]?["protocol"] == "websocket")
+        #expect(get["x-websocket"]?["description"] == "Chat")
+        #expect(get["x-websocket"]?["receives"]?["$ref"] == "#/components/schemas/ChatMessage")
+        #expect(json["components"]?["schemas"]?["ChatMessage"] != nil)
+    }
+
     @Test func urlForGivesAWebSocketURL() async throws {
         let app = app { app in
             app.websocket("/rooms/<int:room_id>", name: "room") { _, _ in }

@@ -26,8 +26,10 @@ public struct RouteDocs: Sendable {
 
     public init(
         summary: String? = nil, description: String? = nil, tags: [String] = [], request: Schema? = nil,
-        form: [FormPartDoc] = [], query: [Field] = [], responses: [UInt: ResponseDoc] = [:], deprecated: Bool = false
+        form: [FormPartDoc] = [], query: [Field] = [], responses: [UInt: ResponseDoc] = [:], deprecated: Bool = false,
+        webSocket: WebSocketDoc? = nil
     ) {
+        self.webSocket = webSocket
         self.form = form
         self.summary = summary
         self.description = description

@@ -21,6 +21,7 @@ public enum OpenAPIGenerator {
                 case "PUT": item.put = operation
                 case "PATCH": item.patch = operation
                 case "DELETE": item.delete = operation
+                case "WS": item.get = operation  // the handshake; `x-websocket` says the rest
                 default: continue
                 }
             }
@@ -123,10 +124,31 @@ public enum OpenAPIGenerator {
             let requirement = Dictionary(uniqueKeysWithValues: route.security.map { (JSONReference<OpenAPI.SecurityScheme>.component(named: $0), [String]()) })
             security = route.optionalSecurity ? [requirement, [:]] : [requirement]
         }
+        var extensions: [String: AnyCodable] = [:]
+        if let socket = route.docs.webSocket {
+            extensions["x-websocket"] = webSocketExtension(socket, components: &components)
+        }
         return OpenAPI.Operation(
             tags: route.docs.tags.isEmpty ? nil : route.docs.tags, summary: route.docs.summary,
             description: route.docs.description, operationId: route.endpoint, parameters: parameters,
-            requestBody: requestBody, responses: responses, deprecated: route.docs.deprecated, security: security)
+            requestBody: requestBody, responses: responses, deprecated: route.docs.deprecated, security: security,
+            vendorExtensions: extensions)
+    }
+
+    /// OpenAPI has no WebSocket object: a WebSocket route is its handshake (`GET`, 101) with
+    /// `x-websocket: {"protocol": "websocket", "receives": schema, "sends": schema, "description": …}`
+    /// (what the client sends and what the server sends, as JSON text messages).
+    static func webSocketExtension(_ socket: WebSocketDoc, components: inout ComponentSet) -> AnyCodable {
+        AnyCodable(WebSocketExtension(
+            description: socket.description, receives: socket.receives.map { components.schema(for: $0) },
+            sends: socket.sends.map { components.schema(for: $0) }))
+    }
+
+    struct WebSocketExtension: Encodable, Sendable {
+        var `protocol` = "websocket"
+        var description: String?
+        var receives: JSONSchema?
+        var sends: JSONSchema?
     }
 
     /// An object with a property per part: files as `string`/`binary` (an array of them when several).
