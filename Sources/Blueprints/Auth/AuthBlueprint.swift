@@ -41,6 +41,9 @@ public enum AuthBlueprint {
         .string("access_token", required: true), .string("token_type", required: true, oneOf: ["Bearer"]),
         .integer("expires_in", required: true))
 
+    /// `POST /ws-ticket`'s answer.
+    public static let wsTicket = Schema(named: "WebSocketTicket", .string("ticket", required: true), .integer("expires_in", required: true))
+
     /// `POST /logout`'s answer.
     public static let loggedOut = Schema(named: "LoggedOut", .string("status", required: true), .string("message", required: true))
 
@@ -136,6 +139,20 @@ public enum AuthBlueprint {
                 throw HTTPError(.serviceUnavailable, "The token could not be revoked; try again", code: "revocation_unavailable")
             }
             return .json(["status": "success", "message": .string("\(claims.type.rawValue.capitalized) token revoked")])
+        }
+
+        // A WebSocket ticket: browsers cannot send Authorization on a WebSocket, so a page asks
+        // for a ticket with its token and opens `…/live?ticket=…` (docs/security.md says why).
+        auth.post(
+            "/ws-ticket", name: "ws_ticket",
+            docs: RouteDocs(
+                summary: "A single-use ticket that opens a WebSocket (for browsers)", tags: ["auth"],
+                responses: [200: .object(wsTicket, "The ticket, good for one handshake within expires_in seconds")]),
+            jwtRequired()
+        ) { req in
+            guard let claims = req.jwtClaims else { throw JWTError.missingAuthorization.httpError }
+            let (ticket, expiresIn) = jwt.issueTicket(for: claims)
+            return .json(["ticket": .string(ticket), "expires_in": .int(expiresIn)])
         }
 
         // The current user.

@@ -72,10 +72,12 @@ public struct AuthPlugin: Plugin {
                     : " * JWT_SECRET_KEY is not set: tokens are signed with a random key kept in \(generated)")
         }
         let users = SQLUserStore(context.database)
+        var issuer = TokenIssuer(
+            codec: JWTCodec(secret: settings.secret, clock: context.clock),
+            accessLifetime: settings.accessTokenLifetime, refreshLifetime: settings.refreshTokenLifetime)
+        issuer.ticketLifetime = settings.ticketLifetime
         var jwt = JWTManager(
-            issuer: TokenIssuer(
-                codec: JWTCodec(secret: settings.secret, clock: context.clock),
-                accessLifetime: settings.accessTokenLifetime, refreshLifetime: settings.refreshTokenLifetime),
+            issuer: issuer,
             revocations: try Self.revocationStore(context),
             subjects: UserDirectory(users: users, clock: context.clock).check)
         jwt.tokenQueryParameter = settings.tokenQueryParameter
@@ -129,8 +131,10 @@ public struct AuthSettings: Sendable {
     /// `JWT_QUERY_STRING_NAME` when `JWT_TOKEN_LOCATION` lists `query_string`: the parameter
     /// event streams may carry their token in (see `JWTManager.tokenQueryParameter`).
     public var tokenQueryParameter: String? = nil
+    /// `JWT_TICKET_EXPIRES`: how long a WebSocket ticket may wait to be used (seconds, default 30).
+    public var ticketLifetime = 30
 
-    /// Reads `JWT_SECRET_KEY`, `JWT_ACCESS_TOKEN_EXPIRES` and `JWT_REFRESH_TOKEN_EXPIRES`.
+    /// Reads `JWT_SECRET_KEY`, `JWT_ACCESS_TOKEN_EXPIRES`, `JWT_REFRESH_TOKEN_EXPIRES` and `JWT_TICKET_EXPIRES`.
     ///
     /// Production requires a secret of at least 32 bytes other than the published one. Elsewhere
     /// an unset secret is generated once per instance folder — the folder of the SQLite
@@ -169,7 +173,8 @@ public struct AuthSettings: Sendable {
             secret: secret!, generatedSecret: generated,
             accessTokenLifetime: try settings.seconds("JWT_ACCESS_TOKEN_EXPIRES", default: 3600),
             refreshTokenLifetime: try settings.seconds("JWT_REFRESH_TOKEN_EXPIRES", default: 604_800),
-            tokenQueryParameter: try tokenQueryParameter(settings))
+            tokenQueryParameter: try tokenQueryParameter(settings),
+            ticketLifetime: try settings.integer("JWT_TICKET_EXPIRES", default: 30, in: 1...600))
     }
 
     /// `JWT_TOKEN_LOCATION` (`headers`, optionally `query_string`) and `JWT_QUERY_STRING_NAME` (`jwt`).

@@ -146,6 +146,18 @@ public final class SQLRevocationStore: DurableRevocationStore {
         }
     }
 
+    /// One `INSERT … ON CONFLICT DO NOTHING RETURNING`: only the first call gets a row back.
+    public func claim(_ jti: String, expiresAt: Int) async throws -> Bool {
+        let now = clock.wholeSeconds
+        let rows = try await database.write(
+            "INSERT INTO token_blocklist (jti, expires_at) VALUES (?, ?) ON CONFLICT(jti) DO NOTHING RETURNING jti",
+            [.text(jti), .integer(Int64(expiresAt))])
+        mirror.withLock { mirror in
+            if expiresAt >= now { mirror.revoked[jti] = expiresAt }
+        }
+        return !rows.isEmpty
+    }
+
     public func isRevoked(_ jti: String) async throws -> Bool {
         let now = clock.wholeSeconds
         let (known, stale) = mirror.withLock { mirror in

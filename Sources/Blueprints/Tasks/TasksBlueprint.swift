@@ -227,7 +227,10 @@ public enum TasksBlueprint {
             return .noContent
         }
 
-        if let events { eventsRoute(blueprint, events) }
+        if let events {
+            eventsRoute(blueprint, events)
+            liveRoute(blueprint, events)
+        }
         attachments?.register(on: blueprint, tasks: tasks)
 
         // Queue process_task_data; 202 with the job, Location its status URL.

@@ -9,6 +9,9 @@ public struct JWTClaims: Sendable, Equatable {
     /// Token kinds.
     public enum TokenType: String, Sendable {
         case access, refresh
+        /// A WebSocket ticket: short-lived, single-use, redeemed only from the `ticket` query
+        /// parameter of a WebSocket handshake (`JWTManager.issueTicket`).
+        case ticket = "ws_ticket"
     }
 
     public var subject: String

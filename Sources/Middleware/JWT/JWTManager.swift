@@ -33,6 +33,10 @@ public struct JWTManager: Middleware {
     /// URL ends up in browser history and proxy logs, so no other request should put one
     /// there. The access log never shows its value.
     public var tokenQueryParameter: String?
+    /// Whether a `?ticket=` (from `issueTicket`) is accepted in place of the `Authorization`
+    /// header: only on WebSocket routes, only on a handshake (`Upgrade: websocket`) — browsers
+    /// cannot set headers on a WebSocket. Set per route when the app is built.
+    public var acceptsTickets = false
 
     public init(
         issuer: TokenIssuer, revocations: any RevocationStore,
@@ -51,6 +55,14 @@ public struct JWTManager: Middleware {
     /// Reads and checks the bearer token of `request`: signature, time, type (unless `type` is
     /// nil: either kind), freshness, revocation.
     public func authenticate(_ request: Request, type: JWTClaims.TokenType?, fresh: Bool = false) async throws -> JWTClaims {
+        if acceptsTickets, request.header("Authorization") == nil, let ticket = request.args["ticket"],
+            request.headers[canonicalForm: "upgrade"].contains(where: { $0.lowercased() == "websocket" })
+        {
+            let claims = try await redeem(ticket)
+            if let type, type != .access { throw JWTError.wrongType(expected: type).httpError }
+            if fresh, claims.fresh != true { throw JWTError.freshRequired.httpError }
+            return claims
+        }
         let token = try bearerToken(request)
         guard !token.isEmpty else { throw JWTError.malformedAuthorization.httpError }
         let claims: JWTClaims
@@ -60,6 +72,8 @@ public struct JWTManager: Middleware {
             throw error.httpError
         }
         if let type, claims.type != type { throw JWTError.wrongType(expected: type).httpError }
+        // A ticket is redeemed once, from a handshake's query string; never as a bearer token.
+        if claims.type == .ticket { throw JWTError.wrongType(expected: type ?? .access).httpError }
         if fresh, claims.fresh != true { throw JWTError.freshRequired.httpError }
         let revoked: Bool
         do {
@@ -75,6 +89,42 @@ public struct JWTManager: Middleware {
 }
 
 extension JWTManager {
+    /// A WebSocket ticket for the access token `claims` (see `TokenIssuer.ticket(for:)`).
+    public func issueTicket(for claims: JWTClaims) -> (ticket: String, expiresIn: Int) {
+        let ticket = issuer.ticket(for: claims)
+        return (ticket, min(issuer.ticketLifetime, max(claims.expiresAt - codec.clock.wholeSeconds, 0)))
+    }
+
+    /// Checks a ticket and uses it up: signed, unexpired, never used before (its `jti` is claimed
+    /// in the revocation store, so a second use fails on every instance), and the access token
+    /// it stands for not revoked. Answers that access token's claims: the socket is bound to
+    /// its expiry and revocation.
+    func redeem(_ ticket: String) async throws -> JWTClaims {
+        let claims: JWTClaims
+        do {
+            claims = try codec.verify(ticket.trimmedSpaces)
+        } catch {
+            throw error.httpError
+        }
+        guard claims.type == .ticket, case .string(let tokenID)? = claims.extra["token_jti"],
+            case .int(let tokenExpiry)? = claims.extra["token_exp"]
+        else { throw JWTError.wrongType(expected: .ticket).httpError }
+        let firstUse: Bool
+        let revoked: Bool
+        do {
+            firstUse = try await revocations.claim(claims.id, expiresAt: claims.expiresAt)
+            revoked = try await revocations.isRevoked(anyOf: [tokenID] + (claims.sessionID.map { [$0] } ?? []))
+        } catch {
+            throw HTTPError(.serviceUnavailable, "The ticket could not be checked; try again", code: "token_check_unavailable")
+        }
+        guard firstUse else { throw HTTPError.unauthorized("This ticket has been used already", code: "ticket_used") }
+        if revoked { throw JWTError.revoked.httpError }
+        let access = JWTClaims(
+            subject: claims.subject, type: .access, id: tokenID, issuedAt: claims.issuedAt, notBefore: claims.notBefore,
+            expiresAt: tokenExpiry, role: claims.role, fresh: claims.fresh, sessionID: claims.sessionID)
+        return try await subjects?(access) ?? access
+    }
+
     /// The token of `request`: from `Authorization: Bearer …`, or else, for an event stream and
     /// when `tokenQueryParameter` is set, from the query string.
     func bearerToken(_ request: Request) throws -> String {
@@ -134,6 +184,8 @@ public struct JWTCheck: Middleware {
         }
         // A token in the query string is for event streams only: routes documented as one.
         if !route.answersEventStream { manager.tokenQueryParameter = nil }
+        // A ticket only opens a WebSocket.
+        manager.acceptsTickets = route.docs?.webSocket != nil
         return JWTCheck(self, manager: manager)
     }
 

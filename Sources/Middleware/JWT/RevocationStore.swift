@@ -12,9 +12,19 @@ public protocol RevocationStore: Sendable {
     /// Whether any of `ids` is revoked (a token's `jti` and its session's `sid`): one round
     /// trip where the store can. The default asks `isRevoked` for each.
     func isRevoked(anyOf ids: [String]) async throws -> Bool
+    /// Records `jti` as revoked until `expiresAt` unless it already is, and says whether this
+    /// call recorded it: a single-use id's one use (a WebSocket ticket). The bundled stores do
+    /// it atomically; the default checks, then revokes.
+    func claim(_ jti: String, expiresAt: Int) async throws -> Bool
 }
 
 extension RevocationStore {
+    public func claim(_ jti: String, expiresAt: Int) async throws -> Bool {
+        if try await isRevoked(jti) { return false }
+        try await revoke(jti, expiresAt: expiresAt)
+        return true
+    }
+
     public func isRevoked(anyOf ids: [String]) async throws -> Bool {
         for id in ids where try await isRevoked(id) { return true }
         return false
@@ -40,6 +50,16 @@ public final class MemoryRevocationStore: RevocationStore {
 
     public func isRevoked(_ jti: String) async throws -> Bool {
         entries.withLockedValue { $0[jti] != nil }
+    }
+
+    public func claim(_ jti: String, expiresAt: Int) async throws -> Bool {
+        let now = clock.wholeSeconds
+        return entries.withLockedValue { entries in
+            entries = entries.filter { $0.value >= now }
+            guard entries[jti] == nil else { return false }
+            entries[jti] = expiresAt
+            return true
+        }
     }
 
     /// How many ids are held (for tests of the sweep).
@@ -88,6 +108,14 @@ public final class RedisRevocationStore: RevocationStore {
 
     public func isRevoked(_ jti: String) async throws -> Bool {
         try await isRevoked(anyOf: [jti])
+    }
+
+    /// The durable store decides first (when there is one); then `SET … NX`, which only one
+    /// instance's call can win.
+    public func claim(_ jti: String, expiresAt: Int) async throws -> Bool {
+        if let durable, !(try await durable.claim(jti, expiresAt: expiresAt)) { return false }
+        let remaining = max(expiresAt - clock.wholeSeconds, 1)
+        return !(try await redis.send(["SET", prefix + jti, "1", "EX", String(remaining), "NX"])).isNull
     }
 
     public func isRevoked(anyOf ids: [String]) async throws -> Bool {

@@ -32,6 +32,22 @@ public struct TokenIssuer: Sendable {
                 expiresAt: now + refreshLifetime, sessionID: session))
     }
 
+    /// How long a WebSocket ticket may wait to be used, in seconds (`JWT_TICKET_EXPIRES`, default 30).
+    public var ticketLifetime = 30
+
+    /// A WebSocket ticket standing for the access token `claims`: its own `jti` (used once), a
+    /// short life, and the access token's `jti`, `sid` and expiry, so a socket opened with it
+    /// lives no longer than that token and closes when it is revoked.
+    public func ticket(for claims: JWTClaims) -> String {
+        let now = codec.clock.wholeSeconds
+        return codec.encode(
+            JWTClaims(
+                subject: claims.subject, type: .ticket, id: Self.newID(), issuedAt: now, notBefore: now,
+                expiresAt: min(now + ticketLifetime, claims.expiresAt), role: claims.role, fresh: claims.fresh,
+                sessionID: claims.sessionID,
+                extra: ["token_jti": .string(claims.id), "token_exp": .int(claims.expiresAt)]))
+    }
+
     /// A new login session id, for the tokens one login hands out.
     public func newSessionID() -> String { Self.newID() }
 

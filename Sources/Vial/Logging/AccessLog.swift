@@ -16,7 +16,7 @@ struct AccessLog: Sendable {
     private static let maxDirectTarget = 2_048
 
     /// Query parameters whose values never reach the log.
-    static let defaultRedactedParameters: Set<String> = ["jwt", "token", "access_token", "refresh_token", "api_key", "password", "secret"]
+    static let defaultRedactedParameters: Set<String> = ["jwt", "token", "access_token", "refresh_token", "api_key", "password", "secret", "ticket"]
     private let redacted: Set<String>
 
     init(logger: Logger, redacting redacted: Set<String> = defaultRedactedParameters) {
