@@ -31,6 +31,26 @@ struct SharedBlocklistTests {
         #expect(try after.json()["error"]?["message"] == "Token has been revoked")
     }
 
+    /// Issue 18: a WebSocket ticket opens one socket, whichever instance it is taken to.
+    @Test func aTicketIsUsedOnceAcrossInstances() async throws {
+        let redis = try RedisTestServer()
+        let a = try await instance(redis)
+        let b = try await instance(redis)
+        let token = try await login(a)
+        for (first, second) in [(a, b), (b, a)] {
+            let ticket = try await first.post("/auth/ws-ticket", json: [:], headers: token).json()["ticket"]!.stringValue!
+            try await second.webSocket("/api/tasks/live?ticket=\(ticket)") { ws in
+                try await ws.send(json: ["type": "ping"])
+                #expect(try await ws.receiveJSON() == ["type": "pong"])
+            }
+            for instance in [first, second] {
+                await #expect(throws: WebSocketHandshakeRefused.self) {
+                    try await instance.webSocket("/api/tasks/live?ticket=\(ticket)") { _ in }
+                }
+            }
+        }
+    }
+
     /// Issue 16, item 14: Redis runs without persistence (the compose file, the cluster check),
     /// and after its restart a logged-out token was accepted again. The database keeps every
     /// revocation, and Redis is refilled from it when it comes back empty.

@@ -296,6 +296,20 @@ import VialTesting
         #expect(try await second.isRevoked("jti-1"))
     }
 
+    /// A WebSocket ticket's one use: of many claims at once, from two stores (two instances)
+    /// on one database, exactly one wins.
+    @Test(arguments: Engine.available) func aClaimSucceedsExactlyOnce(engine: Engine) async throws {
+        let database = try await engine.migratedDatabase()
+        let stores = [SQLRevocationStore(database, clock: FixedClock(1_000)), SQLRevocationStore(database, clock: FixedClock(1_000))]
+        let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for index in 0..<20 { group.addTask { try await stores[index % 2].claim("ticket-1", expiresAt: 2_000) } }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(wins == 1)
+        #expect(try await stores[1].isRevoked("ticket-1"))
+        #expect(try await stores[0].claim("ticket-2", expiresAt: 2_000))
+    }
+
     @Test(arguments: Engine.available) func revocationsPersistAndExpiredOnesAreSwept(engine: Engine) async throws {
         let database = try await engine.migratedDatabase()
         let store = SQLRevocationStore(database, clock: FixedClock(1_000))
