@@ -35,6 +35,9 @@ enum ExampleCatalog {
         Example(
             name: "stream", summary: "Streaming: an SSE clock (/clock), a JSON Lines export (/export), an upload echo (/upload), downloads",
             make: StreamExample.make),
+        Example(
+            name: "chat", summary: "WebSockets: chat rooms by URL (/rooms/<room>?nick=), a page at /",
+            make: ChatExample.make),
     ]
 
     static func named(_ name: String) -> Example? { all.first { $0.name == name } }

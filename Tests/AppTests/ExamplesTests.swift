@@ -14,8 +14,35 @@ import VialTesting
 
     @Test func catalogListsEveryExample() {
         let listing = ExampleCatalog.listing
-        for name in ["hello", "greet", "products", "users", "search", "items", "headers", "tasks-memory", "tasks-enhanced", "email-jobs", "stream"] {
+        for name in ["hello", "greet", "products", "users", "search", "items", "headers", "tasks-memory", "tasks-enhanced", "email-jobs", "stream", "chat"] {
             #expect(listing.contains("  \(name) "))
+        }
+    }
+
+    @Test(arguments: ClientKind.allCases) func chat(kind: ClientKind) async throws {
+        try await kind.run(try app("chat")) { client in
+            #expect(try await client.get("/").text.contains("new WebSocket("))
+            // A nickname is checked before the upgrade.
+            await #expect(throws: WebSocketHandshakeRefused.self) { try await client.webSocket("/rooms/lobby") { _ in } }
+            let ada = try await client.openWebSocket("/rooms/lobby?nick=ada", headers: [:])
+            #expect(try await ada.receiveJSON() == ["type": "welcome", "room": "lobby", "members": ["ada"]])
+            #expect(try await ada.receiveJSON() == ["type": "join", "nick": "ada"])
+            let bob = try await client.openWebSocket("/rooms/lobby?nick=bob", headers: [:])
+            #expect(try await bob.receiveJSON()["members"] == ["ada", "bob"])
+            #expect(try await ada.receiveJSON() == ["type": "join", "nick": "bob"])
+            // Another room hears nothing of this one.
+            let eve = try await client.openWebSocket("/rooms/other?nick=eve", headers: [:])
+            #expect(try await eve.receiveJSON()["members"] == ["eve"])
+            try await bob.send(json: ["text": "hi ada"])
+            #expect(try await ada.receiveJSON() == ["type": "message", "nick": "bob", "text": "hi ada"])
+            try await ada.send("not json")
+            #expect(try await ada.receiveJSON()["type"] == "error")
+            await bob.close()
+            #expect(try await ada.receiveJSON() == ["type": "leave", "nick": "bob"])
+            #expect(try await eve.receiveJSON() == ["type": "join", "nick": "eve"])
+            await #expect(throws: TestWebSocketTimeout.self) { try await eve.receive(timeout: .milliseconds(200)) }
+            await ada.close()
+            await eve.close()
         }
     }
 
