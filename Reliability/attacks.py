@@ -16,6 +16,7 @@ import jwt  # PyJWT
 import attacks_second_run
 import attacks_streaming
 import attacks_uploads
+import attacks_websockets
 from common import Checks, Server, health_latency_ms, send
 
 PUBLISHED_SECRET = "dev-secret-change-me-0123456789abcdef"
@@ -240,6 +241,7 @@ def main():
     attacks_second_run.run(checks)
     attacks_streaming.run(checks)
     attacks_uploads.run(checks)
+    attacks_websockets.run(checks)
     print(json.dumps({"checks": len(checks.results), "failed": len(checks.failed)}))
     return 1 if checks.failed else 0
 

@@ -11,7 +11,10 @@ one process used to get right by being alone:
 7. a task written on instance A reaches an event-stream subscriber on instance B, and one
    through nginx, within 1 s (the Redis broker);
 8. an attachment uploaded through nginx (streamed, past MAX_CONTENT_LENGTH) downloads whole and
-   by range through nginx and from every instance (the shared ATTACHMENTS_DIR).
+   by range through nginx and from every instance (the shared ATTACHMENTS_DIR);
+9. a task written on instance A reaches `/api/tasks/live` WebSockets on instance B and through
+   nginx within 1 s, and WebSocket handshakes count against the per-user rate limit across
+   instances (refused with an HTTP 429 before any upgrade).
 
     APP_BIN=.build/release/App python3 Scale/check.py [--instances N]
 
@@ -215,6 +218,45 @@ def check_events_across_instances(checks, cluster):
         via_nginx.close()
 
 
+def check_websockets_across_instances(checks, cluster):
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+    a, b = cluster.apps[0].port, cluster.apps[1].port
+    token = register_and_login(a, "socketeer", "10.5.0.1")
+    headers = {"Authorization": f"Bearer {token}", "X-Forwarded-For": "10.5.0.1"}
+    on_b = connect(f"ws://127.0.0.1:{b}/api/tasks/live", additional_headers=headers)
+    via_nginx = connect(f"ws://127.0.0.1:{cluster.nginx.port}/api/tasks/live", additional_headers=headers)
+    try:
+        for socket_ in (on_b, via_nginx):
+            socket_.send(json.dumps({"type": "ping"}))
+            assert json.loads(socket_.recv(10)) == {"type": "pong"}
+        title = f"socket {uuid.uuid4().hex[:8]}"
+        status, _, _ = request(a, "POST", "/api/tasks/", {"title": title}, token=token, client="10.5.0.1")
+        answered = time.monotonic()
+        delays = []
+        for socket_ in (on_b, via_nginx):
+            event = json.loads(socket_.recv(5))
+            delays.append(round(time.monotonic() - answered, 3) if event.get("data", {}).get("title") == title else None)
+        checks.check("a task written on instance A reaches /api/tasks/live sockets on B and through nginx within 1 s",
+                     status == 201 and all(d is not None and d < 1 for d in delays), f"create {status}, delays {delays}")
+    finally:
+        on_b.close()
+        via_nginx.close()
+    # The per-user limit (120 per minute, in Redis) counts handshakes on every instance alike.
+    user = register_and_login(a, "handshaker", "10.4.0.1")
+    ports = [app.port for app in cluster.apps] + [cluster.nginx.port]
+    outcomes = []
+    for index in range(130):
+        try:
+            with connect(f"ws://127.0.0.1:{ports[index % len(ports)]}/api/tasks/live",
+                         additional_headers={"Authorization": f"Bearer {user}", "X-Forwarded-For": "10.4.0.1"}):
+                outcomes.append(101)
+        except InvalidStatus as refused:
+            outcomes.append(refused.response.status_code)
+    checks.check("WebSocket handshakes count against the per-user limit across instances: 120 open, then 429",
+                 outcomes.count(101) == 120 and outcomes.count(429) == 10, f"{outcomes.count(101)} opened, {outcomes.count(429)} refused")
+
+
 def raw_request(port, method, path, token, body=b"", headers=None):
     """One request with a bytes body; answers (status, headers, body bytes)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
@@ -276,6 +318,7 @@ def main():
         check_api_contract(checks, cluster)
         check_events_across_instances(checks, cluster)
         check_attachments_through_nginx(checks, cluster)
+        check_websockets_across_instances(checks, cluster)
     print(f"{len(checks.results) - len(checks.failed)}/{len(checks.results)} multi-instance checks passed")
     sys.exit(1 if checks.failed else 0)
 

@@ -203,6 +203,19 @@ http {{
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
         }}
+        # As deploy/nginx/vial.conf: the WebSocket handshake passes its Upgrade on.
+        location = /api/tasks/live {{
+            proxy_pass http://vial;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection "upgrade";
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_buffering off;
+            proxy_read_timeout 1h;
+            proxy_send_timeout 1h;
+        }}
         location / {{
             proxy_pass http://vial;
             proxy_http_version 1.1;

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The chat example (`swift run Examples chat`) in two real browsers: two headless Chromium pages
 # join one room through the page the example serves at /, each says hello once the other is in,
-# and each must receive the other's greeting over its WebSocket. The DOM each page ends with is
-# dumped and read. The server listens on 127.0.0.1 (an ephemeral port) and is stopped by its PID.
+# and each must receive the other's greeting over its WebSocket (read from each page's DOM over
+# the DevTools protocol). The server listens on 127.0.0.1 (an ephemeral port) and is stopped by its PID.
 # Used by .ci/run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -165,36 +165,32 @@ public struct StreamGuard: Sendable {
         }
     }
 
-    /// Waits until one of `guards` fails and returns its reason; nil when cancelled first.
+    /// Waits until one of `guards` fails and returns its reason; nil when cancelled first. One
+    /// loop for all of them (no task each): it sleeps until the nearest deadline or recheck.
     static func firstFailure(of guards: [StreamGuard]) async -> String? {
-        await withTaskGroup(of: String?.self) { group in
-            for item in guards {
-                group.addTask { await item.waitForFailure() }
-            }
-            defer { group.cancelAll() }
-            for await result in group {
-                if let result { return result }
-                if Task.isCancelled { return nil }
-            }
-            return nil
-        }
-    }
-
-    /// Returns the reason once this guard fails; nil when cancelled (or when it can never fail).
-    private func waitForFailure() async -> String? {
+        let clock = ContinuousClock()
+        var nextCheck = guards.map { $0.recheck.map { clock.now + $0.every } }
         while !Task.isCancelled {
-            var wait: Duration?
-            if let deadline {
-                let left = deadline.timeIntervalSinceNow
-                if left <= 0 { return reason }
-                wait = .milliseconds(Int64(left * 1000) + 1)
+            var wake: ContinuousClock.Instant?
+            for (index, item) in guards.enumerated() {
+                if let deadline = item.deadline {
+                    let left = deadline.timeIntervalSinceNow
+                    if left <= 0 { return item.reason }
+                    let at = clock.now + .milliseconds(Int64(left * 1000) + 1)
+                    wake = min(wake ?? at, at)
+                }
+                if let at = nextCheck[index] { wake = min(wake ?? at, at) }
             }
-            if let recheck { wait = min(wait ?? recheck.every, recheck.every) }
-            guard let wait else { return nil }
-            do { try await Task.sleep(for: wait) } catch { return nil }
-            if let deadline, deadline.timeIntervalSinceNow <= 0 { return reason }
-            if let recheck, (try? await recheck.isStillValid()) == false { return reason }
+            guard let wake else { return nil }  // nothing can ever fail
+            do { try await Task.sleep(until: wake, clock: clock) } catch { return nil }
+            for (index, item) in guards.enumerated() {
+                if let deadline = item.deadline, deadline.timeIntervalSinceNow <= 0 { return item.reason }
+                guard let at = nextCheck[index], at <= clock.now, let recheck = item.recheck else { continue }
+                if (try? await recheck.isStillValid()) == false { return item.reason }
+                nextCheck[index] = clock.now + recheck.every
+            }
         }
         return nil
     }
+
 }

@@ -166,13 +166,16 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// Resumes reading once the handler wants more messages.
     func resumeReading() {
         readPaused = false
-        guard readPending, let context else { return }
+        guard readPending, let context, context.channel.isWritable else { return }
         readPending = false
         context.read()
     }
 
+    /// Reads nothing while the handler has enough messages waiting, nor while the client is not
+    /// taking what is sent: each ping read is a pong written, and a client that floods pings
+    /// without reading the pongs would otherwise fill the outbound buffer without bound.
     func read(context: ChannelHandlerContext) {
-        if readPaused {
+        if readPaused || !context.channel.isWritable {
             readPending = true
         } else {
             context.read()
@@ -203,7 +206,13 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { releaseWaiters(nil) }
+        if context.channel.isWritable {
+            releaseWaiters(nil)
+            if readPending, !readPaused {
+                readPending = false
+                context.read()
+            }
+        }
         context.fireChannelWritabilityChanged()
     }
 
