@@ -140,6 +140,24 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "WSBench",
+            dependencies: ["Vial"],
+            path: "Benchmarks/WSBench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "WSLoad",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Benchmarks/WSLoad",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "RouterBench",
             dependencies: ["Vial"],
             path: "Benchmarks/RouterBench",
