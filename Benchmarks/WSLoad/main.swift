@@ -167,7 +167,7 @@ case "echo":
     let elapsed = Double(nanos() - started) / 1e9
     trips.sort()
     print(#"{"messages": \#(trips.count), "per_second": \#(Int(Double(trips.count) / elapsed)), "p50_ms": \#(percentile(trips, 0.5)), "p99_ms": \#(percentile(trips, 0.99))}"#)
-    for channel in channels { try? await channel.close() }
+    for channel in channels { channel.close(promise: nil) }
 case "broadcast":
     let connections = option("connections", 10_000)
     let rounds = option("rounds", 5)
@@ -180,7 +180,9 @@ case "broadcast":
             for _ in start..<min(start + 100, connections) {
                 tasks.addTask { try await open("/broadcast") { BroadcastHandler(received: received) } }
             }
-            return try await tasks.reduce(into: [any Channel]()) { $0.append($1) }
+            var opened: [any Channel] = []
+            for try await channel in tasks { opened.append(channel) }
+            return opened
         }
         channels += batch
     }

@@ -58,7 +58,7 @@ sockets.ws("/broadcast") { inbound, outbound, _ in
 }
 let app = Application(
     router: router,
-    server: .http1WebSocketUpgrade(webSocketRouter: sockets, configuration: .init(maxFrameSize: 1 << 20)),
+    server: .http1WebSocketUpgrade(webSocketRouter: sockets, configuration: .init(ws: .init(maxFrameSize: 1 << 20))),
     configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: nil),
     onServerRunning: { channel in
         print(" * Hummingbird on http://127.0.0.1:\(channel.localAddress?.port ?? port)")
