@@ -19,9 +19,11 @@ import NIOHTTP1
 ///   in that time (it is answered, then the connection closes).
 /// - While the channel is not writable (a client that sends requests but never reads the
 ///   answers) no further answer is made and reading stops, so unread answers cannot pile up.
-/// - A request that asks to switch protocols (`Connection: upgrade`, or `CONNECT`) is answered
-///   as plain HTTP and the connection closes after it: nothing here speaks another protocol, and
-///   the decoder would otherwise buffer whatever follows without bound.
+/// - A request that asks to switch protocols (`Connection: upgrade`, or `CONNECT`) reads nothing
+///   after it while it is answered. A WebSocket route that accepts it answers a `webSocket`
+///   response, and the connection becomes a WebSocket (`HTTPChannelHandler+WebSocket.swift`);
+///   any other answer is plain HTTP and the connection closes after it (the decoder would
+///   otherwise buffer whatever follows without bound).
 final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
