@@ -18,6 +18,7 @@ import struct
 import threading
 import time
 
+from attacks_streaming import open_sockets
 from common import Server
 
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="
@@ -137,6 +138,7 @@ def idle_sockets(checks, server, token, total=10_000):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     total = min(total, hard - 200)
+    sockets_before = open_sockets(server.pid)
     before = server.rss_kb()
     socks = []
     started = time.monotonic()
@@ -156,6 +158,12 @@ def idle_sockets(checks, server, token, total=10_000):
         for sock in socks:
             sock.close()
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    # Closed by their clients (no close frame: the way a page goes away), every socket is let go.
+    deadline = time.monotonic() + 20
+    while open_sockets(server.pid) > sockets_before + 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    checks.check(f"18 {total:,} sockets that go away without a close frame leave no descriptors behind",
+                 open_sockets(server.pid) <= sockets_before + 2, f"open sockets {sockets_before} -> {open_sockets(server.pid)}")
     return per_socket if socks else None
 
 

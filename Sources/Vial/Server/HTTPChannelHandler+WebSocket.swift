@@ -55,6 +55,8 @@ extension HTTPChannelHandler {
             pipeline.removeHandler(try pipeline.handler(type: HTTPResponseEncoder.self), promise: nil)
             pipeline.removeHandler(context: context, promise: nil)
             pipeline.removeHandler(try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self), promise: nil)
+            // Shutdown began while the handshake was being answered: the socket closes with 1001 at once.
+            if quiescing { channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
             // Reading stopped at the handshake (this handler held it back); frames may come now.
             channel.read()
         } catch {
