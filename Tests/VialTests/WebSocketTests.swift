@@ -361,6 +361,35 @@ import VialTesting
         try await group.shutdownGracefully()
     }
 
+    /// Shutdown that begins while a handshake is still in the middleware: the socket it opens is
+    /// closed with 1001 at once (it used to stay open until the shutdown timeout).
+    @Test func aHandshakeAnsweredDuringShutdownClosesWith1001() async throws {
+        var config = AppConfig()
+        config.accessLog = false
+        config.shutdownTimeout = 20
+        let app = App("ws-shutdown-handshake", config: config)
+        let gate = StreamingTests.Gate()
+        let arrived = StreamingTests.Gate()
+        app.before { (_: inout Request) -> Response? in
+            arrived.open()
+            await gate.wait()
+            return nil
+        }
+        app.websocket("/wait") { _, ws in for await _ in ws.messages {} }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let server = HTTPServer(responder: try app.build(), config: config, logger: app.logger, group: group)
+        let port = try await server.start(host: "127.0.0.1", port: 0)
+        let opening = Task { try await LiveTestClient(port: port, group: group).openWebSocket("/wait", headers: [:]) }
+        await arrived.wait()
+        let shutdown = Task { await server.shutdown() }
+        try await Task.sleep(for: .milliseconds(100))  // the quiesce event has gone out
+        gate.open()
+        let ws = try await opening.value
+        #expect(try await ws.waitForClose(timeout: .seconds(5)).code == .goingAway)
+        await shutdown.value
+        try await group.shutdownGracefully()
+    }
+
     @Test func theAccessLogRecordsASocketWhenItCloses() async throws {
         let lines = CapturedLines()
         var config = AppConfig()
