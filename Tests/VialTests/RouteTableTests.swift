@@ -1,4 +1,5 @@
 import Testing
+import VialTesting
 @testable import Vial
 
 /// The route table alone, no HTTP: register integers, assert which one a path selects.
@@ -170,6 +171,42 @@ import Testing
         try table.insert(RulePattern("/c/<hex:code>", converters: converters), methods: [.GET], value: 1)
         #expect(selected(table, "/c/ff00aa")?.1 == ["code": "ff00aa"])
         #expect(selected(table, "/c/zz") == nil)
+    }
+
+    /// Issue 19: two plugins registering one converter name replaced each other without a word.
+    @Test func aConverterNameRegisteredTwiceFailsTheBuildNamingBoth() async throws {
+        struct Hex: PathConverter {
+            func matches(_ segment: String) -> Bool { !segment.isEmpty && segment.allSatisfy(\.isHexDigit) }
+        }
+        struct Upper: PathConverter {
+            func matches(_ segment: String) -> Bool { !segment.isEmpty && segment.allSatisfy(\.isUppercase) }
+        }
+        let clashing = App("clash")
+        clashing.addConverter("hex") { _ in Hex() }
+        clashing.addConverter("hex") { _ in Upper() }
+        clashing.get("/c/<hex:code>") { req in try req.param("code", as: String.self) }
+        do {
+            _ = try clashing.build()
+            Issue.record("the build accepted a converter registered twice")
+        } catch let RoutingError.duplicateName(message) {
+            #expect(message.contains("converter 'hex'"))
+            // Both registrants, by file and line.
+            #expect(message.components(separatedBy: "RouteTableTests.swift:").count == 3)
+            #expect(message.contains("replacing: true"))
+        }
+        #expect(throws: RoutingError.self) { try clashing.routes() }
+        // A built-in name counts as taken.
+        let builtIn = App("builtin")
+        builtIn.addConverter("int") { _ in Hex() }
+        #expect(throws: RoutingError.self) { try builtIn.build() }
+        // Meant: the second replaces the first.
+        let replaced = App("replaced")
+        replaced.addConverter("hex") { _ in Hex() }
+        replaced.addConverter("hex", replacing: true) { _ in Upper() }
+        replaced.get("/c/<hex:code>") { req in try req.param("code", as: String.self) }
+        let client = try replaced.testClient()
+        #expect(try await client.get("/c/ABC").text == "ABC")
+        #expect(try await client.get("/c/ff").status == .notFound)
     }
 
     /// A long path under a `<path:…>` rule that does not answer the method: each candidate tail

@@ -61,6 +61,7 @@ extension App {
 
     func flatten() throws -> (routes: [FlatRoute], prefixes: [FlatPrefix]) {
         let state = snapshot
+        if let clash = state.converterClashes.first { throw RoutingError.duplicateName(clash) }
         let rootState = root.snapshot
         var routes: [FlatRoute] = []
         var prefixes = [FlatPrefix(prefix: "", layers: [rootState.layer])]

@@ -16,6 +16,10 @@ import ServiceLifecycle
 public final class App: RouteRegistering {
     struct State: Sendable {
         var converters: [String: ConverterFactory] = BuiltinConverters.all
+        /// Who registered each converter (`file:line`, or "Vial" for the built-in ones).
+        var converterRegistrants: [String: String] = BuiltinConverters.all.mapValues { _ in "Vial (built in)" }
+        /// Registrations of a name already taken, without `replacing: true`: `build()` refuses them.
+        var converterClashes: [String] = []
         var registrations: [Blueprint.Registration] = []
         var services: [any Service] = []
         var redactedQueryParameters: Set<String> = AccessLog.defaultRedactedParameters
@@ -57,9 +61,24 @@ public final class App: RouteRegistering {
     /// The services added with `addServices`, in the order added.
     public var services: [any Service] { state.withLockedValue { $0.services } }
 
-    /// Adds a path converter usable as `<name:…>` or `<name(args):…>` in rules.
-    public func addConverter(_ name: String, _ factory: @escaping ConverterFactory) {
-        state.withLockedValue { $0.converters[name] = factory }
+    /// Adds a path converter usable as `<name:…>` or `<name(args):…>` in rules. A name that is
+    /// taken (a built-in one, or one another plugin registered) makes `build()` fail naming both
+    /// registrants, unless `replacing` says the replacement is meant.
+    public func addConverter(
+        _ name: String, replacing: Bool = false, _ factory: @escaping ConverterFactory,
+        fileID: String = #fileID, line: Int = #line
+    ) {
+        let registrant = "\(fileID):\(line)"
+        state.withLockedValue { state in
+            if let earlier = state.converterRegistrants[name], !replacing {
+                state.converterClashes.append(
+                    "converter '\(name)' is registered by \(earlier) and again by \(registrant); "
+                        + "pass replacing: true to the second to replace the first")
+                return
+            }
+            state.converters[name] = factory
+            state.converterRegistrants[name] = registrant
+        }
     }
 
     /// Compresses every answer of the app as `compress(settings)` would (Flask-Compress's
