@@ -100,6 +100,33 @@ import VialTesting
         #expect(value == ["a": [1, 2]])
     }
 
+    /// Issue 19: examples of boolean, number and `any` fields were dropped, and a non-nullable
+    /// `any` field was documented as taking null, which the validator refuses.
+    @Test func everyKindKeepsItsExampleAndAnAnyFieldSaysWhetherNullFits() throws {
+        let flag = try JSON(encoding: OpenAPIGenerator.fieldSchema(Field("done", .boolean, example: true), required: true))
+        #expect(flag == ["type": "boolean", "examples": [true]])
+        let price = try JSON(encoding: OpenAPIGenerator.fieldSchema(Field("price", .number, example: 2.5), required: true))
+        #expect(price == ["type": "number", "examples": [2.5]])
+        let anything = try JSON(encoding: OpenAPIGenerator.fieldSchema(Field("value", .any, example: ["a": 1]), required: true))
+        #expect(anything == ["not": ["type": "null"], "examples": [["a": 1]]])
+        guard case .invalid = Field("value", .any).check(.null) else { Issue.record("null accepted"); return }
+    }
+
+    /// Issue 19: a route with a body documented its 400 and 415 only when listed by hand.
+    @Test func aRouteWithABodyDocumentsItsRefusals() throws {
+        let app = App("refusals")
+        let item = Schema(named: "Item", .string("name", required: true))
+        app.post("/items", docs: RouteDocs(request: item, responses: [201: .object(item, "Created")])) { _ in Response(status: .created) }
+        app.post("/files", docs: RouteDocs(form: [.file("file")], responses: [201: .empty("Stored")])) { _ in Response(status: .created) }
+        app.post("/plain", docs: RouteDocs(responses: [201: .empty("Made")])) { _ in Response(status: .created) }
+        let routes = try app.routes()
+        let items = try #require(routes.first { $0.rule == "/items" })
+        #expect(Set(items.responses.keys) == [201, 400, 415, 422])
+        let files = try #require(routes.first { $0.rule == "/files" })
+        #expect(Set(files.responses.keys) == [201, 400, 415])
+        #expect(Set(try #require(routes.first { $0.rule == "/plain" }).responses.keys) == [201])
+    }
+
     @Test func docsPagesLoadTheirAssetsFromTheCDNOrTheConfiguredPlace() async throws {
         let client = try app().testClient()
         let swagger = try await client.get("/docs")

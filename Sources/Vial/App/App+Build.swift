@@ -79,6 +79,8 @@ extension App {
             let chain = layers.flatMap(\.middleware) + definition.middleware
             let middlewareDocs = chain.compactMap(\.docs)
             var responses = definition.docs.responses
+            // A route that takes a body can always refuse it: say so without listing it by hand.
+            for (status, answer) in Self.bodyRefusals(definition.docs) where responses[status] == nil { responses[status] = answer }
             for docs in middlewareDocs {
                 for (status, response) in docs.responses where responses[status] == nil { responses[status] = response }
             }
@@ -128,6 +130,22 @@ extension App {
 }
 
 extension App {
+    /// The answers every route taking a body may give it: a JSON body 400 (malformed), 415 (not
+    /// JSON) and its schema's validation status; a form 400 (malformed) and 415 (not multipart).
+    static func bodyRefusals(_ docs: RouteDocs) -> [UInt: ResponseDoc] {
+        if let schema = docs.request {
+            // The validation status may be 400 too (the bundled auth's): the one answer covers both.
+            var refusals: [UInt: ResponseDoc] = [UInt(schema.status.code): .error("Validation failed (details per field)")]
+            if refusals[400] == nil { refusals[400] = .error("Malformed JSON body") }
+            refusals[415] = .error("The body is not application/json")
+            return refusals
+        }
+        if !docs.form.isEmpty {
+            return [400: .error("Malformed multipart body"), 415: .error("The body is not multipart/form-data")]
+        }
+        return [:]
+    }
+
     /// Optional only when every middleware that asks for credentials accepts requests without them.
     static func securityIsOptional(_ docs: [MiddlewareDocs]) -> Bool {
         let secured = docs.filter { !$0.security.isEmpty }

@@ -236,12 +236,21 @@ public enum OpenAPIGenerator {
         case .number:
             return .number(
                 required: required, nullable: field.nullable, permissions: permissions, description: field.description,
-                maximum: maximum.map { ($0, exclusive: false) }, minimum: minimum.map { ($0, exclusive: false) })
+                maximum: maximum.map { ($0, exclusive: false) }, minimum: minimum.map { ($0, exclusive: false) },
+                examples: examples)
         case .boolean:
-            return .boolean(required: required, nullable: field.nullable, permissions: permissions, description: field.description)
+            return .boolean(
+                required: required, nullable: field.nullable, permissions: permissions, description: field.description,
+                examples: examples)
         case .any:
-            // No `type` at all: any JSON value, null included (OpenAPIKit's `nullable` would make it `type: null`).
-            return .fragment(required: required, permissions: permissions, description: field.description)
+            // Nullable: no `type` at all, any JSON value (OpenAPIKit's `nullable` would make it
+            // `type: null`). Otherwise any value but null, as the validator decides.
+            guard field.nullable else {
+                return .not(
+                    .null(),
+                    core: .init(required: required, permissions: permissions, description: field.description, examples: examples))
+            }
+            return .fragment(required: required, permissions: permissions, description: field.description, examples: examples)
         }
     }
 
