@@ -127,6 +127,20 @@ import VialTesting
         #expect(Set(try #require(routes.first { $0.rule == "/plain" }).responses.keys) == [201])
     }
 
+    /// Issue 19: a custom converter was documented as a bare string; it can describe its values.
+    @Test func aCustomConverterDescribesItsValues() throws {
+        struct Hex: PathConverter {
+            func matches(_ segment: String) -> Bool { !segment.isEmpty && segment.allSatisfy(\.isHexDigit) }
+            var pattern: String? { "^[0-9A-Fa-f]+$" }
+        }
+        let app = App("hex")
+        app.addConverter("hex") { _ in Hex() }
+        app.get("/colors/<hex:code>", docs: RouteDocs(responses: [200: .empty("The colour")])) { _ in Response() }
+        let json = try JSON(parsing: Array(try OpenAPIGenerator.json(for: app.routes(), title: "t", version: "1").utf8))
+        let parameter = try #require(json["paths"]?["/colors/{code}"]?["get"]?["parameters"]?[0])
+        #expect(parameter["schema"] == ["type": "string", "pattern": "^[0-9A-Fa-f]+$"])
+    }
+
     @Test func docsPagesLoadTheirAssetsFromTheCDNOrTheConfiguredPlace() async throws {
         let client = try app().testClient()
         let swagger = try await client.get("/docs")

@@ -134,6 +134,8 @@ public struct PathParameterDoc: Sendable, Equatable {
     public var type: String
     /// `uuid` for `<uuid:…>`, `path` for `<path:…>`.
     public var format: String?
+    /// The converter's own description of its values (`PathConverter.pattern`).
+    public var pattern: String? = nil
 }
 
 extension RulePattern {
@@ -146,7 +148,7 @@ extension RulePattern {
             case is FloatConverter: return PathParameterDoc(name: name, type: "number", format: nil)
             case is UUIDConverter: return PathParameterDoc(name: name, type: "string", format: "uuid")
             case is PathRestConverter: return PathParameterDoc(name: name, type: "string", format: "path")
-            default: return PathParameterDoc(name: name, type: "string", format: nil)
+            default: return PathParameterDoc(name: name, type: "string", format: nil, pattern: converter.pattern)
             }
         }
     }

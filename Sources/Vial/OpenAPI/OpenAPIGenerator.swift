@@ -172,7 +172,7 @@ public enum OpenAPIGenerator {
         switch parameter.type {
         case "integer": return .integer(minimum: (0, exclusive: false))
         case "number": return .number
-        default: return parameter.format == "uuid" ? .string(format: .uuid) : .string
+        default: return parameter.format == "uuid" ? .string(format: .uuid) : .string(pattern: parameter.pattern)
         }
     }
 

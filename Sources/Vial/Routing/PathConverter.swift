@@ -22,12 +22,16 @@ public protocol PathConverter: Sendable {
     var matchesSlashes: Bool { get }
     /// An identity for clash detection: two rules whose placeholders have equal keys are the same rule.
     var key: String { get }
+    /// A regular expression every value this converter accepts matches (`^[0-9a-f]+$`), for the
+    /// OpenAPI document's path parameter; nil (the default) documents a plain string.
+    var pattern: String? { get }
 }
 
 extension PathConverter {
     public var priority: Int { 100 }
     public var matchesSlashes: Bool { false }
     public var key: String { String(describing: self) }
+    public var pattern: String? { nil }
 }
 
 /// Arguments written in a placeholder: `<string(length=2):code>`, `<any(a, b):kind>`.
