@@ -73,23 +73,23 @@ def stream_lines(server):
     return [line for line in server.log().splitlines() if '"GET /api/tasks/events HTTP/1.1" 200' in line]
 
 
-def non_reader(checks, server, token):
-    sock = subscribe(server.port, token, receive_buffer=4096)
-    read_until(sock, b"retry: 3000", 10)  # subscribed; from now on nothing is read
-    ended_before = len(stream_lines(server))
+def flood_until_dropped(server, token, sock, ended_lines):
+    """Writes 10 KB tasks (each an event for `sock`'s stream or socket, which reads nothing) until
+    `ended_lines` (the access-log lines of ended streams) grows, for at most 60 s; then reads what
+    the kernel still holds for the client and looks for the end of the connection. Answers
+    (dropped, connection closed, events written, seconds, RSS growth in KiB)."""
+    ended_before = len(ended_lines(server))
     before = server.rss_kb()
     description = "x" * 10_000
     written = 0
     started = time.monotonic()
-    # Write events (10 KB each) until the server gives up on the reader, for at most 60 s.
-    while time.monotonic() - started < 60 and len(stream_lines(server)) == ended_before:
+    while time.monotonic() - started < 60 and len(ended_lines(server)) == ended_before:
         for _ in range(20):
             server.request("POST", "/api/tasks/", {"title": "flood", "description": description}, token=token)
             written += 1
-    dropped = len(stream_lines(server)) > ended_before
+    dropped = len(ended_lines(server)) > ended_before
     took = time.monotonic() - started
     grown = server.rss_kb() - before
-    # What the kernel still holds for the client, then the end of the connection.
     sock.settimeout(10)
     at_end = False
     try:
@@ -101,6 +101,13 @@ def non_reader(checks, server, token):
         at_end = True
     except socket.timeout:
         pass
+    return dropped, at_end, written, took, grown
+
+
+def non_reader(checks, server, token):
+    sock = subscribe(server.port, token, receive_buffer=4096)
+    read_until(sock, b"retry: 3000", 10)  # subscribed; from now on nothing is read
+    dropped, at_end, written, took, grown = flood_until_dropped(server, token, sock, stream_lines)
     checks.check("17 an event-stream client that never reads is dropped, not buffered without end",
                  dropped and at_end and grown < 64 * 1024,
                  f"ended after {written} events of 10 KB ({took:.1f} s, STREAM_SEND_TIMEOUT=2); connection closed {at_end}; RSS grew {grown} KiB")

@@ -18,7 +18,7 @@ import struct
 import threading
 import time
 
-from attacks_streaming import open_sockets
+from attacks_streaming import flood_until_dropped, open_sockets
 from common import Server
 
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="
@@ -196,31 +196,7 @@ def socket_lines(server):
 
 def non_reader(checks, server, token):
     sock = open_socket(server.port, token, receive_buffer=4096)
-    ended_before = len(socket_lines(server))
-    before = server.rss_kb()
-    description = "x" * 10_000
-    started = time.monotonic()
-    written = 0
-    # Events of 10 KB until the server gives up on the reader, for at most 60 s; nothing is read.
-    while time.monotonic() - started < 60 and len(socket_lines(server)) == ended_before:
-        for _ in range(20):
-            server.request("POST", "/api/tasks/", {"title": "flood", "description": description}, token=token)
-            written += 1
-    dropped = len(socket_lines(server)) > ended_before
-    took = time.monotonic() - started
-    grown = server.rss_kb() - before
-    # What the kernel still holds for the client, then the end of the connection.
-    sock.settimeout(10)
-    at_end = False
-    try:
-        while True:
-            if not sock.recv(1 << 20):
-                at_end = True
-                break
-    except ConnectionResetError:
-        at_end = True
-    except socket.timeout:
-        pass
+    dropped, at_end, written, took, grown = flood_until_dropped(server, token, sock, socket_lines)
     checks.check("18 a socket client that never reads is dropped, not buffered without end",
                  dropped and at_end and grown < 64 * 1024,
                  f"ended after {written} events of 10 KB ({took:.1f} s, STREAM_SEND_TIMEOUT=2); connection closed {at_end}; RSS grew {grown} KiB")

@@ -13,21 +13,15 @@ workdir=$(mktemp -d)
 "$examples" chat --port 0 >"$workdir/serve.log" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$workdir"' EXIT
-port=""
-for _ in $(seq 1 200); do
-    port=$(sed -n 's/.*Running on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$workdir/serve.log" | head -1)
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || { echo "the chat example did not start:"; cat "$workdir/serve.log"; exit 1; }
-base="http://127.0.0.1:$port"
+source "$root/scripts/lib/start-app.sh"
+wait_for_base "$workdir/serve.log" "the chat example"
 
 # One headless Chromium, two pages (tabs), driven over the DevTools protocol (with Python's
 # websockets): both open at once, and each page's state and lines are read until both are done.
 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --remote-debugging-port=0 \
     --user-data-dir="$workdir/profile" about:blank >"$workdir/chromium.log" 2>&1 &
 chromium_pid=$!
-trap 'kill "$pid" "$chromium_pid" 2>/dev/null || true; rm -rf "$workdir"' EXIT
+trap 'kill "$pid" "$chromium_pid" 2>/dev/null || true; wait "$chromium_pid" 2>/dev/null || true; rm -rf "$workdir" || true' EXIT
 python3 - "$base" "$workdir/profile" <<'PY'
 import asyncio, json, os, sys, time, urllib.request
 from websockets.asyncio.client import connect

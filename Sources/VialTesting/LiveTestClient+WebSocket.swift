@@ -10,30 +10,35 @@ extension LiveTestClient {
     public func openWebSocket(_ uri: String, headers: HTTPHeaders = [:]) async throws -> TestWebSocket {
         let events = TestSocketEvents()
         let outcome = group.next().makePromise(of: TestResponse?.self)  // nil: upgraded
+        // Not a 101: the app's answer, collected as any other response.
+        let refusal = group.next().makePromise(of: TestResponse.self)
+        refusal.futureResult.whenComplete { outcome.completeWith($0.map(Optional.some)) }
         var headers = headers
         if !headers.contains(name: "host") { headers.add(name: "Host", value: "127.0.0.1:\(port)") }
         let key = headers.first(name: "sec-websocket-key") ?? NIOWebSocketClientUpgrader.randomRequestKey()
         headers.remove(name: "sec-websocket-key")
-        let channel = try await connect(failing: outcome) { pipeline in
+        let channel = try await connect(failing: refusal) { pipeline in
             let upgrader = NIOWebSocketClientUpgrader(requestKey: key, maxFrameSize: 1 << 26, automaticErrorHandling: false) { channel, _ in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    sync.removeHandler(try sync.handler(type: HandshakeRefusal.self), promise: nil)
+                    sync.removeHandler(try sync.handler(type: ResponseCollector.self), promise: nil)
                     try sync.addHandler(ClientFrameHandler(events: events))
                 }
             }
             try pipeline.addHTTPClientHandlers(
                 leftOverBytesStrategy: .forwardBytes,
                 withClientUpgrade: (upgraders: [upgrader], completionHandler: { _ in outcome.succeed(nil) }))
-            try pipeline.addHandler(HandshakeRefusal(outcome: outcome))
+            try pipeline.addHandler(ResponseCollector(promise: refusal))
         }
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: uri, headers: headers)
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
         try await channel.writeAndFlush(HTTPClientRequestPart.end(nil)).get()
-        if let refusal = try await outcome.futureResult.get() {
+        if let refused = try await outcome.futureResult.get() {
             channel.close(promise: nil)
-            throw WebSocketHandshakeRefused(response: refusal)
+            throw WebSocketHandshakeRefused(response: refused)
         }
+        // The collector left the pipeline with the upgrade: its promise is no longer wanted.
+        refusal.fail(ChannelError.inputClosed)
         return TestWebSocket(transport: LiveLink(channel: channel), events: events)
     }
 }
@@ -45,50 +50,10 @@ extension TestWebSocket {
         guard let live = transport as? LiveLink else { throw TestWebSocketUnsupported() }
         try await live.channel.writeAndFlush(frame).get()
     }
-
-    /// Sends raw bytes after the handshake (a live socket only).
-    public func sendBytes(_ bytes: ByteBuffer) async throws {
-        guard let live = transport as? LiveLink else { throw TestWebSocketUnsupported() }
-        let channel = live.channel
-        try await channel.eventLoop.flatSubmit { () -> EventLoopFuture<Void> in
-            let encoder = try? channel.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
-            guard let encoder else { return channel.eventLoop.makeFailedFuture(TestWebSocketUnsupported()) }
-            return encoder.writeAndFlush(NIOAny(bytes))
-        }.get()
-    }
 }
 
 /// Thrown by raw-frame calls on an in-process socket.
 public struct TestWebSocketUnsupported: Error, Sendable {}
-
-/// The handshake's answer when it is not a 101.
-final class HandshakeRefusal: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    private let outcome: EventLoopPromise<TestResponse?>
-    private var head: HTTPResponseHead?
-    private var body = ByteBuffer()
-
-    init(outcome: EventLoopPromise<TestResponse?>) { self.outcome = outcome }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head): self.head = head
-        case .body(var chunk): body.writeBuffer(&chunk)
-        case .end:
-            if let head { outcome.succeed(TestResponse(status: head.status, headers: head.headers, body: body)) }
-        }
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        outcome.fail(ChannelError.eof)  // no-op once succeeded
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        outcome.fail(error)
-        context.close(promise: nil)
-    }
-}
 
 /// A live test socket's client end: masked frames out; messages, pings and the close in.
 final class ClientFrameHandler: ChannelInboundHandler {

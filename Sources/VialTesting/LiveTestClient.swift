@@ -98,7 +98,7 @@ extension LiveTestClient {
     }
 }
 
-final class ResponseCollector: ChannelInboundHandler {
+final class ResponseCollector: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     private let promise: EventLoopPromise<TestResponse>
     private var head: HTTPResponseHead?

@@ -95,70 +95,43 @@ protocol TestWebSocketTransport: Sendable {
     func close(_ code: WebSocketCloseCode, reason: String) async
 }
 
-/// What a test socket has received, in order; a close stays as the last event.
+/// What a test socket has received, in order; a close stays as the last event. Read by polling
+/// every 5 ms, as `RawConnection.waitUntil` does: a test's timeout is then a plain deadline.
 final class TestSocketEvents: Sendable {
     enum Event: Sendable {
         case message(WebSocketMessage)
         case closed(WebSocketCloseCode?, String)
     }
 
-    private struct State {
-        var items: [Event] = []
-        var waiter: CheckedContinuation<Void, Never>?
-        var closed = false
-    }
+    private let items = NIOLockedValueBox<[Event]>([])
 
-    private let state = NIOLockedValueBox(State())
-
+    /// Appends `event`; nothing after a close.
     func push(_ event: Event) {
-        let waiter = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
-            guard !state.closed else { return nil }
-            if case .closed = event { state.closed = true }
-            state.items.append(event)
-            defer { state.waiter = nil }
-            return state.waiter
+        items.withLockedValue { items in
+            if !isClose(items.last) { items.append(event) }
         }
-        waiter?.resume()
     }
 
-    var isClosed: Bool { state.withLockedValue { $0.closed } }
+    var isClosed: Bool { items.withLockedValue { isClose($0.last) } }
 
     /// The next event; a close is answered again and again once reached.
     func next(timeout: Duration) async throws -> Event {
         let deadline = ContinuousClock.now + timeout
         while true {
-            let item = state.withLockedValue { state -> Event? in
-                guard let first = state.items.first else { return nil }
-                if case .closed = first { return first }
-                state.items.removeFirst()
+            let item = items.withLockedValue { items -> Event? in
+                guard let first = items.first else { return nil }
+                if !isClose(first) { items.removeFirst() }
                 return first
             }
             if let item { return item }
             guard ContinuousClock.now < deadline else { throw TestWebSocketTimeout() }
-            // Wait for a push, or a short while (a timeout is checked between waits).
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    await withCheckedContinuation { continuation in
-                        let ready = self.state.withLockedValue { state -> Bool in
-                            if !state.items.isEmpty { return true }
-                            state.waiter?.resume()
-                            state.waiter = continuation
-                            return false
-                        }
-                        if ready { continuation.resume() }
-                    }
-                }
-                group.addTask { try? await Task.sleep(for: .milliseconds(50)) }
-                await group.next()
-                group.cancelAll()
-                // Wake the waiter if the sleep won, so the group can end.
-                let waiter = self.state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
-                    defer { state.waiter = nil }
-                    return state.waiter
-                }
-                waiter?.resume()
-            }
+            try await Task.sleep(for: .milliseconds(5))
         }
+    }
+
+    private func isClose(_ event: Event?) -> Bool {
+        if case .closed? = event { return true }
+        return false
     }
 }
 

@@ -70,6 +70,25 @@ import VialApp
         }
     }
 
+    /// Issue 18: the WebSocket settings, and the ticket's life, come from the environment; bad values are named.
+    @Test func webSocketSettingsAndTheTicketLifeAreRead() throws {
+        let sockets = try AppConfig.load(from: [
+            "WEBSOCKET_MAX_MESSAGE_SIZE": "4096", "WEBSOCKET_PING_INTERVAL": "0", "WEBSOCKET_PING_TIMEOUT": "7",
+            "WEBSOCKET_CLOSE_TIMEOUT": "2", "STREAM_SEND_TIMEOUT": "9", "CORS_ORIGINS": "https://a.example, https://*.b.example",
+        ]).webSocket
+        #expect(sockets.maxMessageSize == 4096 && sockets.pingInterval == .zero && sockets.pingTimeout == .seconds(7))
+        #expect(sockets.closeTimeout == .seconds(2) && sockets.sendTimeout == .seconds(9))
+        #expect(sockets.allowedOrigins == [.exact("https://a.example"), .pattern("https://*.b.example")])
+        let own = try AppConfig.load(from: ["CORS_ORIGINS": "https://a.example", "WEBSOCKET_ORIGINS": "*"]).webSocket
+        #expect(own.allowedOrigins == [.any])
+        for (name, value) in [("WEBSOCKET_MAX_MESSAGE_SIZE", "10"), ("WEBSOCKET_PING_TIMEOUT", "0"), ("WEBSOCKET_PING_INTERVAL", "soon")] {
+            #expect(throws: ConfigError.self, "\(name)=\(value)") { _ = try AppConfig.load(from: [name: value]) }
+        }
+        let bundled = try BundledServices(variables: ["JWT_TICKET_EXPIRES": "5"])
+        #expect(bundled.jwt.issuer.ticketLifetime == 5)
+        #expect(throws: ConfigError.self) { _ = try BundledServices(variables: ["JWT_TICKET_EXPIRES": "3600"]) }
+    }
+
     @Test func configReadsTheEnvironment() throws {
         let config = try AppConfig.load(from: [
             "APP_ENV": "production", "PORT": "8080", "HOST": "0.0.0.0", "TRUSTED_PROXIES": "10.0.0.1, 10.0.0.2",

@@ -47,6 +47,8 @@ import Testing
         #expect(line.contains("\"GET /api/tasks/events?jwt=[redacted]&x=1&sse_key=[redacted]&%6Awt=[redacted]&token HTTP/1.1\""))
         #expect(!line.contains("S3CR3T") && !line.contains("KEYVALUE") && !line.contains("TWOVALUE"))
         #expect(AccessLog.redact("/plain?page=2", AccessLog.defaultRedactedParameters) == "/plain?page=2")
+        // A WebSocket ticket is single-use and short-lived, and still never written.
+        #expect(AccessLog.redact("/api/tasks/live?ticket=abc.def", AccessLog.defaultRedactedParameters) == "/api/tasks/live?ticket=[redacted]")
     }
 
     @Test func millisecondsAreWrittenAsDoubleWouldWriteThem() {

@@ -20,6 +20,11 @@ import VialTesting
         return app
     }
 
+    /// Runs `body` with the in-process client, or over a socket.
+    func withClient(_ app: App, live: Bool, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        if live { try await app.withLiveServer { try await body($0) } } else { try await body(try app.testClient()) }
+    }
+
     func echoApp(_ configure: (inout AppConfig) -> Void = { _ in }) -> App {
         app(configure) { app in
             let bp = Blueprint("chat", urlPrefix: "/chat")
@@ -40,7 +45,7 @@ import VialTesting
     @Test(arguments: [false, true])
     func anEchoRouteInABlueprintAnswersInProcessAndLive(live: Bool) async throws {
         let app = echoApp()
-        let exchange: @Sendable (any TestClientProtocol) async throws -> Void = { client in
+        try await withClient(app, live: live) { client in
             try await client.webSocket("/chat/echo/7") { ws in
                 try await ws.send("hello")
                 #expect(try await ws.receive() == .text("7:hello"))
@@ -52,19 +57,17 @@ import VialTesting
                 #expect(closed.reason == "bye")
             }
         }
-        if live { try await app.withLiveServer { try await exchange($0) } } else { try await exchange(try app.testClient()) }
     }
 
     @Test(arguments: [false, true])
     func aHandlerThatThrowsClosesWith1011(live: Bool) async throws {
         let app = echoApp()
-        let exchange: @Sendable (any TestClientProtocol) async throws -> Void = { client in
+        try await withClient(app, live: live) { client in
             try await client.webSocket("/chat/echo/1") { ws in
                 try await ws.send("boom")
                 #expect(try await ws.waitForClose().code == .internalError)
             }
         }
-        if live { try await app.withLiveServer { try await exchange($0) } } else { try await exchange(try app.testClient()) }
     }
 
     @Test func aWebSocketRouteIsListedWithMethodWSAndItsMiddleware() throws {

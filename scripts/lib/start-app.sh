@@ -12,12 +12,18 @@ start_app() {
         "$app" serve --host 127.0.0.1 --port 0 >"$workdir/serve.log" 2>&1 &
     pid=$!
     trap 'kill "$pid" 2>/dev/null || true; rm -rf "$workdir"' EXIT
+    wait_for_base "$workdir/serve.log" App
+}
+
+# Waits (up to 20 s) for a Vial server's " * Running on http://127.0.0.1:PORT" line in LOG and
+# sets $base; NAME says who did not start, with the log, when it never comes.
+wait_for_base() {
     local port=""
     for _ in $(seq 1 200); do
-        port=$(sed -n 's/.*Running on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$workdir/serve.log" | head -1)
+        port=$(sed -n 's/.*Running on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$1" | head -1)
         [ -n "$port" ] && break
         sleep 0.1
     done
-    [ -n "$port" ] || { echo "App did not start:"; cat "$workdir/serve.log"; exit 1; }
+    [ -n "$port" ] || { echo "$2 did not start:"; cat "$1"; exit 1; }
     base="http://127.0.0.1:$port"
 }

@@ -55,9 +55,7 @@ public struct JWTManager: Middleware {
     /// Reads and checks the bearer token of `request`: signature, time, type (unless `type` is
     /// nil: either kind), freshness, revocation.
     public func authenticate(_ request: Request, type: JWTClaims.TokenType?, fresh: Bool = false) async throws -> JWTClaims {
-        if acceptsTickets, request.header("Authorization") == nil, let ticket = request.args["ticket"],
-            request.headers[canonicalForm: "upgrade"].contains(where: { $0.lowercased() == "websocket" })
-        {
+        if acceptsTickets, request.header("Authorization") == nil, let ticket = request.args["ticket"], request.asksForWebSocket {
             let claims = try await redeem(ticket)
             if let type, type != .access { throw JWTError.wrongType(expected: type).httpError }
             if fresh, claims.fresh != true { throw JWTError.freshRequired.httpError }

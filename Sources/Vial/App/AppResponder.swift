@@ -93,8 +93,7 @@ public struct AppResponder: Sendable {
             // A streamed answer is logged when it ends, with the bytes it sent.
             streamed(&response, request, start: start)
         } else if let start, let accessLog {
-            let elapsed = ContinuousClock.now - start
-            accessLog.record(request, response, micros: elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
+            accessLog.record(request, response, micros: AccessLog.micros(since: start))
         }
         return response
     }
@@ -107,10 +106,7 @@ public struct AppResponder: Sendable {
             upgrade.logger = logger
             if let start, let accessLog {
                 upgrade.whenFinished { sent in
-                    let elapsed = ContinuousClock.now - start
-                    accessLog.record(
-                        request, status: 101, bytes: sent,
-                        micros: elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
+                    accessLog.record(request, status: 101, bytes: sent, micros: AccessLog.micros(since: start))
                 }
             }
             response.webSocket = upgrade
@@ -130,10 +126,7 @@ public struct AppResponder: Sendable {
         if let start, let accessLog {
             let status = Int(response.status.code)
             stream.whenFinished { sent in
-                let elapsed = ContinuousClock.now - start
-                accessLog.record(
-                    request, status: status, bytes: sent,
-                    micros: elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
+                accessLog.record(request, status: status, bytes: sent, micros: AccessLog.micros(since: start))
             }
         }
         response.stream = stream

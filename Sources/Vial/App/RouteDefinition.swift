@@ -10,12 +10,13 @@ struct RouteDefinition: Sendable {
 }
 
 /// The default endpoint name when none is given: `get_api_greet_name` for `GET /api/greet/<name>`.
-func defaultEndpointName(methods: [HTTPMethod], rule: String) -> String {
+/// `verb` replaces the method word (`ws` for WebSocket routes: `ws_rooms_room_id`).
+func defaultEndpointName(methods: [HTTPMethod], rule: String, verb: String? = nil) -> String {
     let words = RulePattern.splitRule(rule.dropFirst()).compactMap { piece -> String? in
         if piece.isEmpty { return nil }
         if piece.hasPrefix("<") { return String(piece.dropFirst().dropLast().split(separator: ":").last ?? piece) }
         return String(piece.map { $0.isLetter || $0.isNumber ? $0 : "_" })
     }
-    let method = methods.first?.rawValue.lowercased() ?? "route"
+    let method = verb ?? methods.first?.rawValue.lowercased() ?? "route"
     return ([method] + (words.isEmpty ? ["index"] : words)).joined(separator: "_")
 }

@@ -32,6 +32,12 @@ struct AccessLog: Sendable {
     }
 
     /// Logs one answered request that took `micros` microseconds.
+    /// Microseconds from `start` to now.
+    static func micros(since start: ContinuousClock.Instant) -> Int64 {
+        let elapsed = ContinuousClock.now - start
+        return elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+    }
+
     func record(_ request: Request, _ response: Response, micros: Int64) {
         record(request, status: Int(response.status.code), bytes: response.body.readableBytes, micros: micros)
     }

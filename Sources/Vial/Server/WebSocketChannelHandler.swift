@@ -48,7 +48,6 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// Sends waiting for the channel to become writable.
     private var waiters: [EventLoopPromise<Void>] = []
     private var bytesSent = 0
-    private var finished = false
 
     init(upgrade: WebSocketUpgrade, executor: EventLoopTaskExecutor) {
         self.upgrade = upgrade
@@ -308,10 +307,7 @@ final class WebSocketChannelHandler: ChannelDuplexHandler, RemovableChannelHandl
         releaseWaiters(WebSocketClosed())
         stopTimers()
         task?.cancel()
-        if !finished {
-            finished = true
-            upgrade.onFinish?(bytesSent)
-        }
+        upgrade.onFinish?(bytesSent)  // once: a channel goes inactive once
         context.fireChannelInactive()
     }
 

@@ -25,16 +25,12 @@ extension RouteRegistering {
         docs.responses[403] = docs.responses[403] ?? .error("A browser origin not allowed to open sockets here")
         let routeSettings = settings
         addRoute(
-            rule, methods: [.GET], name: name ?? defaultWebSocketName(rule), docs: docs, middleware: middleware
+            rule, methods: [.GET], name: name ?? defaultEndpointName(methods: [.GET], rule: rule, verb: "ws"), docs: docs,
+            middleware: middleware
         ) { request in
             let settings = routeSettings ?? request.context?.webSocketSettings ?? WebSocketSettings()
             try WebSocketHandshake.check(request, settings: settings)
             return .webSocket(request, settings: settings, handler: handler)
         }
     }
-}
-
-/// `ws_rooms_room_id` for `/rooms/<int:room_id>`.
-func defaultWebSocketName(_ rule: String) -> String {
-    "ws" + defaultEndpointName(methods: [.GET], rule: rule).dropFirst(3)
 }

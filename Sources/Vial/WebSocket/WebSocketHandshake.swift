@@ -7,9 +7,8 @@ enum WebSocketHandshake {
     /// Throws the refusal for `request`, or returns when it may be upgraded.
     static func check(_ request: Request, settings: WebSocketSettings) throws {
         let headers = request.headers
-        let upgrade = headers[canonicalForm: "upgrade"].contains { $0.lowercased() == "websocket" }
         let connection = headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
-        guard request.method == .GET, upgrade, connection else {
+        guard request.method == .GET, request.asksForWebSocket, connection else {
             throw HTTPError(
                 .upgradeRequired, "This URL speaks WebSocket: send a GET with Upgrade: websocket and Connection: Upgrade",
                 code: "upgrade_required", headers: ["Upgrade": "websocket", "Connection": "Upgrade"])
@@ -45,5 +44,13 @@ enum WebSocketHandshake {
         }
         let defaultPort = scheme == "https" ? 443 : 80
         return originHost.name == served.name && (originHost.port ?? defaultPort) == (served.port ?? defaultPort)
+    }
+}
+
+extension Request {
+    /// Whether the request asks to become a WebSocket (`Upgrade: websocket`): what a handshake
+    /// sends, and what lets a ticket stand in for the `Authorization` header.
+    public var asksForWebSocket: Bool {
+        headers[canonicalForm: "upgrade"].contains { $0.lowercased() == "websocket" }
     }
 }

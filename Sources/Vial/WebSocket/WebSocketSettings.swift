@@ -36,7 +36,7 @@ extension WebSocketSettings {
         loaded.closeTimeout = .seconds(try settings.seconds("WEBSOCKET_CLOSE_TIMEOUT", default: 5))
         loaded.sendTimeout = .seconds(sendTimeout)
         let origins = settings["WEBSOCKET_ORIGINS"] != nil ? settings.list("WEBSOCKET_ORIGINS") : settings.list("CORS_ORIGINS")
-        loaded.allowedOrigins = origins.map { $0 == "*" ? .any : $0.contains("*") ? .pattern($0) : .exact($0) }
+        loaded.allowedOrigins = origins.map(CORS.Origin.init(parsing:))
         return loaded
     }
 }

@@ -66,7 +66,7 @@ public struct Application: Sendable {
         if let compression = core.compression { app.compressResponses(compression) }
         if config.environment == .production { app.use(SecurityHeaders()) }
         if !core.corsOrigins.isEmpty {
-            app.use(CORS(origins: core.corsOrigins.map { $0 == "*" ? .any : $0.contains("*") ? .pattern($0) : .exact($0) }))
+            app.use(CORS(origins: core.corsOrigins.map(CORS.Origin.init(parsing:))))
         }
         // The database down (PostgreSQL refusing or not answering): 503, never a 500, and a log
         // line for the operator (without the URL, which may carry a password).

@@ -16,6 +16,12 @@ public struct CORS: Middleware {
         /// `*` matches one or more characters of a host label run, e.g. `https://*.example.com`.
         case pattern(String)
 
+        /// A configured origin: `*` is any, one with `*` in it a pattern, else exact
+        /// (`CORS_ORIGINS`, `WEBSOCKET_ORIGINS`).
+        public init(parsing text: String) {
+            self = text == "*" ? .any : text.contains("*") ? .pattern(text) : .exact(text)
+        }
+
         func matches(_ origin: String) -> Bool {
             switch self {
             case .any: return true
