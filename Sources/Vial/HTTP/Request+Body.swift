@@ -24,6 +24,13 @@ extension Request {
         }
     }
 
+    /// Decodes a JSON body into the model `T` after checking it against `T`'s schema:
+    /// 415 when not JSON, 400 when malformed, and one 422 (or `T.validationStatus`) whose
+    /// `details` name every problem by JSON path (`title`, `tags[3]`, `address.zip`).
+    public func decode<T: Model>(_ type: T.Type = T.self) throws -> T {
+        try T.validate(json())
+    }
+
     /// The body parsed as a `JSON` value (415 when not JSON, 400 when empty or malformed).
     public func json() throws -> JSON {
         try requireJSONContentType()

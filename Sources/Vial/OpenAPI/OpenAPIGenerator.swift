@@ -76,9 +76,13 @@ public enum OpenAPIGenerator {
 
         /// A `$ref` to a named schema (registering it), or the schema inline.
         mutating func schema(for schema: Schema) -> JSONSchema {
-            let built = OpenAPIGenerator.objectSchema(schema)
-            guard let name = schema.name, let key = OpenAPI.ComponentKey(rawValue: name) else { return built }
-            schemas[key] = built
+            guard let name = schema.name, let key = OpenAPI.ComponentKey(rawValue: name) else {
+                return OpenAPIGenerator.objectSchema(schema, components: &self)
+            }
+            if schemas[key] == nil {
+                schemas[key] = .fragment  // held while it is built: a model that nests itself refers to it
+                schemas[key] = OpenAPIGenerator.objectSchema(schema, components: &self)
+            }
             return .reference(.component(named: name))
         }
     }
@@ -90,7 +94,7 @@ public enum OpenAPIGenerator {
         for field in route.docs.query {
             parameters.append(
                 .b(OpenAPI.Parameter(
-                    name: field.name, context: .query(required: false, schema: fieldSchema(field, required: false)),
+                    name: field.name, context: .query(required: false, schema: fieldSchema(field, required: false, components: &components)),
                     description: field.description)))
         }
         var requestBody = route.docs.request.map { schema in
@@ -179,10 +183,10 @@ public enum OpenAPIGenerator {
     /// An object schema for `schema`'s fields. One component serves requests and responses alike:
     /// read-only fields are marked `readOnly` (clients must not send them, and Vial refuses them),
     /// and unknown properties are refused unless the schema allows them.
-    static func objectSchema(_ schema: Schema) -> JSONSchema {
+    static func objectSchema(_ schema: Schema, components: inout ComponentSet) -> JSONSchema {
         var properties: OrderedDictionary<String, JSONSchema> = [:]
         for field in schema.fields {
-            properties[field.name] = fieldSchema(field, required: field.required)
+            properties[field.name] = fieldSchema(field, required: field.required && field.defaultValue == nil, components: &components)
         }
         return .object(
             minProperties: schema.requiresAField ? 1 : nil, properties: properties,
@@ -194,8 +198,17 @@ public enum OpenAPIGenerator {
     /// Any text without U+0000 holding something besides whitespace.
     static let noNULNotBlank = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
 
+    /// `field`'s schema on its own (nested named schemas inlined).
     static func fieldSchema(_ field: Field, required: Bool) -> JSONSchema {
+        var components = ComponentSet()
+        return fieldSchema(field, required: required, components: &components)
+    }
+
+    static func fieldSchema(_ field: Field, required: Bool, components: inout ComponentSet) -> JSONSchema {
         var minLength: Int?
+        var minItems: Int?
+        var maxItems: Int?
+        var unique: Bool?
         var maxLength: Int?
         var allowed: [AnyCodable]?
         var pattern: String?
@@ -211,13 +224,21 @@ public enum OpenAPIGenerator {
             case .range(let min, let max):
                 minimum = min
                 maximum = max
+            case .count(let min, let max):
+                minItems = min
+                maxItems = max
+            case .unique: unique = true
             }
         }
         let permissions: JSONSchema.Permissions? = field.readOnly ? .readOnly : nil
         let examples = field.example.map { [AnyCodable(anyValue($0))] } ?? []
+        let defaultValue = field.defaultValue.map { AnyCodable(anyValue($0)) }
         switch field.kind {
-        case .string, .date, .email:
-            let format: JSONTypeFormat.StringFormat = field.kind == .date ? .date : field.kind == .email ? .email : .generic
+        case .string, .date, .email, .dateTime, .uuid:
+            let formats: [Field.Kind: JSONTypeFormat.StringFormat] = [
+                .date: .date, .email: .email, .dateTime: .dateTime, .uuid: .uuid,
+            ]
+            let format = formats[field.kind] ?? .generic
             // Validation refuses U+0000 in any text (no database keeps it): say so where no
             // other pattern, choice or format already rules it out.
             // A trimmed field with a minimum length needs a character that is not whitespace.
@@ -227,21 +248,48 @@ public enum OpenAPIGenerator {
             return .string(
                 format: format, required: required, nullable: field.nullable, permissions: permissions,
                 description: field.description, minLength: minLength, maxLength: maxLength, pattern: pattern,
-                allowedValues: allowed, examples: examples)
+                allowedValues: allowed, defaultValue: defaultValue, examples: examples)
         case .integer:
             return .integer(
                 required: required, nullable: field.nullable, permissions: permissions, description: field.description,
                 maximum: maximum.map { (Int($0), exclusive: false) }, minimum: minimum.map { (Int($0), exclusive: false) },
+                allowedValues: allowed?.isEmpty == false ? integerChoices(field) : nil, defaultValue: defaultValue,
                 examples: examples)
         case .number:
             return .number(
                 required: required, nullable: field.nullable, permissions: permissions, description: field.description,
                 maximum: maximum.map { ($0, exclusive: false) }, minimum: minimum.map { ($0, exclusive: false) },
-                examples: examples)
+                defaultValue: defaultValue, examples: examples)
         case .boolean:
             return .boolean(
                 required: required, nullable: field.nullable, permissions: permissions, description: field.description,
-                examples: examples)
+                defaultValue: defaultValue, examples: examples)
+        case .array:
+            return .array(
+                required: required, nullable: field.nullable, permissions: permissions, description: field.description,
+                minItems: minItems, maxItems: maxItems, uniqueItems: unique,
+                items: field.items.map { fieldSchema($0, required: true, components: &components) },
+                defaultValue: defaultValue, examples: examples)
+        case .object:
+            if let schema = field.schema {
+                let object = components.schema(for: schema)
+                guard let name = schema.name else {
+                    var inline = required ? object : object.optionalSchemaObject()
+                    if field.nullable { inline = inline.nullableSchemaObject() }
+                    return field.description.map { inline.with(description: $0) } ?? inline
+                }
+                // A `$ref` carries no `required`/`nullable` of its own: nullable is `anyOf` the
+                // reference and null, as OpenAPI 3.1 (JSON Schema) says it.
+                let core = JSONSchema.CoreContext<JSONTypeFormat.AnyFormat>(
+                    required: required, permissions: permissions, description: field.description)
+                return field.nullable
+                    ? .any(of: [object, .null()], core: core) : .reference(.component(named: name), core)
+            }
+            return .object(
+                required: required, nullable: field.nullable, permissions: permissions, description: field.description,
+                minProperties: minItems, maxProperties: maxItems,
+                additionalProperties: field.items.map { .b(fieldSchema($0, required: true, components: &components)) },
+                defaultValue: defaultValue, examples: examples)
         case .any:
             // Nullable: no `type` at all, any JSON value (OpenAPIKit's `nullable` would make it
             // `type: null`). Otherwise any value but null, as the validator decides.
@@ -252,6 +300,12 @@ public enum OpenAPIGenerator {
             }
             return .fragment(required: required, permissions: permissions, description: field.description, examples: examples)
         }
+    }
+
+    /// The choices of an integer field (an `Int` enum's raw values), as numbers.
+    static func integerChoices(_ field: Field) -> [AnyCodable]? {
+        for case .oneOf(let choices) in field.rules { return choices.compactMap { Int($0) }.map { AnyCodable($0) } }
+        return nil
     }
 
     /// A `JSON` value as the plain Swift value `AnyCodable` wraps.

@@ -11,8 +11,17 @@ public struct Field: Sendable {
         case date
         /// An email address, as text.
         case email
+        /// An ISO 8601 date and time with a zone (`2026-12-04T09:30:00Z`), as text.
+        case dateTime = "date-time"
+        /// A UUID (`0F1E…`), as text.
+        case uuid
         /// Any JSON value (a job's result, say); only `nullable` and `required` apply.
         case any
+        /// A list whose elements each pass `items` (when set).
+        case array
+        /// An object with `schema`'s fields, or (without a schema) a dictionary whose values
+        /// each pass `items`.
+        case object
     }
 
     /// A check on a present, non-null value.
@@ -25,6 +34,10 @@ public struct Field: Sendable {
         case pattern(String, description: String)
         /// An integer or number within `min...max`.
         case range(min: Double?, max: Double?)
+        /// A list (or dictionary) with `min...max` elements.
+        case count(min: Int?, max: Int?)
+        /// A list whose elements are all different.
+        case unique
     }
 
     public var name: String
@@ -40,12 +53,27 @@ public struct Field: Sendable {
     public var description: String?
     /// A sample value for generated docs.
     public var example: JSON?
+    /// The value an absent field takes (an absent field with a default is never missing).
+    public var defaultValue: JSON?
+    /// `.object`: the object's own fields (a named schema is a shared OpenAPI component).
+    public var schema: Schema?
+    /// `.array`: what every element must be; `.object` without `schema`: what every value must be.
+    public var items: Field? {
+        get { itemStorage.first }
+        set { itemStorage = newValue.map { [$0] } ?? [] }
+    }
+    // An array, because a struct cannot hold an optional of itself.
+    private var itemStorage: [Field] = []
 
     public init(
         _ name: String, _ kind: Kind, required: Bool = false, nullable: Bool = false, readOnly: Bool = false,
-        trim: Bool = false, rules: [Rule] = [], description: String? = nil, example: JSON? = nil
+        trim: Bool = false, rules: [Rule] = [], description: String? = nil, example: JSON? = nil,
+        items: Field? = nil, schema: Schema? = nil, defaultValue: JSON? = nil
     ) {
         self.example = example
+        self.defaultValue = defaultValue
+        self.schema = schema
+        self.itemStorage = items.map { [$0] } ?? []
         self.name = name
         self.kind = kind
         self.required = required
@@ -79,37 +107,30 @@ public struct Field: Sendable {
         return Field(name, .integer, required: required, nullable: nullable, rules: rules, description: description)
     }
 
+    /// A list field whose elements are each `items` (its name is not used), with `count` elements
+    /// at most/least and, when `unique`, no two equal.
+    public static func array(
+        _ name: String, of items: Field, required: Bool = false, nullable: Bool = false, count: ClosedRange<Int>? = nil,
+        unique: Bool = false, description: String? = nil, example: JSON? = nil
+    ) -> Field {
+        var rules: [Rule] = []
+        if let count { rules.append(.count(min: count.lowerBound, max: count.upperBound)) }
+        if unique { rules.append(.unique) }
+        return Field(
+            name, .array, required: required, nullable: nullable, rules: rules, description: description, example: example,
+            items: items)
+    }
+
+    /// A nested object field with `schema`'s fields.
+    public static func object(
+        _ name: String, _ schema: Schema, required: Bool = false, nullable: Bool = false, description: String? = nil
+    ) -> Field {
+        Field(name, .object, required: required, nullable: nullable, description: description, schema: schema)
+    }
+
     /// A read-only field: present in responses, refused in requests.
     public static func readOnly(_ name: String, _ kind: Kind = .integer) -> Field {
         Field(name, kind, readOnly: true)
-    }
-
-    /// Checks `value`; returns the (possibly trimmed) value or the messages for this field.
-    func check(_ value: JSON) -> Outcome {
-        if value.isNull {
-            return nullable ? .valid(.null) : .invalid(["Field may not be null."])
-        }
-        var value = value
-        switch kind {
-        case .string, .date, .email:
-            guard var text = value.stringValue else { return .invalid(["Not a valid string."]) }
-            // Neither database keeps it intact (SQLite cuts the text there, PostgreSQL refuses it).
-            if text.utf8.contains(0) { return .invalid([Field.nulMessage]) }
-            if trim { text = text.trimmingCharacters(in: .whitespacesAndNewlines) }
-            value = .string(text)
-            if kind == .date, !Field.isDate(text) { return .invalid(["Not a valid date (YYYY-MM-DD)."]) }
-            if kind == .email, !Field.isEmail(text) { return .invalid(["Not a valid email address."]) }
-        case .integer:
-            guard case .int = value else { return .invalid(["Not a valid integer."]) }
-        case .number:
-            guard value.isNumber else { return .invalid(["Not a valid number."]) }
-        case .boolean:
-            guard value.boolValue != nil else { return .invalid(["Not a valid boolean."]) }
-        case .any:
-            break
-        }
-        let messages = rules.compactMap { rule in Field.failure(of: rule, for: value) }
-        return messages.isEmpty ? .valid(value) : .invalid(messages)
     }
 
     static func failure(of rule: Rule, for value: JSON) -> String? {
@@ -127,7 +148,8 @@ public struct Field: Sendable {
             }
             return nil
         case .oneOf(let choices):
-            guard let text = value.stringValue, !choices.contains(text) else { return nil }
+            // Text, or an integer field's number (an `Int` enum's raw values).
+            guard let text = value.stringValue ?? value.intValue.map(String.init), !choices.contains(text) else { return nil }
             return "Must be one of: \(choices.joined(separator: ", "))."
         case .pattern(let pattern, let description):
             guard let text = value.stringValue else { return nil }
@@ -137,6 +159,19 @@ public struct Field: Sendable {
             if let min, number < min { return "Must be greater than or equal to \(Field.format(min))." }
             if let max, number > max { return "Must be less than or equal to \(Field.format(max))." }
             return nil
+        case .count(let min, let max):
+            let count: Int
+            switch value {
+            case .array(let elements): count = elements.count
+            case .object(let members): count = members.count
+            default: return nil
+            }
+            if let min, count < min { return "Must hold at least \(min) item\(min == 1 ? "" : "s")." }
+            if let max, count > max { return "Must hold at most \(max) item\(max == 1 ? "" : "s")." }
+            return nil
+        case .unique:
+            guard case .array(let elements) = value, Set(elements).count != elements.count else { return nil }
+            return "Items must be unique."
         }
     }
 
@@ -174,9 +209,35 @@ public struct Field: Sendable {
             && !parts[0].hasPrefix(".") && !parts[0].hasSuffix(".") && !parts[0].contains("..")
     }
 
-    /// A checked value, or what is wrong with it.
-    enum Outcome {
-        case valid(JSON)
-        case invalid([String])
+    /// A real ISO 8601 date-time with a zone: `YYYY-MM-DDTHH:MM:SS(.fraction)(Z|±HH:MM)`.
+    static func isDateTime(_ text: String) -> Bool {
+        let utf8 = Array(text.utf8)
+        guard utf8.count >= 20, utf8.count <= 64, (utf8[10] == UInt8(ascii: "T") || utf8[10] == UInt8(ascii: "t")),
+            isDate(String(decoding: utf8[0..<10], as: UTF8.self))
+        else { return false }
+        func number(_ range: Range<Int>) -> Int? {
+            guard range.upperBound <= utf8.count, utf8[range].allSatisfy({ (48...57).contains($0) }) else { return nil }
+            return Int(String(decoding: utf8[range], as: UTF8.self))
+        }
+        guard let hour = number(11..<13), utf8[13] == UInt8(ascii: ":"), let minute = number(14..<16),
+            utf8[16] == UInt8(ascii: ":"), let second = number(17..<19), hour < 24, minute < 60, second < 61
+        else { return false }
+        var index = 19
+        if utf8[index] == UInt8(ascii: ".") {
+            index += 1
+            let digits = index
+            while index < utf8.count, (48...57).contains(utf8[index]) { index += 1 }
+            guard index > digits else { return false }
+        }
+        guard index < utf8.count else { return false }
+        if utf8[index] == UInt8(ascii: "Z") || utf8[index] == UInt8(ascii: "z") { return index + 1 == utf8.count }
+        guard utf8[index] == UInt8(ascii: "+") || utf8[index] == UInt8(ascii: "-"), index + 6 == utf8.count,
+            let zoneHour = number(index + 1..<index + 3), utf8[index + 3] == UInt8(ascii: ":"),
+            let zoneMinute = number(index + 4..<index + 6)
+        else { return false }
+        return zoneHour < 24 && zoneMinute < 60
     }
+
+    /// A UUID in its 8-4-4-4-12 hexadecimal form.
+    static func isUUID(_ text: String) -> Bool { text.utf8.count == 36 && UUID(uuidString: text) != nil }
 }

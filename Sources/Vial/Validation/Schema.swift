@@ -23,6 +23,8 @@ public struct Schema: Sendable {
     public var allowsUnknownFields: Bool
     /// Whether at least one writable field must be sent (PATCH): otherwise a 400 `no_fields`.
     public var requiresAField: Bool
+    /// Why a `Model`'s schema could not be learned from its type (the app's build fails on it).
+    var learningError: String?
 
     public init(
         named name: String? = nil, _ fields: Field..., status: HTTPResponseStatus = .unprocessableEntity,
@@ -50,9 +52,6 @@ public struct Schema: Sendable {
             throw HTTPError(status, "Request body must be a JSON object", code: "validation_error",
                 details: ["_schema": ["Invalid input type."]])
         }
-        var values: [String: JSON] = [:]
-        var errors: [String: [String]] = [:]
-        let declared = Dictionary(fields.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         if requiresAField {
             let writable = fields.filter { !$0.readOnly }.map(\.name)
             guard members.keys.contains(where: writable.contains) else {
@@ -61,22 +60,9 @@ public struct Schema: Sendable {
                     code: "no_fields")
             }
         }
-        if !allowsUnknownFields { Self.reportUnknown(members.keys.filter { declared[$0] == nil }, in: &errors) }
-        for field in fields {
-            guard let value = members[field.name] else {
-                if field.required && !partial && !field.readOnly { errors[field.name] = ["Missing data for required field."] }
-                continue
-            }
-            if field.readOnly {
-                errors[field.name] = ["Field is read-only."]
-                continue
-            }
-            switch field.check(value) {
-            case .valid(let checked): values[field.name] = checked
-            case .invalid(let messages): errors[field.name] = messages
-            }
-        }
-        try ValidatedObject.throwIfAny(errors, status: status, message: "Validation failed", code: "validation_error")
+        var problems = Problems()
+        let values = check(members, at: { "" }, partial: partial, into: &problems)
+        try problems.throwIfAny(status: status, message: "Validation failed", code: "validation_error")
         return ValidatedObject(values: values)
     }
 }
@@ -89,7 +75,7 @@ extension Schema {
 
     /// Names the first unknown fields (in name order) and counts the rest, so that an answer
     /// never grows with the input: 85,000 unknown keys made a 2.4 MB error body.
-    static func reportUnknown(_ unknown: [String], in errors: inout [String: [String]]) {
+    static func reportUnknown(_ unknown: [String], at path: () -> String, in problems: inout Problems) {
         guard !unknown.isEmpty else { return }
         // The smallest few names, without sorting them all.
         var first: [String] = []
@@ -100,11 +86,12 @@ extension Schema {
         }
         for key in first {
             let shown = key.unicodeScalars.count > fieldNameShown ? String(key.unicodeScalars.prefix(fieldNameShown)) + "…" : key
-            errors[shown] = ["Unknown field."]
+            problems.add(Problems.path(path(), key: shown), ["Unknown field."])
         }
         if unknown.count > first.count {
-            errors["_schema", default: []].append(
-                "\(unknown.count) unknown fields; the first \(first.count) by name are listed.")
+            problems.add(
+                Problems.path(path(), key: "_schema"),
+                ["\(unknown.count) unknown fields; the first \(first.count) by name are listed."])
         }
     }
 }
@@ -148,7 +135,7 @@ extension Request {
             case .integer: value = Int(raw).map(JSON.int)
             case .number: value = Double(parameter: raw).map(JSON.double)
             case .boolean: value = Bool(parameter: raw).map(JSON.bool)
-            case .string, .date, .email, .any: value = .string(raw)
+            case .string, .date, .email, .dateTime, .uuid, .any, .array, .object: value = .string(raw)
             }
             guard let value else {
                 errors[field.name] = ["Not a valid \(field.kind.rawValue)."]
