@@ -22,7 +22,9 @@ import Testing
 
     @Test func refusesMalformedInput() {
         for text in ["", "{", "[1,]", "{\"a\" 1}", "{a: 1}", "01", "1.", "-", "tru", "\"open", "\"\\x\"", "\"\\ud800\"",
-            "[1] 2", "\"tab\there\"", "NaN", "1e999"]
+            "[1] 2", "\"tab\there\"", "NaN", "1e999", "Infinity", "-Infinity",
+            // Issue 19: a name given twice, at any depth (the last one used to win silently).
+            #"{"a": 1, "a": 2}"#, #"{"x": [{"b": 1, "b": 1}]}"#]
         {
             #expect(throws: JSONParseError.self, "\(text)") { try parse(text) }
         }

@@ -217,3 +217,17 @@ struct MisnamedRules: Model {
         #expect(required == ["title"])
     }
 }
+
+extension ModelTests {
+    /// A documented model that cannot be learned fails the app's build, naming the type and route.
+    @Test func anUnlearnableDocumentedModelFailsTheBuild() {
+        let app = App("bad-model")
+        app.post("/things", docs: RouteDocs(request: MisnamedRules.schema)) { _ in "x" }
+        #expect(throws: RoutingError.self) { try app.build() }
+        do {
+            _ = try app.build()
+        } catch {
+            #expect("\(error)".contains("MisnamedRules.rules names 'titel'") && "\(error)".contains("'/things'"))
+        }
+    }
+}

@@ -75,6 +75,9 @@ extension App {
                 throw RoutingError.duplicateName("endpoint '\(endpoint)' is used by both '\(existing)' and '\(rule)'")
             }
             endpoints[endpoint] = rule
+            if let problem = definition.docs.schemas.lazy.compactMap(\.learningError).first {
+                throw RoutingError.invalidModel("\(problem) (documented by '\(rule)')")
+            }
             let pattern = try RulePattern(rule, converters: state.converters)
             let chain = layers.flatMap(\.middleware) + definition.middleware
             let middlewareDocs = chain.compactMap(\.docs)

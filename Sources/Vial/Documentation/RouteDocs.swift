@@ -43,6 +43,20 @@ public struct RouteDocs: Sendable {
 
 /// One part of a documented `multipart/form-data` body: a file (`format: binary`, which
 /// Swagger UI offers as a file picker) or a text field.
+extension RouteDocs {
+    /// Every schema these docs name: the request's, the responses', the socket's messages'.
+    var schemas: [Schema] {
+        var schemas = [request, webSocket?.receives, webSocket?.sends].compactMap { $0 }
+        for response in responses.values {
+            switch response.body {
+            case .object(let schema), .envelope(let schema), .list(let schema), .items(let schema): schemas.append(schema)
+            case .none, .error, .media: break
+            }
+        }
+        return schemas
+    }
+}
+
 public struct FormPartDoc: Sendable {
     public var name: String
     public var isFile: Bool

@@ -76,7 +76,13 @@ struct JSONParser {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
-            members[key] = try parseValue(depth: depth + 1)
+            // A name given twice is refused (I-JSON, RFC 7493): were the last one kept, as most
+            // parsers do, a proxy or client that read the first would see another request.
+            let start = index
+            guard members.updateValue(try parseValue(depth: depth + 1), forKey: key) == nil else {
+                index = start
+                throw error("duplicate member name")
+            }
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") {

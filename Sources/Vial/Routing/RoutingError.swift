@@ -15,6 +15,8 @@ public enum RoutingError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A route's middleware needs other middleware (a JWT manager, a rate limiter, a cache) that
     /// is not installed outside it.
     case missingDependency(String)
+    /// A documented `Model` type whose fields cannot be learned (see `Model`).
+    case invalidModel(String)
 
     public var description: String {
         switch self {
@@ -25,6 +27,7 @@ public enum RoutingError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unknownEndpoint(let endpoint): return "Could not build URL for unknown endpoint '\(endpoint)'"
         case .urlBuild(let message): return "Could not build URL: \(message)"
         case .missingDependency(let message): return "Missing middleware: \(message)"
+        case .invalidModel(let message): return "Invalid model: \(message)"
         }
     }
 }
