@@ -164,6 +164,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "ModelBench",
+            dependencies: ["Vial", "VialTesting"],
+            path: "Benchmarks/ModelBench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "JobBench",
             dependencies: ["Vial", "VialMiddleware", "VialApp", "VialBlueprints", "VialTesting", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/JobBench",

@@ -162,3 +162,16 @@ extension ValidationTests {
         }
     }
 }
+
+extension ValidationTests {
+    /// The fast trim removes what Foundation's `.whitespacesAndNewlines` removes, and only that
+    /// (every scalar is tried, on either side of a letter).
+    @Test func trimmingMatchesFoundation() {
+        let foundation = CharacterSet.whitespacesAndNewlines
+        let differing = (0..<0x11_0000).compactMap(Unicode.Scalar.init).filter { Field.isWhitespace($0) != foundation.contains($0) }
+        #expect(differing.isEmpty, "\(differing.map { String($0.value, radix: 16) })")
+        for text in ["", " ", "a", " a ", "\t\n a b \r\n", "\u{A0}x\u{3000}", "\u{2028}y\u{85}", "\u{200B}z", "é \u{301}", "  \u{1F600}  "] {
+            #expect(Field.trimmed(text) == text.trimmingCharacters(in: .whitespacesAndNewlines), "\(text.debugDescription)")
+        }
+    }
+}

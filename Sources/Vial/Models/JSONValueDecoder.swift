@@ -5,12 +5,16 @@ import Foundation
 /// URLs text, decimals numbers.
 struct JSONValueDecoder: Decoder, SingleValueDecodingContainer {
     let json: JSON
-    var codingPath: [any CodingKey]
+    // The path is built only when asked for (an error, a nested container): most values never need it.
+    private let parentPath: [any CodingKey]
+    private let key: (any CodingKey)?
+    var codingPath: [any CodingKey] { key.map { parentPath + [$0] } ?? parentPath }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    init(_ json: JSON, codingPath: [any CodingKey] = []) {
+    init(_ json: JSON, codingPath: [any CodingKey] = [], key: (any CodingKey)? = nil) {
         self.json = json
-        self.codingPath = codingPath
+        self.parentPath = codingPath
+        self.key = key
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
@@ -129,9 +133,28 @@ struct JSONKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try decoder(for: key).value(type) }
 
-    func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+    func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? { try present(type, key) }
+
+    // The protocol's own defaults for these ask three times (contains, decodeNil, decode).
+    func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? { try present(type, key) }
+    func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? { try present(type, key) }
+    func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? { try present(type, key) }
+    func decodeIfPresent(_ type: Float.Type, forKey key: Key) throws -> Float? { try present(type, key) }
+    func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? { try present(type, key) }
+    func decodeIfPresent(_ type: Int8.Type, forKey key: Key) throws -> Int8? { try present(type, key) }
+    func decodeIfPresent(_ type: Int16.Type, forKey key: Key) throws -> Int16? { try present(type, key) }
+    func decodeIfPresent(_ type: Int32.Type, forKey key: Key) throws -> Int32? { try present(type, key) }
+    func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? { try present(type, key) }
+    func decodeIfPresent(_ type: UInt.Type, forKey key: Key) throws -> UInt? { try present(type, key) }
+    func decodeIfPresent(_ type: UInt8.Type, forKey key: Key) throws -> UInt8? { try present(type, key) }
+    func decodeIfPresent(_ type: UInt16.Type, forKey key: Key) throws -> UInt16? { try present(type, key) }
+    func decodeIfPresent(_ type: UInt32.Type, forKey key: Key) throws -> UInt32? { try present(type, key) }
+    func decodeIfPresent(_ type: UInt64.Type, forKey key: Key) throws -> UInt64? { try present(type, key) }
+
+    /// Absent or null: nil; otherwise the value (one lookup).
+    private func present<T: Decodable>(_ type: T.Type, _ key: Key) throws -> T? {
         guard let value = members[key.stringValue], !value.isNull else { return nil }
-        return try JSONValueDecoder(value, codingPath: codingPath + [key]).value(type)
+        return try JSONValueDecoder(value, codingPath: codingPath, key: key).value(type)
     }
 
     func nestedContainer<NestedKey: CodingKey>(
@@ -152,7 +175,7 @@ struct JSONKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         guard let value = members[key.stringValue] else {
             throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "No value for \(key.stringValue)."))
         }
-        return JSONValueDecoder(value, codingPath: codingPath + [key])
+        return JSONValueDecoder(value, codingPath: codingPath, key: key)
     }
 }
 
@@ -205,7 +228,7 @@ struct JSONUnkeyedContainer: UnkeyedDecodingContainer {
 
     private mutating func next() throws -> JSONValueDecoder {
         guard !isAtEnd else { throw end(JSON.self) }
-        let decoder = JSONValueDecoder(elements[currentIndex], codingPath: codingPath + [IndexKey(currentIndex)])
+        let decoder = JSONValueDecoder(elements[currentIndex], codingPath: codingPath, key: IndexKey(currentIndex))
         currentIndex += 1
         return decoder
     }

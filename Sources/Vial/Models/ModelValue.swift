@@ -73,9 +73,8 @@ public struct CalendarDate: Hashable, Comparable, Sendable, Codable, CustomStrin
 
     /// Parses `YYYY-MM-DD`; nil for anything else, or a day the calendar does not have.
     public init?(_ text: String) {
-        guard Field.isDate(text) else { return nil }
-        let parts = text.split(separator: "-").compactMap { Int($0) }
-        self.init(year: parts[0], month: parts[1], day: parts[2])
+        guard let parts = Field.dateParts(text) else { return nil }
+        self.init(year: parts.year, month: parts.month, day: parts.day)
     }
 
     public init(from decoder: any Decoder) throws {

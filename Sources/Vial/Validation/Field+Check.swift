@@ -19,8 +19,8 @@ extension Field {
         case .string, .date, .email, .dateTime, .uuid:
             guard var text = value.stringValue else { return invalid("Not a valid string.", at: path, &problems) }
             // Neither database keeps it intact (SQLite cuts the text there, PostgreSQL refuses it).
-            if text.utf8.contains(0) { return invalid(Field.nulMessage, at: path, &problems) }
-            if trim { text = text.trimmingCharacters(in: .whitespacesAndNewlines) }
+            if Field.containsNUL(text) { return invalid(Field.nulMessage, at: path, &problems) }
+            if trim { text = Field.trimmed(text) }
             value = .string(text)
             if let message = formatFailure(text) { return invalid(message, at: path, &problems) }
         case .integer:
@@ -101,11 +101,10 @@ extension Schema {
     func check(
         _ members: [String: JSON], at path: () -> String, partial: Bool, into problems: inout Problems
     ) -> [String: JSON] {
-        var values: [String: JSON] = [:]
-        if !allowsUnknownFields {
-            let unknown = members.keys.filter { key in !fields.contains { $0.name == key } }
-            Self.reportUnknown(unknown, at: path, in: &problems)
-        }
+        // The result starts as the members themselves (shared, not copied) and is written to
+        // only where checking changed something: a default, trimmed text, an unknown field dropped.
+        var values = members
+        var present = 0
         for field in fields {
             guard let value = members[field.name] else {
                 if let defaultValue = field.defaultValue, !partial {
@@ -115,12 +114,23 @@ extension Schema {
                 }
                 continue
             }
+            present += 1
             if field.readOnly {
                 problems.add(Problems.path(path(), key: field.name), ["Field is read-only."])
                 continue
             }
-            if let checked = field.check(value, at: { Problems.path(path(), key: field.name) }, into: &problems) {
+            if let checked = field.check(value, at: { Problems.path(path(), key: field.name) }, into: &problems),
+                checked != value
+            {
                 values[field.name] = checked
+            }
+        }
+        if present < members.count {  // some members are not declared fields
+            let unknown = members.keys.filter { key in !fields.contains { $0.name == key } }
+            if allowsUnknownFields {
+                for key in unknown { values[key] = nil }
+            } else {
+                Self.reportUnknown(unknown, at: path, in: &problems)
             }
         }
         return values

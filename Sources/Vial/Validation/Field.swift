@@ -40,48 +40,118 @@ public struct Field: Sendable {
         case unique
     }
 
-    public var name: String
-    public var kind: Kind
-    public var required: Bool
-    public var nullable: Bool
+    public var name: String {
+        get { storage.name }
+        set { writable().name = newValue }
+    }
+    public var kind: Kind {
+        get { storage.kind }
+        set { writable().kind = newValue }
+    }
+    public var required: Bool {
+        get { storage.required }
+        set { writable().required = newValue }
+    }
+    public var nullable: Bool {
+        get { storage.nullable }
+        set { writable().nullable = newValue }
+    }
     /// Sent by the server, refused from clients (`id`, `created_at` …).
-    public var readOnly: Bool
+    public var readOnly: Bool {
+        get { storage.readOnly }
+        set { writable().readOnly = newValue }
+    }
     /// Trim surrounding whitespace from text before checking and returning it.
-    public var trim: Bool
-    public var rules: [Rule]
+    public var trim: Bool {
+        get { storage.trim }
+        set { writable().trim = newValue }
+    }
+    public var rules: [Rule] {
+        get { storage.rules }
+        set { writable().rules = newValue }
+    }
     /// One line for generated docs.
-    public var description: String?
+    public var description: String? {
+        get { storage.description }
+        set { writable().description = newValue }
+    }
     /// A sample value for generated docs.
-    public var example: JSON?
+    public var example: JSON? {
+        get { storage.example }
+        set { writable().example = newValue }
+    }
     /// The value an absent field takes (an absent field with a default is never missing).
-    public var defaultValue: JSON?
+    public var defaultValue: JSON? {
+        get { storage.defaultValue }
+        set { writable().defaultValue = newValue }
+    }
     /// `.object`: the object's own fields (a named schema is a shared OpenAPI component).
-    public var schema: Schema?
+    public var schema: Schema? {
+        get { storage.schema }
+        set { writable().schema = newValue }
+    }
     /// `.array`: what every element must be; `.object` without `schema`: what every value must be.
     public var items: Field? {
-        get { itemStorage.first }
-        set { itemStorage = newValue.map { [$0] } ?? [] }
+        get { storage.items }
+        set { writable().items = newValue }
     }
-    // An array, because a struct cannot hold an optional of itself.
-    private var itemStorage: [Field] = []
+
+    /// The declaration, shared by copies and copied on write: a schema's check copies its
+    /// fields often, and one reference costs less than a dozen.
+    private var storage: Storage
+
+    private final class Storage: @unchecked Sendable {  // mutated only while uniquely referenced
+        var name: String
+        var kind: Kind
+        var required: Bool
+        var nullable: Bool
+        var readOnly: Bool
+        var trim: Bool
+        var rules: [Rule]
+        var description: String?
+        var example: JSON?
+        var defaultValue: JSON?
+        var schema: Schema?
+        var items: Field?
+
+        init(
+            name: String, kind: Kind, required: Bool, nullable: Bool, readOnly: Bool, trim: Bool, rules: [Rule],
+            description: String?, example: JSON?, defaultValue: JSON?, schema: Schema?, items: Field?
+        ) {
+            self.name = name
+            self.kind = kind
+            self.required = required
+            self.nullable = nullable
+            self.readOnly = readOnly
+            self.trim = trim
+            self.rules = rules
+            self.description = description
+            self.example = example
+            self.defaultValue = defaultValue
+            self.schema = schema
+            self.items = items
+        }
+
+        func copy() -> Storage {
+            Storage(
+                name: name, kind: kind, required: required, nullable: nullable, readOnly: readOnly, trim: trim, rules: rules,
+                description: description, example: example, defaultValue: defaultValue, schema: schema, items: items)
+        }
+    }
+
+    private mutating func writable() -> Storage {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        return storage
+    }
 
     public init(
         _ name: String, _ kind: Kind, required: Bool = false, nullable: Bool = false, readOnly: Bool = false,
         trim: Bool = false, rules: [Rule] = [], description: String? = nil, example: JSON? = nil,
         items: Field? = nil, schema: Schema? = nil, defaultValue: JSON? = nil
     ) {
-        self.example = example
-        self.defaultValue = defaultValue
-        self.schema = schema
-        self.itemStorage = items.map { [$0] } ?? []
-        self.name = name
-        self.kind = kind
-        self.required = required
-        self.nullable = nullable
-        self.readOnly = readOnly
-        self.trim = trim
-        self.rules = rules
-        self.description = description
+        storage = Storage(
+            name: name, kind: kind, required: required, nullable: nullable, readOnly: readOnly, trim: trim, rules: rules,
+            description: description, example: example, defaultValue: defaultValue, schema: schema, items: items)
     }
 
     /// A text field.
@@ -182,16 +252,53 @@ public struct Field: Sendable {
     }
 
     /// A real calendar date in `YYYY-MM-DD` form.
-    static func isDate(_ text: String) -> Bool {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
-            parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
-            (1...12).contains(month), year >= 1
-        else { return false }
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
-        return (1...days).contains(day)
+    static func isDate(_ text: String) -> Bool { dateParts(text) != nil }
+
+    /// The year, month and day of a real calendar date in `YYYY-MM-DD` form.
+    static func dateParts(_ text: String) -> (year: Int, month: Int, day: Int)? {
+        var text = text
+        return text.withUTF8 { bytes in
+            guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else { return nil }
+            func number(_ range: Range<Int>) -> Int? {
+                var value = 0
+                for index in range {
+                    let digit = bytes[index] &- UInt8(ascii: "0")
+                    guard digit < 10 else { return nil }
+                    value = value * 10 + Int(digit)
+                }
+                return value
+            }
+            guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), (1...12).contains(month),
+                year >= 1
+            else { return nil }
+            let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+            let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+            return (1...days).contains(day) ? (year, month, day) : nil
+        }
+    }
+
+    /// `text` without the white space (what `CharacterSet.whitespacesAndNewlines` holds) around it; the text itself, not a copy, when there is none (the common case).
+    static func trimmed(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        guard let first = scalars.first, let last = scalars.last, isWhitespace(first) || isWhitespace(last) else { return text }
+        var start = scalars.startIndex
+        var end = scalars.endIndex
+        while start < end, isWhitespace(scalars[start]) { start = scalars.index(after: start) }
+        while end > start, isWhitespace(scalars[scalars.index(before: end)]) { end = scalars.index(before: end) }
+        return String(scalars[start..<end])
+    }
+
+    /// Unicode `White_Space` and U+200B (which Foundation's set also holds, so trimming keeps
+    /// its meaning), answered without the property tables for ASCII.
+    static func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.isASCII { return scalar.value == 0x20 || (0x09...0x0D).contains(scalar.value) }
+        return scalar.value == 0x200B || scalar.properties.isWhitespace
+    }
+
+    /// Whether `text` holds U+0000.
+    static func containsNUL(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in bytes.contains(0) }
     }
 
     /// `local@domain.tld`: one `@`, no spaces, a dot in the domain, sane lengths.
