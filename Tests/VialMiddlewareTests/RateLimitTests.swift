@@ -221,3 +221,23 @@ enum StorageKind: String, CaseIterable, Sendable {
         #expect(try app.routes()[0].middleware == ["limit(5 per minute)"])
     }
 }
+
+extension RateLimiterMiddlewareTests {
+    /// Issue 19: a route under a blueprint's limit and a stricter one of its own documented the
+    /// blueprint's in its 429; it names the one that binds first (the lowest rate).
+    @Test func the429DocumentsTheLimitThatBindsFirst() throws {
+        let app = App()
+        try RateLimiter(storage: MemoryRateLimitStorage(), defaults: nil, clock: clock).install(on: app)
+        let notes = Blueprint("notes", urlPrefix: "/notes")
+        notes.use(limit("60 per minute"))
+        notes.post("/", name: "create", limit("5 per minute")) { _ in "created" }
+        notes.get("/", name: "list") { _ in "list" }
+        notes.get("/burst", name: "burst", limit("2 per second; 1000 per day")) { _ in "burst" }
+        app.register(notes)
+        let routes = Dictionary(uniqueKeysWithValues: try app.routes().map { ($0.endpoint, $0) })
+        #expect(routes["notes.create"]?.responses[429]?.description
+            == "Rate limit exceeded: 5 per 1 minute binds first; also 60 per 1 minute; see Retry-After")
+        #expect(routes["notes.list"]?.responses[429]?.description == "Rate limit exceeded (60 per minute); see Retry-After")
+        #expect(routes["notes.burst"]?.responses[429]?.description.hasPrefix("Rate limit exceeded: 1000 per 1 day binds first") == true)
+    }
+}

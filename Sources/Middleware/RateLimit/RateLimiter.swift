@@ -164,7 +164,11 @@ public struct RouteLimit: Middleware {
     let scope: String?
 
     public var name: String { "limit(\(text))" }
-    public var docs: MiddlewareDocs? { MiddlewareDocs(responses: [429: .error("Rate limit exceeded (\(text)); see Retry-After")]) }
+    public var docs: MiddlewareDocs? {
+        MiddlewareDocs(
+            responses: [429: .error("Rate limit exceeded (\(text)); see Retry-After")],
+            rateLimits: items.map { RateLimitDoc(text: $0.description, perSecond: Double($0.amount) / Double($0.seconds)) })
+    }
 
     public func resolve(in route: MiddlewareResolution) throws -> any Middleware {
         guard let limiter = route.outer(RateLimiter.self) else {

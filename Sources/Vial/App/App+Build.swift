@@ -84,6 +84,9 @@ extension App {
             var responses = definition.docs.responses
             // A route that takes a body can always refuse it: say so without listing it by hand.
             for (status, answer) in Self.bodyRefusals(definition.docs) where responses[status] == nil { responses[status] = answer }
+            // Several limits (a blueprint's and the route's): the 429 names the one that binds first.
+            let limits = middlewareDocs.flatMap(\.rateLimits)
+            if limits.count > 1, responses[429] == nil { responses[429] = RateLimitDoc.answer(limits) }
             for docs in middlewareDocs {
                 for (status, response) in docs.responses where responses[status] == nil { responses[status] = response }
             }

@@ -133,11 +133,38 @@ public struct MiddlewareDocs: Sendable {
     public var optionalSecurity: Bool
     /// Answers this middleware may give, by status.
     public var responses: [UInt: ResponseDoc]
+    /// The rate limits this middleware applies: a route under several documents its 429 as the
+    /// one that binds first.
+    public var rateLimits: [RateLimitDoc]
 
-    public init(security: [String] = [], optionalSecurity: Bool = false, responses: [UInt: ResponseDoc] = [:]) {
+    public init(
+        security: [String] = [], optionalSecurity: Bool = false, responses: [UInt: ResponseDoc] = [:],
+        rateLimits: [RateLimitDoc] = []
+    ) {
         self.security = security
         self.optionalSecurity = optionalSecurity
         self.responses = responses
+        self.rateLimits = rateLimits
+    }
+}
+
+/// One rate limit as documentation sees it: its text (`5 per minute`) and its rate.
+public struct RateLimitDoc: Sendable, Equatable {
+    public var text: String
+    /// Requests per second allowed over the limit's period: the lowest binds first for a steady client.
+    public var perSecond: Double
+
+    public init(text: String, perSecond: Double) {
+        self.text = text
+        self.perSecond = perSecond
+    }
+
+    /// The 429 of a route under `limits` (at least one), naming the one that binds first.
+    static func answer(_ limits: [RateLimitDoc]) -> ResponseDoc {
+        let ordered = limits.sorted { ($0.perSecond, $0.text) < ($1.perSecond, $1.text) }
+        let others = ordered.dropFirst().map(\.text)
+        let also = others.isEmpty ? "" : "; also \(others.joined(separator: ", "))"
+        return .error("Rate limit exceeded: \(ordered[0].text) binds first\(also); see Retry-After")
     }
 }
 
