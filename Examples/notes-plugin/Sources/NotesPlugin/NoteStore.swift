@@ -2,14 +2,19 @@ import Foundation
 import Vial
 import VialApp
 
-/// A note as stored and as the API shows it.
-public struct Note: Codable, Sendable, Equatable {
+/// A note as stored and as the API shows it (its OpenAPI schema is learned from the type).
+public struct Note: Codable, Sendable, Equatable, Model {
     public var id: Int64?
     public var ownerId: Int64
     public var title: String
     public var body: String
     public var words: Int?
     public var createdAt: String
+
+    public static let rules: [String: FieldRules] = [
+        "id": FieldRules(readOnly: true), "owner_id": FieldRules(readOnly: true), "created_at": FieldRules(readOnly: true),
+        "words": FieldRules(readOnly: true, description: "Filled in by the count_note_words job"),
+    ]
 
     enum CodingKeys: String, CodingKey {
         case id, title, body, words

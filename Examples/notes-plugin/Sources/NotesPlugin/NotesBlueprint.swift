@@ -6,17 +6,8 @@ import VialMiddleware
 /// `notes`: list, create, get and delete the caller's notes. Every route needs an access token
 /// (auth's JWT) and is limited per user; a note belongs to its author alone.
 enum NotesBlueprint {
-    static let input = Schema(
-        named: "NoteInput",
-        .string("title", required: true, trim: true, length: 1...200, example: "Groceries"),
-        .string("body", length: 0...10_000, example: "eggs, milk"),
-        status: .unprocessableEntity)
-
-    static let note = Schema(
-        named: "Note",
-        Field("id", .integer, required: true), .string("title", required: true), .string("body", required: true),
-        Field("words", .integer, required: true, nullable: true, description: "Filled in by the count_note_words job"),
-        Field("owner_id", .integer, required: true), .string("created_at", required: true))
+    static let input = NoteInput.schema
+    static let note = Note.schema
 
     static func make(
         store: NoteStore, jobs: JobQueue, maxPerUser: Int, clock: any WallClock
@@ -39,13 +30,13 @@ enum NotesBlueprint {
                 summary: "Create a note", tags: ["notes"], request: input,
                 responses: [201: .envelope(note, "The note; Location is its URL"), 409: .error("NOTES_MAX_PER_USER reached"), 422: .error("Invalid fields")])
         ) { req in
-            let values = try req.validate(input)
+            let input = try req.decode(NoteInput.self)
             let user = try req.currentUser()
             guard try await store.count(owner: user.id) < maxPerUser else {
                 throw HTTPError.conflict("You have \(maxPerUser) notes, the most allowed", code: "too_many_notes")
             }
             let created = try await store.create(
-                Note(ownerId: user.id, title: values.string("title")!, body: values.string("body") ?? "", createdAt: Timestamp.string(clock.date)))
+                Note(ownerId: user.id, title: input.title, body: input.body, createdAt: Timestamp.string(clock.date)))
             try await jobs.enqueue(NotesPlugin.countWords, payload: ["note_id": .int(Int(created.id!))], owner: String(user.id))
             return try .created(created, location: try req.urlFor(".get_note", ["note_id": created.id!], external: true))
         }
@@ -65,6 +56,17 @@ enum NotesBlueprint {
             return .noContent
         }
         return notes
+    }
+
+    /// The body of a new note: the type is its validation and its OpenAPI schema.
+    struct NoteInput: Model {
+        var title: String
+        var body: String
+
+        static let rules: [String: FieldRules] = [
+            "title": FieldRules(.length(1...200), trim: true, example: "Groceries"),
+            "body": FieldRules(.length(0...10_000), example: "eggs, milk", default: ""),
+        ]
     }
 
     /// The note named by the path if the caller wrote it; anyone else's is a 404 (not even its existence leaks).

@@ -54,6 +54,18 @@ import VialTesting
         #expect(details?["colour"] != nil)
     }
 
+    /// The typed body: every problem by path, the default for an absent body, the title trimmed.
+    @Test func theTypedBodyChecksAndDecodes() async throws {
+        let (_, client, user, _) = try await start()
+        let refused = try await client.post("/api/notes/", json: ["title": 7, "body": nil], headers: user)
+        #expect(try refused.json()["error"]?["details"] == ["title": ["Not a valid string."], "body": ["Field may not be null."]])
+        let created = try await client.post("/api/notes/", json: ["title": "  Trimmed  "], headers: user).json()
+        #expect(created["data"]?["title"] == "Trimmed" && created["data"]?["body"] == "")
+        let document = try await client.get("/openapi.json").json()
+        #expect(document["components"]?["schemas"]?["NoteInput"]?["properties"]?["body"]?["default"] == "")
+        #expect(document["components"]?["schemas"]?["Note"]?["properties"]?["words"]?["readOnly"] == true)
+    }
+
     @Test func theWordCountJobFillsInTheNote() async throws {
         let (assembly, client, user, _) = try await start()
         _ = try await client.post("/api/notes/", json: ["title": "Three little words", "body": "and two"], headers: user)
