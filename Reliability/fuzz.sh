@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Fuzzes five of Vial's parsers with libFuzzer (the Swift toolchain's): the JSON parser, the URL
+# Fuzzes six of Vial's parsers with libFuzzer (the Swift toolchain's): the JSON parser, the URL
 # rule/converter parser (with a route table matching paths), the JWT decoder, the task and
-# registration validators, and the multipart/form-data reader. Builds Reliability/Fuzz with -sanitize=fuzzer, seeds a corpus per
+# registration validators, the multipart/form-data reader, and typed models (schema checks and
+# the decoder glue). Builds Reliability/Fuzz with -sanitize=fuzzer, seeds a corpus per
 # target, and runs each for RUNS executions (default 2,000,000). Crashes (and violated
 # properties, which trap) stop the run and leave the input in Reliability/Fuzz/work/.
 #
@@ -11,7 +12,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 fuzz="$root/Reliability/Fuzz"
 runs=${1:-2000000}
 shift || true
-targets=${*:-json rule jwt validator multipart}
+targets=${*:-json rule jwt validator multipart model}
 
 build_log=$(mktemp)
 if ! (cd "$fuzz" && swift build -c release -Xswiftc -sanitize=fuzzer --product vial-fuzz >"$build_log" 2>&1); then
@@ -39,6 +40,9 @@ seed multipart extended $'--XyZ\r\nContent-Disposition: form-data; name="f"; fil
 seed multipart empty $'--XyZ--\r\n'
 seed validator task '{"title":"Write report","description":"By Friday","status":"pending","due_date":"2026-12-24"}'
 seed validator patch '{"status":"done","due_date":null}'
+seed model valid '{"title":" Fuzz ","small":-3,"count":7,"tags":["a","b"],"kind":"note","level":2,"address":{"street":"s","zip":"12345"},"addresses":[{"street":"t"}],"due":"2024-02-29","at":"2026-12-04T09:30:00.5+01:00","id":"6F9619FF-8B86-D011-B42D-00C04FC964FF","price":2.50,"ratio":1e-3,"meta":{"k":[1,2]},"clear":null,"extra":[{}]}'
+seed model wrong '{"title":[1],"small":300,"count":-1,"tags":"x","kind":3,"level":"2","address":[],"due":"2023-02-29","at":"noon","id":"x","meta":{"k":[1.5]},"clear":1}'
+seed model huge '{"title":"t","small":99999999999999999999999,"count":1e400,"price":-0.0}'
 seed validator register '{"username":"alice","email":"alice@example.com","password":"correct horse"}'
 # A token the codec accepts (sub 2, jti fuzz-seed, valid at the target's fixed clock) and relatives.
 python3 - "$work/jwt" <<'PY'

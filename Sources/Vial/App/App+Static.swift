@@ -6,7 +6,8 @@ extension App {
     /// leave the directory (`..`, absolute paths, symlinks pointing out) are 404s.
     public func serveStatic(_ urlPrefix: String, directory: String, name: String = "static") {
         let root = URL(fileURLWithPath: directory).standardizedFileURL.resolvingSymlinksInPath().path
-        get("\(urlPrefix.trimmingSuffix("/"))/<path:file>", name: name, docs: RouteDocs(summary: "Static files", tags: ["static"], responses: [200: .media("application/octet-stream", "The file"), 404: .error("No such file")])) {
+        let responses: [UInt: ResponseDoc] = [200: .media("application/octet-stream", "The file"), 404: .error("No such file")]
+        get("\(urlPrefix.trimmingSuffix("/"))/<path:file>", name: name, docs: RouteDocs(summary: "Static files", tags: ["static"], responses: responses)) {
             req -> Response in
             let relative: String = try req.param("file")
             guard !relative.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) else {

@@ -3,14 +3,14 @@ import Vial
 import VialBlueprints
 import VialMiddleware
 
-/// One libFuzzer entry point for five targets, chosen by `VIAL_FUZZ_TARGET` (libFuzzer owns the
+/// One libFuzzer entry point for six targets, chosen by `VIAL_FUZZ_TARGET` (libFuzzer owns the
 /// command line). Each target feeds the bytes to one parser and checks a property of what it
 /// accepts; a violated property traps, which libFuzzer reports as a crash with the input saved.
 enum FuzzTarget: String {
-    case json, rule, jwt, validator, multipart
+    case json, rule, jwt, validator, multipart, model
 
     static let current = FuzzTarget(rawValue: ProcessInfo.processInfo.environment["VIAL_FUZZ_TARGET"] ?? "") ?? {
-        fatalError("set VIAL_FUZZ_TARGET to json, rule, jwt, validator or multipart")
+        fatalError("set VIAL_FUZZ_TARGET to json, rule, jwt, validator, multipart or model")
     }()
 
     func run(_ bytes: UnsafeRawBufferPointer) {
@@ -20,6 +20,25 @@ enum FuzzTarget: String {
         case .jwt: Self.jwt(bytes)
         case .validator: Self.validator(bytes)
         case .multipart: Self.multipart(bytes)
+        case .model: Self.model(bytes)
+        }
+    }
+
+    /// The typed-model glue (learned schema, checks, `JSONValueDecoder`): any body is a value or
+    /// an `HTTPError` — never a trap in a cast or an integer conversion — and what is accepted
+    /// keeps the declared rules.
+    static func model(_ bytes: UnsafeRawBufferPointer) {
+        guard let body = try? JSON(parsing: bytes) else { return }
+        do {
+            let value = try FuzzModel.validate(body)
+            let title = value.title.unicodeScalars.count
+            precondition((1...50).contains(title), "accepted a title of \(title)")
+            precondition(value.tags.count <= 5 && Set(value.tags).count == value.tags.count, "accepted tags \(value.tags)")
+            precondition(value.tags.allSatisfy { (1...10).contains($0.unicodeScalars.count) }, "accepted a tag out of bounds")
+            precondition((value.addresses ?? []).allSatisfy { $0.zip.map { $0.count == 5 } ?? true }, "accepted a bad zip")
+        } catch is HTTPError {
+        } catch {
+            preconditionFailure("a model answered \(error) instead of an HTTPError")
         }
     }
 
@@ -108,4 +127,39 @@ enum FuzzTarget: String {
         }
         done.wait()
     }
+}
+
+enum FuzzKind: String, Codable, CaseIterable, Sendable { case note, task }
+enum FuzzLevel: Int, Codable, CaseIterable, Sendable { case one = 1, two = 2 }
+
+struct FuzzAddress: Model {
+    var street: String
+    var zip: String?
+    static let rules: [String: FieldRules] = ["zip": FieldRules(.pattern("[0-9]{5}", description: "Not a ZIP code."))]
+}
+
+/// Every kind a model can hold, for the `model` target.
+struct FuzzModel: Model {
+    var title: String
+    var small: Int8?
+    var count: UInt16?
+    var tags: [String]
+    var kind: FuzzKind?
+    var level: FuzzLevel?
+    var address: FuzzAddress?
+    var addresses: [FuzzAddress]?
+    var due: CalendarDate?
+    var at: Date?
+    var id: UUID?
+    var price: Decimal?
+    var ratio: Double?
+    var meta: [String: [Int]]?
+    var clear: Patch<String>
+    var extra: JSON?
+
+    static let rules: [String: FieldRules] = [
+        "title": FieldRules(.length(1...50), trim: true),
+        "tags": FieldRules(.count(0...5), .unique, items: [.length(1...10)], default: []),
+        "addresses": FieldRules(.count(0...3)),
+    ]
 }
