@@ -231,3 +231,28 @@ extension ModelTests {
         }
     }
 }
+
+/// A PATCH body: absent leaves a field alone, a value sets it; `status` may not be null.
+struct NotePatch: Model {
+    var title: Patch<String>
+    var status: Patch<NotePriority>
+    var due: Patch<CalendarDate>
+    static let requiresAField = true
+    static let rules: [String: FieldRules] = ["status": FieldRules(nullable: false), "title": FieldRules(.length(1...20))]
+}
+
+extension ModelTests {
+    @Test func aPatchModelTellsAbsentNullAndValuesApartAndNeedsAField() throws {
+        let patch = try NotePatch.validate(["due": nil, "status": "low"])
+        #expect(patch.title == .absent && patch.due == .null && patch.status == .value(.low))
+        #expect(throws: HTTPError(.badRequest, "No updatable field given (expected one of: due, status, title)", code: "no_fields")) {
+            try NotePatch.validate([:])
+        }
+        do {
+            _ = try NotePatch.validate(["status": nil, "title": nil])
+            Issue.record("null status accepted")
+        } catch let error as HTTPError {
+            #expect(error.details == ["status": ["Field may not be null."]])  // a Patch title may be null
+        }
+    }
+}

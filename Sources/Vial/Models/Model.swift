@@ -40,6 +40,9 @@ public protocol Model: Decodable, Sendable {
     static var allowsUnknownFields: Bool { get }
     /// The status of a validation failure (422 by default).
     static var validationStatus: HTTPResponseStatus { get }
+    /// Whether a body must hold at least one writable field (a PATCH of `Patch` fields): an
+    /// empty one is a 400 `no_fields` (false by default).
+    static var requiresAField: Bool { get }
     /// The schema validation uses and OpenAPI shows; learned from the type by default.
     static var schema: Schema { get }
 }
@@ -49,6 +52,7 @@ extension Model {
     public static var modelName: String { String(describing: Self.self) }
     public static var allowsUnknownFields: Bool { false }
     public static var validationStatus: HTTPResponseStatus { .unprocessableEntity }
+    public static var requiresAField: Bool { false }
     public static var schema: Schema { ModelSchemas.shared.schema(for: Self.self) }
 
     /// Checks `json` against the type's schema (every problem collected) and decodes it.
@@ -62,6 +66,7 @@ extension Model {
                 schema.status, "Request body must be a JSON object", code: "validation_error",
                 details: ["_schema": ["Invalid input type."]])
         }
+        try schema.requireAField(in: members)
         var problems = Problems()
         let checked = schema.check(members, at: { "" }, partial: false, into: &problems)
         try problems.throwIfAny(status: schema.status, message: "Validation failed", code: "validation_error")
@@ -87,11 +92,15 @@ public struct FieldRules: Sendable {
     public var example: JSON?
     /// The value an absent field takes; a field with a default is not required.
     public var defaultValue: JSON?
+    /// Overrides what the type says: `nullable: false` on a `Patch` or optional field refuses
+    /// `null` while allowing the field to be absent.
+    public var nullable: Bool?
 
     public init(
         _ rules: Field.Rule..., trim: Bool = false, items: [Field.Rule] = [], readOnly: Bool = false,
-        description: String? = nil, example: JSON? = nil, default defaultValue: JSON? = nil
+        nullable: Bool? = nil, description: String? = nil, example: JSON? = nil, default defaultValue: JSON? = nil
     ) {
+        self.nullable = nullable
         self.rules = rules
         self.itemRules = items
         self.trim = trim
@@ -106,6 +115,7 @@ public struct FieldRules: Sendable {
         field.rules += rules
         field.trim = trim
         field.readOnly = readOnly
+        if let nullable { field.nullable = nullable }
         if let description { field.description = description }
         if let example { field.example = example }
         if let defaultValue {

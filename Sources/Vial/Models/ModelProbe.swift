@@ -60,6 +60,7 @@ final class ProbeContext {
         schema.name = model.modelName
         schema.status = model.validationStatus
         schema.allowsUnknownFields = model.allowsUnknownFields
+        schema.requiresAField = model.requiresAField
         for (name, rules) in model.rules {
             guard let index = schema.fields.firstIndex(where: { $0.name == name }) else {
                 let known = schema.fields.map(\.name).joined(separator: ", ")

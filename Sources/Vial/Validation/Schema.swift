@@ -52,14 +52,7 @@ public struct Schema: Sendable {
             throw HTTPError(status, "Request body must be a JSON object", code: "validation_error",
                 details: ["_schema": ["Invalid input type."]])
         }
-        if requiresAField {
-            let writable = fields.filter { !$0.readOnly }.map(\.name)
-            guard members.keys.contains(where: writable.contains) else {
-                throw HTTPError(
-                    .badRequest, "No updatable field given (expected one of: \(writable.sorted().joined(separator: ", ")))",
-                    code: "no_fields")
-            }
-        }
+        try requireAField(in: members)
         var problems = Problems()
         let values = check(members, at: { "" }, partial: partial, into: &problems)
         try problems.throwIfAny(status: status, message: "Validation failed", code: "validation_error")
@@ -68,6 +61,17 @@ public struct Schema: Sendable {
 }
 
 extension Schema {
+    /// A 400 `no_fields` when the schema `requiresAField` and `members` holds no writable one.
+    func requireAField(in members: [String: JSON]) throws {
+        guard requiresAField else { return }
+        let writable = fields.filter { !$0.readOnly }.map(\.name)
+        guard members.keys.contains(where: writable.contains) else {
+            throw HTTPError(
+                .badRequest, "No updatable field given (expected one of: \(writable.sorted().joined(separator: ", ")))",
+                code: "no_fields")
+        }
+    }
+
     /// Unknown fields named in an error answer at most; the rest are counted.
     static let unknownFieldsListed = 10
     /// Characters of an unknown field's name shown at most.
