@@ -3,8 +3,6 @@ import Logging
 import Vial
 import VialMiddleware
 
-extension TaskItem.Status: ParameterConvertible {}
-
 /// `tasks`: list, create, get, replace, patch, set status, delete (see docs/bundled-api.md).
 /// Users act on their own tasks; admins on everyone's; anyone else gets 403.
 public enum TasksBlueprint {
@@ -12,23 +10,14 @@ public enum TasksBlueprint {
     /// list answer stays within a few megabytes however much a user stores.
     public static let maxDescription = 10_000
 
-    static let writableFields: [Field] = [
-        .string("title", trim: true, length: 1...150, example: "Write the release notes"),
-        .string("description", nullable: true, length: 0...maxDescription, example: "Cover the new rate limits"),
-        .string("status", oneOf: TaskItem.Status.allCases.map(\.rawValue)),
-        Field("due_date", .date, nullable: true, example: "2026-12-01"),
-        .readOnly("id"), .readOnly("owner_id"), .readOnly("created_at", .string), .readOnly("updated_at", .string),
-    ]
-
-    /// `POST /`: title required.
-    public static let creation = Schema(named: "TaskInput", fields: writableFields.map { $0.name == "title" ? required($0) : $0 })
+    /// `POST /`: title required (the `TaskInput` model's schema).
+    public static let creation = TaskInput.schema
     /// `PUT /<id>`: title and status required; absent optional fields become null.
-    public static let replacement = Schema(
-        named: "TaskReplacement", fields: writableFields.map { ["title", "status"].contains($0.name) ? required($0) : $0 })
+    public static let replacement = TaskReplacement.schema
     /// `PATCH /<id>`: any subset.
-    public static let patch = Schema(named: "TaskPatch", fields: writableFields, requiresAField: true)
+    public static let patch = TaskPatch.schema
     /// `PUT /<id>/status`.
-    public static let statusChange = Schema(named: "TaskStatus", .string("status", required: true, oneOf: TaskItem.Status.allCases.map(\.rawValue)))
+    public static let statusChange = TaskStatusChange.schema
 
     /// A task as the API shows it (for generated docs).
     public static let task = Schema(
@@ -50,12 +39,6 @@ public enum TasksBlueprint {
     static let notJSON = ResponseDoc.error("The body is not JSON")
     static let invalid = ResponseDoc.error("Validation failed, with details per field")
     static let malformed = ResponseDoc.error("Malformed JSON")
-
-    private static func required(_ field: Field) -> Field {
-        var field = field
-        field.required = true
-        return field
-    }
 
     /// The blueprint. With a `cache`, list and detail answers are cached per user (60 s) and
     /// every write drops the affected entries; `perUserLimit` applies when a `RateLimiter` is installed.
@@ -118,14 +101,13 @@ public enum TasksBlueprint {
                     201: .envelope(task, "The task; Location is its URL"), 400: malformed, 415: notJSON, 422: invalid,
                 ])
         ) { req in
-            let input = try req.validate(creation)
+            let input = try req.decode(TaskInput.self)
             let caller = try CurrentUser(req)
             let stamp = Timestamp.string(clock.date)
             let task = try await tasks.create(
                 TaskItem(
-                    title: input.string("title")!, description: input.string("description"),
-                    status: input.string("status").flatMap(TaskItem.Status.init) ?? .pending,
-                    dueDate: input.string("due_date"), ownerId: caller.id, createdAt: stamp, updatedAt: stamp))
+                    title: input.title, description: input.description, status: input.status ?? .pending,
+                    dueDate: input.dueDate?.description, ownerId: caller.id, createdAt: stamp, updatedAt: stamp))
             try await invalidate(req, owner: caller.id)
             await events?.publish("task.created", task)
             if let jobs {
@@ -166,11 +148,11 @@ public enum TasksBlueprint {
                 ])
         ) { req in
             var task = try await owned(req, tasks)
-            let input = try req.validate(replacement)
-            task.title = input.string("title")!
-            task.status = input.string("status").flatMap(TaskItem.Status.init) ?? task.status
-            task.description = input.string("description")
-            task.dueDate = input.string("due_date")
+            let input = try req.decode(TaskReplacement.self)
+            task.title = input.title
+            task.status = input.status
+            task.description = input.description
+            task.dueDate = input.dueDate?.description
             return try await save(task, req)
         }
 
@@ -186,11 +168,11 @@ public enum TasksBlueprint {
         ) { req in
             var task = try await owned(req, tasks)
             // Sending nothing the PATCH could change is a 400 (`requiresAField`); unknown fields a 422.
-            let input = try req.validate(patch, partial: true)
-            if let title = input.string("title") { task.title = title }
-            if let status = input.string("status").flatMap(TaskItem.Status.init) { task.status = status }
-            if input.contains("description") { task.description = input.string("description") }
-            if input.contains("due_date") { task.dueDate = input.string("due_date") }
+            let input = try req.decode(TaskPatch.self)
+            if let title = input.title { task.title = title }
+            if let status = input.status { task.status = status }
+            if input.description.isPresent { task.description = input.description.value }
+            if input.dueDate.isPresent { task.dueDate = input.dueDate.value?.description }
             return try await save(task, req)
         }
 
@@ -205,8 +187,7 @@ public enum TasksBlueprint {
                 ])
         ) { req in
             var task = try await owned(req, tasks)
-            let input = try req.validate(statusChange)
-            task.status = TaskItem.Status(rawValue: input.string("status")!)!
+            task.status = try req.decode(TaskStatusChange.self).status
             return try await save(task, req)
         }
 
