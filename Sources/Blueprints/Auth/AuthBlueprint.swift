@@ -6,22 +6,10 @@ import VialMiddleware
 /// `app.register(AuthBlueprint.make(users: store, jwt: manager), urlPrefix: "/auth")`.
 /// The app must also `app.use(manager)` so the JWT middleware finds it.
 public enum AuthBlueprint {
-    /// `POST /register` body. Auth answers validation problems with 400.
-    public static let registration = Schema(
-        named: "Registration",
-        .string(
-            "username", required: true, trim: true, length: 3...80,
-            pattern: ("[A-Za-z0-9_.-]+", "Only letters, digits, '_', '.' and '-' are allowed."), example: "alice"),
-        Field("email", .email, required: true, trim: true, rules: [.length(min: nil, max: 120)], example: "alice@example.com"),
-        .string("password", required: true, length: 8...1024, example: "correct horse battery"),
-        status: .badRequest)
-
-    /// `POST /login` body.
-    public static let credentials = Schema(
-        named: "Credentials",
-        .string("username", required: true, length: 1...80),
-        .string("password", required: true, length: 1...1024),
-        status: .badRequest)
+    /// `POST /register` body (the `Registration` model's schema). Auth answers validation problems with 400.
+    public static let registration = Registration.schema
+    /// `POST /login` body (the `Credentials` model's schema).
+    public static let credentials = Credentials.schema
 
     /// A user as the API shows it (for generated docs).
     public static let user = Schema(
@@ -75,10 +63,10 @@ public enum AuthBlueprint {
                     409: .error("Username or email already taken"), 415: .error("The body is not JSON"),
                 ])
         ) { req in
-            let input = try req.validate(registration)
-            let passwordHash = try await hasher.hashOffLoop(input.string("password")!)
+            let input = try req.decode(Registration.self)
+            let passwordHash = try await hasher.hashOffLoop(input.password)
             let user = User(
-                username: input.string("username")!, email: input.string("email")!.lowercased(),
+                username: input.username, email: input.email.normalized,
                 passwordHash: passwordHash, role: .user, createdAt: Timestamp.string(clock.date))
             do {
                 let created = try await users.create(user)
@@ -101,9 +89,9 @@ public enum AuthBlueprint {
                 ]),
             limit(loginLimit)
         ) { req in
-            let input = try req.validate(credentials)
-            let user = try await users.find(username: input.string("username")!)
-            let valid = await hasher.verifyOffLoop(input.string("password")!, against: user?.passwordHash ?? dummyHash)
+            let input = try req.decode(Credentials.self)
+            let user = try await users.find(username: input.username)
+            let valid = await hasher.verifyOffLoop(input.password, against: user?.passwordHash ?? dummyHash)
             guard let user, valid, let id = user.id else {
                 throw HTTPError(.unauthorized, "Invalid username or password", code: "invalid_credentials")
             }

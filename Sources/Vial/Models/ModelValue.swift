@@ -106,3 +106,35 @@ public struct CalendarDate: Hashable, Comparable, Sendable, Codable, CustomStrin
     public static let modelField = Field("", .date)
     public static let placeholder = CalendarDate(year: 2000, month: 1, day: 1)
 }
+
+/// An email address (`local@domain.tld`), as JSON text, lowercased by `normalized`.
+public struct EmailAddress: Hashable, Sendable, Codable, CustomStringConvertible, ModelValue {
+    /// The address as sent (after a field's trim).
+    public var text: String
+
+    /// Parses `text`; nil when it is not an address.
+    public init?(_ text: String) {
+        guard Field.isEmail(text) else { return nil }
+        self.text = text
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        guard let address = EmailAddress(try container.decode(String.self)) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "Not a valid email address.")
+        }
+        self = address
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(text)
+    }
+
+    /// The address lowercased, for storing and comparing.
+    public var normalized: String { text.lowercased() }
+    public var description: String { text }
+
+    public static let modelField = Field("", .email)
+    public static let placeholder = EmailAddress("someone@example.com")!
+}
