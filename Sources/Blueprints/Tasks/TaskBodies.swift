@@ -22,6 +22,12 @@ enum TaskRules {
     ]) { server, _ in server }
 }
 
+/// The JSON names of the task bodies' properties.
+enum TaskBodyKeys: String, CodingKey {
+    case title, description, status, id
+    case dueDate = "due_date", ownerId = "owner_id", createdAt = "created_at", updatedAt = "updated_at"
+}
+
 /// `POST /api/tasks/`: a title; status defaults to pending.
 public struct TaskInput: Model {
     public var title: String
@@ -33,10 +39,7 @@ public struct TaskInput: Model {
     var createdAt: String?
     var updatedAt: String?
 
-    enum CodingKeys: String, CodingKey {
-        case title, description, status, id
-        case dueDate = "due_date", ownerId = "owner_id", createdAt = "created_at", updatedAt = "updated_at"
-    }
+    typealias CodingKeys = TaskBodyKeys
 
     public static let rules = TaskRules.writable
 }
@@ -52,10 +55,7 @@ public struct TaskReplacement: Model {
     var createdAt: String?
     var updatedAt: String?
 
-    enum CodingKeys: String, CodingKey {
-        case title, description, status, id
-        case dueDate = "due_date", ownerId = "owner_id", createdAt = "created_at", updatedAt = "updated_at"
-    }
+    typealias CodingKeys = TaskBodyKeys
 
     public static let rules = TaskRules.writable
 }
@@ -72,10 +72,7 @@ public struct TaskPatch: Model {
     var createdAt: String?
     var updatedAt: String?
 
-    enum CodingKeys: String, CodingKey {
-        case title, description, status, id
-        case dueDate = "due_date", ownerId = "owner_id", createdAt = "created_at", updatedAt = "updated_at"
-    }
+    typealias CodingKeys = TaskBodyKeys
 
     public static let rules = TaskRules.writable
     public static let requiresAField = true
