@@ -256,3 +256,65 @@ extension ModelTests {
         }
     }
 }
+
+/// A scalar whose own check goes beyond its documented field (the schema sees an integer).
+struct EvenNumber: ModelValue, Sendable {
+    var value: Int
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        value = try container.decode(Int.self)
+        guard value % 2 == 0 else { throw DecodingError.dataCorruptedError(in: container, debugDescription: "Not even.") }
+    }
+    init(value: Int) { self.value = value }
+    static let modelField = Field("", .integer)
+    static let placeholder = EvenNumber(value: 0)
+}
+
+/// A model whose own `init(from:)` checks two fields together.
+struct Span: Model {
+    var low: Int
+    var high: Int
+    var steps: [EvenNumber]
+    enum CodingKeys: String, CodingKey { case low, high, steps }
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        low = try container.decode(Int.self, forKey: .low)
+        high = try container.decode(Int.self, forKey: .high)
+        steps = try container.decode([EvenNumber].self, forKey: .steps)
+        guard low <= high else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "low may not exceed high."))
+        }
+    }
+}
+
+extension ModelTests {
+    /// A type's own check that fails after the schema passed is a validation answer named like
+    /// the schema's (`steps[1]`), and one about the whole body is `_schema` — not "malformed JSON".
+    @Test func aModelsOwnCheckIsAnsweredLikeTheSchemas() {
+        func details(_ body: JSON) -> (HTTPResponseStatus, JSON?)? {
+            do {
+                _ = try Span.validate(body)
+                return nil
+            } catch let error as HTTPError {
+                return (error.status, error.details)
+            } catch {
+                return nil
+            }
+        }
+        let element = details(["low": 1, "high": 2, "steps": [2, 3]])
+        #expect(element?.0 == .unprocessableEntity && element?.1 == ["steps[1]": ["Not even."]])
+        let whole = details(["low": 3, "high": 2, "steps": []])
+        #expect(whole?.0 == .unprocessableEntity && whole?.1 == ["_schema": ["low may not exceed high."]])
+    }
+
+    /// Plain `Decodable` bodies (through Foundation's decoder) name list elements the same way.
+    @Test func decodingErrorsUseJSONPaths() throws {
+        struct Plain: Decodable { var items: [[Int]] }
+        do {
+            _ = try JSONCoding.decoder.decode(Plain.self, from: Data(#"{"items": [[1], [2, "x"]]}"#.utf8))
+            Issue.record("decoded")
+        } catch let error as DecodingError {
+            #expect(HTTPError(decoding: error).details == ["items[1][1]": ["Expected a value of type Int."]])
+        }
+    }
+}

@@ -60,32 +60,29 @@ extension Request {
 }
 
 extension HTTPError {
-    /// Maps a `DecodingError` to 400 (malformed JSON) or 422 (well-formed, wrong shape) with field details.
-    init(decoding error: DecodingError) {
+    /// Maps a `DecodingError` to 400 (malformed JSON) or `status` (well-formed, wrong shape) with
+    /// details keyed by JSON path (`tags[3]`, `address.zip`), as validation names them.
+    /// `parsed`: the JSON was already parsed (a `Model`'s own check failed), so an error at the
+    /// top is about the value, not the syntax — `_schema`, never "malformed".
+    init(decoding error: DecodingError, status: HTTPResponseStatus = .unprocessableEntity, parsed: Bool = false) {
         func field(_ path: [any CodingKey], _ key: (any CodingKey)? = nil) -> String {
-            let keys = path + (key.map { [$0] } ?? [])
-            let names = keys.map { $0.intValue.map(String.init) ?? $0.stringValue }
-            return names.isEmpty ? "_body" : names.joined(separator: ".")
+            let path = Problems.path(path + (key.map { [$0] } ?? []))
+            return path.isEmpty ? (parsed ? "_schema" : "_body") : path
+        }
+        func invalid(_ path: String, _ message: String) -> HTTPError {
+            HTTPError(status, "Validation failed", code: "validation_error", details: [path: [.string(message)]])
         }
         switch error {
-        case .dataCorrupted(let context) where context.codingPath.isEmpty:
+        case .dataCorrupted(let context) where context.codingPath.isEmpty && !parsed:
             self.init(.badRequest, "Malformed JSON in request body", code: "invalid_json")
         case .dataCorrupted(let context):
-            self.init(
-                .unprocessableEntity, "Validation failed", code: "validation_error",
-                details: [field(context.codingPath): [.string(context.debugDescription)]])
+            self = invalid(field(context.codingPath), context.debugDescription)
         case .keyNotFound(let key, let context):
-            self.init(
-                .unprocessableEntity, "Validation failed", code: "validation_error",
-                details: [field(context.codingPath, key): ["Missing data for required field."]])
+            self = invalid(field(context.codingPath, key), "Missing data for required field.")
         case .typeMismatch(let type, let context):
-            self.init(
-                .unprocessableEntity, "Validation failed", code: "validation_error",
-                details: [field(context.codingPath): [.string("Expected a value of type \(type).")]])
+            self = invalid(field(context.codingPath), "Expected a value of type \(type).")
         case .valueNotFound(let type, let context):
-            self.init(
-                .unprocessableEntity, "Validation failed", code: "validation_error",
-                details: [field(context.codingPath): [.string("Expected a \(type), found null.")]])
+            self = invalid(field(context.codingPath), "Expected a \(type), found null.")
         @unknown default:
             self.init(.badRequest, "Malformed JSON in request body", code: "invalid_json")
         }

@@ -74,7 +74,7 @@ extension Model {
             return try Self(from: JSONValueDecoder(.object(checked)))
         } catch let error as DecodingError {
             // The schema passed it; what is left is a type's own check in its init(from:).
-            throw HTTPError(decoding: error)
+            throw HTTPError(decoding: error, status: schema.status, parsed: true)
         }
     }
 }

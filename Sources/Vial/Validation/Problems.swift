@@ -37,4 +37,9 @@ struct Problems {
 
     /// `parent.key`, or `key` at the top.
     static func path(_ parent: String, key: String) -> String { parent.isEmpty ? key : parent + "." + key }
+
+    /// A coding path in the same notation (`tags[3]`, `address.zip`); empty at the top.
+    static func path(_ keys: [any CodingKey]) -> String {
+        keys.reduce("") { path, key in key.intValue.map { path + "[\($0)]" } ?? Self.path(path, key: key.stringValue) }
+    }
 }
