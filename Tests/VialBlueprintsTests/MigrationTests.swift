@@ -38,7 +38,7 @@ import VialTesting
             User(username: "u", email: "u@example.com", passwordHash: "x", role: .user, createdAt: "2026-01-01T00:00:00Z"))
         let tasks = SQLTaskStore(database)
         let task = try await tasks.create(
-            TaskItem(title: "keep me", dueDate: "2026-12-01", ownerId: owner.id!, createdAt: "2026-01-01T00:00:00Z", updatedAt: "2026-01-01T00:00:00Z"))
+            TaskItem(title: "keep me", dueDate: CalendarDate("2026-12-01"), ownerId: owner.id!, createdAt: "2026-01-01T00:00:00Z", updatedAt: "2026-01-01T00:00:00Z"))
 
         // When tasks alone is downgraded to 0001
         let undone = try await migrator.downgrade(database, plugin: "tasks", to: "0001")
@@ -243,12 +243,12 @@ import VialTesting
         for index in 1...5 {
             _ = try await tasks.create(
                 TaskItem(title: "task \(index)", description: index == 1 ? nil : "d\(index)", status: index.isMultiple(of: 2) ? .completed : .pending,
-                    dueDate: index == 3 ? "2027-01-01" : nil, ownerId: owner.id!, createdAt: "2026-01-0\(index)T00:00:00Z", updatedAt: "2026-01-0\(index)T00:00:00Z"))
+                    dueDate: index == 3 ? CalendarDate("2027-01-01") : nil, ownerId: owner.id!, createdAt: "2026-01-0\(index)T00:00:00Z", updatedAt: "2026-01-0\(index)T00:00:00Z"))
         }
         let page = try await tasks.list(owner: owner.id, status: .pending, page: 1, perPage: 2)
         #expect(page.total == 3)
         #expect(page.items.map(\.title) == ["task 5", "task 3"])  // newest first
-        #expect(page.items[1].dueDate == "2027-01-01")
+        #expect(page.items[1].dueDate == CalendarDate("2027-01-01"))
         let second = try await tasks.list(owner: nil, status: nil, page: 3, perPage: 2)
         #expect(second.items.map(\.title) == ["task 1"])
         #expect(second.items[0].description == nil)

@@ -40,14 +40,6 @@ public struct TaskAttachments: Sendable {
         self.clock = clock
     }
 
-    /// An attachment as the API shows it (for generated docs).
-    static let schema = Schema(
-        named: "Attachment",
-        Field("id", .integer, required: true), Field("task_id", .integer, required: true),
-        Field("owner_id", .integer, required: true), .string("filename", required: true),
-        .string("content_type", required: true), Field("size", .integer, required: true),
-        .string("sha256", required: true), .string("created_at", required: true))
-
     /// The largest upload body: every file at its limit, plus room for the parts' headers.
     var bodyLimit: Int { settings.maxBytes * settings.maxFiles + (1 << 20) }
 
@@ -67,7 +59,7 @@ public struct TaskAttachments: Sendable {
                     """,
                 tags: ["tasks"], form: [.file("file", multiple: true, maxCount: settings.maxFiles)],
                 responses: [
-                    201: .items(Self.schema, "The new attachments"), 400: .error("Not a valid form, or no file in it"),
+                    201: .items(Attachment.self, "The new attachments"), 400: .error("Not a valid form, or no file in it"),
                     403: forbidden, 404: notFound, 413: .error("A file, the upload or the quota is too large"),
                     415: .error("Not multipart/form-data"),
                 ]),
@@ -83,7 +75,7 @@ public struct TaskAttachments: Sendable {
             "/<int:task_id>/attachments", name: "list_attachments",
             docs: RouteDocs(
                 summary: "List a task's attachments", tags: ["tasks"],
-                responses: [200: .items(Self.schema, "The attachments, oldest first"), 403: forbidden, 404: notFound])
+                responses: [200: .items(Attachment.self, "The attachments, oldest first"), 403: forbidden, 404: notFound])
         ) { req in
             let task = try await TasksBlueprint.owned(req, tasks)
             return try .list(try await store.list(task: task.id!))

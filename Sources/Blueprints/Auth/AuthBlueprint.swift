@@ -11,29 +11,8 @@ public enum AuthBlueprint {
     /// `POST /login` body (the `Credentials` model's schema).
     public static let credentials = Credentials.schema
 
-    /// A user as the API shows it (for generated docs).
-    public static let user = Schema(
-        named: "User",
-        Field("id", .integer, required: true), .string("username", required: true), Field("email", .email, required: true),
-        .string("role", required: true, oneOf: User.Role.allCases.map(\.rawValue)), .string("created_at", required: true))
-
-    /// `POST /login`'s answer.
-    public static let tokens = Schema(
-        named: "Tokens",
-        .string("access_token", required: true), .string("refresh_token", required: true),
-        .string("token_type", required: true, oneOf: ["Bearer"]), .integer("expires_in", required: true))
-
-    /// `POST /refresh`'s answer.
-    public static let refreshedToken = Schema(
-        named: "RefreshedToken",
-        .string("access_token", required: true), .string("token_type", required: true, oneOf: ["Bearer"]),
-        .integer("expires_in", required: true))
-
-    /// `POST /ws-ticket`'s answer.
-    public static let wsTicket = Schema(named: "WebSocketTicket", .string("ticket", required: true), .integer("expires_in", required: true))
-
-    /// `POST /logout`'s answer.
-    public static let loggedOut = Schema(named: "LoggedOut", .string("status", required: true), .string("message", required: true))
+    /// A user as the API shows it (for generated docs): the `UserPayload` model's schema.
+    public static let user = UserPayload.schema
 
     /// The blueprint; `loginLimit` applies when a `RateLimiter` is installed on the app.
     public static func make(
@@ -59,10 +38,10 @@ public enum AuthBlueprint {
             docs: RouteDocs(
                 summary: "Register a new user", tags: ["auth"], request: registration,
                 responses: [
-                    201: .envelope(user, "The new user (role user)"), 400: .error("Missing or invalid fields, with details"),
+                    201: .returned("The new user (role user)"), 400: .error("Missing or invalid fields, with details"),
                     409: .error("Username or email already taken"), 415: .error("The body is not JSON"),
                 ])
-        ) { req in
+        ) { req -> Created<UserPayload> in
             let input = try req.decode(Registration.self)
             let passwordHash = try await hasher.hashOffLoop(input.password)
             let user = User(
@@ -70,7 +49,7 @@ public enum AuthBlueprint {
                 passwordHash: passwordHash, role: .user, createdAt: Timestamp.string(clock.date))
             do {
                 let created = try await users.create(user)
-                return try .success(created.payload, status: .created, message: "User registered successfully")
+                return Created(created.payload, location: nil, message: "User registered successfully")
             } catch StoreError.conflict(let field) {
                 throw HTTPError.conflict(
                     field == "email" ? "Email is already registered" : "Username is already taken",
@@ -84,18 +63,21 @@ public enum AuthBlueprint {
             docs: RouteDocs(
                 summary: "Log in and receive tokens", tags: ["auth"], request: credentials,
                 responses: [
-                    200: .object(tokens, "Access and refresh tokens"), 400: .error("Missing fields"),
+                    200: .returned("Access and refresh tokens"), 400: .error("Missing fields"),
                     401: .error("Invalid username or password"), 415: .error("The body is not JSON"),
                 ]),
             limit(loginLimit)
-        ) { req in
+        ) { req -> Tokens in
             let input = try req.decode(Credentials.self)
             let user = try await users.find(username: input.username)
             let valid = await hasher.verifyOffLoop(input.password, against: user?.passwordHash ?? dummyHash)
             guard let user, valid, let id = user.id else {
                 throw HTTPError(.unauthorized, "Invalid username or password", code: "invalid_credentials")
             }
-            return tokenResponse(issuer, subject: String(id), role: user.role, fresh: true, session: issuer.newSessionID(), withRefresh: true)
+            let session = issuer.newSessionID()
+            return Tokens(
+                accessToken: issuer.accessToken(subject: String(id), role: user.role.rawValue, fresh: true, session: session),
+                refreshToken: issuer.refreshToken(subject: String(id), session: session), expiresIn: issuer.accessLifetime)
         }
 
         // A new (non-fresh) access token for a valid refresh token.
@@ -103,12 +85,14 @@ public enum AuthBlueprint {
             "/refresh", name: "refresh",
             docs: RouteDocs(
                 summary: "Refresh the access token", tags: ["auth"],
-                responses: [200: .object(refreshedToken, "A new access token")]),
+                responses: [200: .returned("A new access token")]),
             jwtRequired(refresh: true)
-        ) { req in
+        ) { req -> RefreshedToken in
             let user = try await currentUser(req, users)
-            return tokenResponse(
-                issuer, subject: req.identity!, role: user.role, fresh: false, session: req.jwtClaims?.sessionID, withRefresh: false)
+            return RefreshedToken(
+                accessToken: issuer.accessToken(
+                    subject: req.identity!, role: user.role.rawValue, fresh: false, session: req.jwtClaims?.sessionID),
+                expiresIn: issuer.accessLifetime)
         }
 
         // Revoke the presented token (access or refresh) and, through its session id, every
@@ -117,16 +101,16 @@ public enum AuthBlueprint {
             "/logout", name: "logout",
             docs: RouteDocs(
                 summary: "Revoke the current token and the other tokens of its login", tags: ["auth"],
-                responses: [200: .object(loggedOut, "The token is revoked")]),
+                responses: [200: .returned("The token is revoked")]),
             jwtRequired(verifyType: false)
-        ) { req in
+        ) { req -> LoggedOut in
             guard let claims = req.jwtClaims else { throw JWTError.missingAuthorization.httpError }
             do {
                 try await jwt.revocations.revoke(claims.sessionID ?? claims.id, expiresAt: issuer.revocationExpiry(of: claims))
             } catch {
                 throw HTTPError(.serviceUnavailable, "The token could not be revoked; try again", code: "revocation_unavailable")
             }
-            return .json(["status": "success", "message": .string("\(claims.type.rawValue.capitalized) token revoked")])
+            return LoggedOut(message: "\(claims.type.rawValue.capitalized) token revoked")
         }
 
         // A WebSocket ticket: browsers cannot send Authorization on a WebSocket, so a page asks
@@ -135,36 +119,23 @@ public enum AuthBlueprint {
             "/ws-ticket", name: "ws_ticket",
             docs: RouteDocs(
                 summary: "A single-use ticket that opens a WebSocket (for browsers)", tags: ["auth"],
-                responses: [200: .object(wsTicket, "The ticket, good for one handshake within expires_in seconds")]),
+                responses: [200: .returned("The ticket, good for one handshake within expires_in seconds")]),
             jwtRequired()
-        ) { req in
+        ) { req -> WebSocketTicket in
             guard let claims = req.jwtClaims else { throw JWTError.missingAuthorization.httpError }
             let (ticket, expiresIn) = jwt.issueTicket(for: claims)
-            return .json(["ticket": .string(ticket), "expires_in": .int(expiresIn)])
+            return WebSocketTicket(ticket: ticket, expiresIn: expiresIn)
         }
 
         // The current user.
         auth.get(
             "/me", name: "me",
-            docs: RouteDocs(summary: "The authenticated user", tags: ["auth"], responses: [200: .envelope(user, "The user")]),
+            docs: RouteDocs(summary: "The authenticated user", tags: ["auth"], responses: [200: .returned("The user")]),
             jwtRequired()
-        ) { req in
-            try .ok(try await currentUser(req, users).payload)
+        ) { req -> Envelope<UserPayload> in
+            Envelope(try await currentUser(req, users).payload)
         }
         return auth
-    }
-
-    /// The OAuth2-style token answer (top level, not enveloped): an access token, and a refresh token on login.
-    static func tokenResponse(
-        _ issuer: TokenIssuer, subject: String, role: User.Role, fresh: Bool, session: String?, withRefresh: Bool
-    ) -> Response {
-        var body: [String: JSON] = [
-            "access_token": .string(issuer.accessToken(subject: subject, role: role.rawValue, fresh: fresh, session: session)),
-            "token_type": "Bearer",
-            "expires_in": .int(issuer.accessLifetime),
-        ]
-        if withRefresh { body["refresh_token"] = .string(issuer.refreshToken(subject: subject, session: session)) }
-        return .json(.object(body))
     }
 
     /// The user the verified token names; a 401 when the account no longer exists.

@@ -45,3 +45,8 @@ public struct Attachment: Sendable, Equatable, Codable {
             sha256: try row.required("sha256", SQLRow.string), createdAt: try row.required("created_at", SQLRow.string))
     }
 }
+
+/// An attachment is also the type the API answers with: its component is learned from it.
+extension Attachment: Model {
+    public static let rules: [String: FieldRules] = ["id": FieldRules(required: true, nullable: false)]
+}

@@ -10,8 +10,7 @@ public struct TaskItem: Sendable, Equatable, Codable {
     public var title: String
     public var description: String?
     public var status: Status
-    /// `YYYY-MM-DD` or nil.
-    public var dueDate: String?
+    public var dueDate: CalendarDate?
     public var ownerId: Int64
     public var createdAt: String
     public var updatedAt: String
@@ -25,7 +24,7 @@ public struct TaskItem: Sendable, Equatable, Codable {
     }
 
     public init(
-        id: Int64? = nil, title: String, description: String? = nil, status: Status = .pending, dueDate: String? = nil,
+        id: Int64? = nil, title: String, description: String? = nil, status: Status = .pending, dueDate: CalendarDate? = nil,
         ownerId: Int64, createdAt: String, updatedAt: String
     ) {
         self.id = id
@@ -45,9 +44,16 @@ public struct TaskItem: Sendable, Equatable, Codable {
         }
         self.init(
             id: try row.required("id", SQLRow.int64), title: try row.required("title", SQLRow.string),
-            description: row.string("description"), status: status, dueDate: row.string("due_date"),
+            description: row.string("description"), status: status,
+            dueDate: try row.string("due_date").map(Self.calendarDate),
             ownerId: try row.required("owner_id", SQLRow.int64), createdAt: try row.required("created_at", SQLRow.string),
             updatedAt: try row.required("updated_at", SQLRow.string))
+    }
+
+    /// A stored due date; one that is not a date is an error, never dropped on the next save.
+    static func calendarDate(_ text: String) throws -> CalendarDate {
+        guard let date = CalendarDate(text) else { throw SQLError.failed(message: "Column due_date holds a value that is not a date") }
+        return date
     }
 
     // Encode nulls explicitly: the API shows `"description": null`, not a missing key.
@@ -62,4 +68,16 @@ public struct TaskItem: Sendable, Equatable, Codable {
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(updatedAt, forKey: .updatedAt)
     }
+}
+
+/// A task is also the type the API answers with: its `Task` component is learned from it.
+extension TaskItem: Model {
+    public static var modelName: String { "Task" }
+    // `encode(to:)` writes every field, nulls included: each is documented as always present.
+    public static let rules: [String: FieldRules] = [
+        "id": FieldRules(required: true, nullable: false),
+        "title": FieldRules(.length(1...150), example: "Write the release notes"),
+        "description": FieldRules(required: true),
+        "due_date": FieldRules(required: true, example: "2026-12-01"),
+    ]
 }

@@ -43,17 +43,19 @@ public struct User: Sendable, Equatable, Codable {
 
     /// What clients see: `{id, username, email, role, created_at}`.
     public var payload: UserPayload {
-        UserPayload(id: id ?? 0, username: username, email: email, role: role.rawValue, createdAt: createdAt)
+        UserPayload(id: id ?? 0, username: username, email: EmailAddress(verbatim: email), role: role, createdAt: createdAt)
     }
 }
 
-/// A user as the API shows it.
-public struct UserPayload: Sendable, Equatable, Codable {
+/// A user as the API shows it: the `User` component of the OpenAPI document is learned from it.
+public struct UserPayload: Model, Equatable, Codable {
     public var id: Int64
     public var username: String
-    public var email: String
-    public var role: String
+    public var email: EmailAddress
+    public var role: User.Role
     public var createdAt: String
+
+    public static var modelName: String { "User" }
 
     enum CodingKeys: String, CodingKey {
         case id, username, email, role

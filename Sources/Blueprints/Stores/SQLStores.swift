@@ -49,7 +49,7 @@ public struct SQLTaskStore: TaskStore {
             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id
             """,
             [
-                .text(task.title), SQLValue(task.description), .text(task.status.rawValue), SQLValue(task.dueDate),
+                .text(task.title), SQLValue(task.description), .text(task.status.rawValue), SQLValue(task.dueDate?.description),
                 .integer(task.ownerId), .text(task.createdAt), .text(task.updatedAt),
             ])
         var task = task
@@ -91,7 +91,7 @@ public struct SQLTaskStore: TaskStore {
             WHERE id = ? RETURNING id
             """,
             [
-                .text(task.title), SQLValue(task.description), .text(task.status.rawValue), SQLValue(task.dueDate),
+                .text(task.title), SQLValue(task.description), .text(task.status.rawValue), SQLValue(task.dueDate?.description),
                 .integer(task.ownerId), .text(task.createdAt), .text(task.updatedAt), .integer(id),
             ])
         guard !rows.isEmpty else { throw StoreError.notFound }

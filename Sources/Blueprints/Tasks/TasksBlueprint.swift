@@ -19,14 +19,8 @@ public enum TasksBlueprint {
     /// `PUT /<id>/status`.
     public static let statusChange = TaskStatusChange.schema
 
-    /// A task as the API shows it (for generated docs).
-    public static let task = Schema(
-        named: "Task",
-        Field("id", .integer, required: true), .string("title", required: true, length: 1...150),
-        .string("description", required: true, nullable: true),
-        .string("status", required: true, oneOf: TaskItem.Status.allCases.map(\.rawValue)),
-        Field("due_date", .date, required: true, nullable: true), Field("owner_id", .integer, required: true),
-        .string("created_at", required: true), .string("updated_at", required: true))
+    /// A task as the API shows it (for generated docs): the `TaskItem` model's schema.
+    public static let task = TaskItem.schema
 
     /// The list query: `?status=&page=&per_page=`.
     public static let listQuery: [Field] = [
@@ -63,13 +57,13 @@ public enum TasksBlueprint {
         }
 
         /// Stores a changed task, drops the cached copies it makes stale, and answers with it.
-        @Sendable func save(_ task: TaskItem, _ req: Request) async throws -> Response {
+        @Sendable func save(_ task: TaskItem, _ req: Request) async throws -> Envelope<TaskItem> {
             var task = task
             task.updatedAt = Timestamp.string(clock.date)
             let updated = try await tasks.update(task)
             try await invalidate(req, owner: task.ownerId)
             await events?.publish("task.updated", updated)
-            return try .ok(updated)
+            return Envelope(updated)
         }
 
         // Newest first; ?status=pending|completed&page=1&per_page=20 (max 100).
@@ -78,9 +72,9 @@ public enum TasksBlueprint {
             docs: RouteDocs(
                 summary: "List tasks", description: "Newest first; users see their own tasks, admins everyone's.",
                 tags: ["tasks"], query: listQuery,
-                responses: [200: .list(task, "One page of tasks"), 400: .error("Bad status, page or per_page")]),
+                responses: [200: .returned("One page of tasks"), 400: .error("Bad status, page or per_page")]),
             view
-        ) { req in
+        ) { req -> Page<TaskItem> in
             // The same declarations the docs list check the query.
             let query = try req.validateQuery(listQuery)
             let status = query.string("status").flatMap(TaskItem.Status.init)
@@ -89,7 +83,7 @@ public enum TasksBlueprint {
             let caller = try CurrentUser(req)
             let (items, total) = try await tasks.list(
                 owner: caller.isAdmin ? nil : caller.id, status: status, page: page, perPage: perPage)
-            return try .list(items, meta: PageMeta(page: page, perPage: perPage, total: total))
+            return Page(items, meta: PageMeta(page: page, perPage: perPage, total: total))
         }
 
         // Create a task owned by the caller; Location is the task's absolute URL.
@@ -98,16 +92,16 @@ public enum TasksBlueprint {
             docs: RouteDocs(
                 summary: "Create a task", tags: ["tasks"], request: creation,
                 responses: [
-                    201: .envelope(task, "The task; Location is its URL"), 400: malformed, 415: notJSON, 422: invalid,
+                    201: .returned("The task; Location is its URL"), 400: malformed, 415: notJSON, 422: invalid,
                 ])
-        ) { req in
+        ) { req -> Created<TaskItem> in
             let input = try req.decode(TaskInput.self)
             let caller = try CurrentUser(req)
             let stamp = Timestamp.string(clock.date)
             let task = try await tasks.create(
                 TaskItem(
                     title: input.title, description: input.description, status: input.status ?? .pending,
-                    dueDate: input.dueDate?.description, ownerId: caller.id, createdAt: stamp, updatedAt: stamp))
+                    dueDate: input.dueDate, ownerId: caller.id, createdAt: stamp, updatedAt: stamp))
             try await invalidate(req, owner: caller.id)
             await events?.publish("task.created", task)
             if let jobs {
@@ -122,7 +116,7 @@ public enum TasksBlueprint {
                 }
             }
             let location = try req.urlFor(".get_task", ["task_id": task.id ?? 0], external: true)
-            return try .created(task, location: location)
+            return Created(task, location: location)
         }
 
         // One task.
@@ -130,10 +124,10 @@ public enum TasksBlueprint {
             "/<int:task_id>", name: "get_task",
             docs: RouteDocs(
                 summary: "Get a task", tags: ["tasks"],
-                responses: [200: .envelope(task, "The task"), 403: forbidden, 404: notFound]),
+                responses: [200: .returned("The task"), 403: forbidden, 404: notFound]),
             view
-        ) { req in
-            try .ok(try await owned(req, tasks))
+        ) { req -> Envelope<TaskItem> in
+            Envelope(try await owned(req, tasks))
         }
 
         // Full replacement: absent optional fields become null.
@@ -143,16 +137,16 @@ public enum TasksBlueprint {
                 summary: "Replace a task", description: "Full replacement: absent optional fields become null.",
                 tags: ["tasks"], request: replacement,
                 responses: [
-                    200: .envelope(task, "The task"), 400: malformed, 403: forbidden, 404: notFound, 415: notJSON,
+                    200: .returned("The task"), 400: malformed, 403: forbidden, 404: notFound, 415: notJSON,
                     422: invalid,
                 ])
-        ) { req in
+        ) { req -> Envelope<TaskItem> in
             var task = try await owned(req, tasks)
             let input = try req.decode(TaskReplacement.self)
             task.title = input.title
             task.status = input.status
             task.description = input.description
-            task.dueDate = input.dueDate?.description
+            task.dueDate = input.dueDate
             return try await save(task, req)
         }
 
@@ -162,17 +156,17 @@ public enum TasksBlueprint {
             docs: RouteDocs(
                 summary: "Update some fields of a task", tags: ["tasks"], request: patch,
                 responses: [
-                    200: .envelope(task, "The task"), 400: .error("No updatable field, or malformed JSON"),
+                    200: .returned("The task"), 400: .error("No updatable field, or malformed JSON"),
                     403: forbidden, 404: notFound, 415: notJSON, 422: invalid,
                 ])
-        ) { req in
+        ) { req -> Envelope<TaskItem> in
             var task = try await owned(req, tasks)
             // Sending nothing the PATCH could change is a 400 (`requiresAField`); unknown fields a 422.
             let input = try req.decode(TaskPatch.self)
             if let title = input.title { task.title = title }
             if let status = input.status { task.status = status }
             if input.description.isPresent { task.description = input.description.value }
-            if input.dueDate.isPresent { task.dueDate = input.dueDate.value?.description }
+            if input.dueDate.isPresent { task.dueDate = input.dueDate.value }
             return try await save(task, req)
         }
 
@@ -182,10 +176,10 @@ public enum TasksBlueprint {
             docs: RouteDocs(
                 summary: "Set a task's status", tags: ["tasks"], request: statusChange,
                 responses: [
-                    200: .envelope(task, "The task"), 400: malformed, 403: forbidden, 404: notFound, 415: notJSON,
+                    200: .returned("The task"), 400: malformed, 403: forbidden, 404: notFound, 415: notJSON,
                     422: invalid,
                 ])
-        ) { req in
+        ) { req -> Envelope<TaskItem> in
             var task = try await owned(req, tasks)
             task.status = try req.decode(TaskStatusChange.self).status
             return try await save(task, req)
@@ -222,13 +216,13 @@ public enum TasksBlueprint {
                     summary: "Process a task in the background",
                     description: "Queues process_task_data, which appends \" [Processed]\" to the description and marks the task completed. Poll the job at Location.",
                     tags: ["tasks"],
-                    responses: [202: .envelope(JobsBlueprint.job, "The queued job; Location is its status URL"), 403: forbidden, 404: notFound])
-            ) { req in
+                    responses: [202: .returned("The queued job; Location is its status URL"), 403: forbidden, 404: notFound])
+            ) { req -> Accepted<JobStatus> in
                 let task = try await owned(req, tasks)
                 let job = try await jobs.enqueue(
                     TaskJobs.process, payload: ["task_id": .int(Int(task.id!))], owner: String(try CurrentUser(req).id))
                 logger.info("queued process_task_data for task \(task.id!) as job \(job.id)")
-                return try .accepted(job.statusJSON, location: try req.urlFor("jobs.get_job", ["job_id": job.id], external: true))
+                return Accepted(job.status, location: try req.urlFor("jobs.get_job", ["job_id": job.id], external: true))
             }
         }
         return blueprint

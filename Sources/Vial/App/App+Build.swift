@@ -78,6 +78,11 @@ extension App {
             if let problem = definition.docs.schemas.lazy.compactMap(\.learningError).first {
                 throw RoutingError.invalidModel("\(problem) (documented by '\(rule)')")
             }
+            if let status = definition.docs.responses.first(where: { if case .returned = $0.value.body { true } else { false } })?.key {
+                throw RoutingError.invalidModel(
+                    "'\(rule)' documents its \(status) answer as what its handler returns, "
+                        + "but the handler's return type does not document a \(status) (return a DocumentedResponse such as Created<T>)")
+            }
             let pattern = try RulePattern(rule, converters: state.converters)
             let chain = layers.flatMap(\.middleware) + definition.middleware
             let middlewareDocs = chain.compactMap(\.docs)

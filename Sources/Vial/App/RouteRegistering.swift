@@ -40,12 +40,13 @@ extension RouteRegistering {
         addRoute(rule, methods: methods, name: name, docs: mergedDocs(summary, docs), middleware: middleware, handler: handler)
     }
 
-    /// A route for `methods` whose handler returns any `ResponseConvertible` (text, `JSON` …).
+    /// A route for `methods` whose handler returns any `ResponseConvertible`
+    /// (text, `JSON`, or a `DocumentedResponse` such as `Created<T>`, which documents its answer).
     public func route<R: ResponseConvertible>(
         _ rule: String, methods: [HTTPMethod] = [.GET], name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil,
         _ middleware: any Middleware..., handler: @escaping @Sendable (Request) async throws -> R
     ) {
-        addRoute(rule, methods: methods, name: name, docs: mergedDocs(summary, docs), middleware: middleware) { request in
+        addRoute(rule, methods: methods, name: name, docs: mergedDocs(summary, docs).documentingReturn(R.self), middleware: middleware) { request in
             try await handler(request).response()
         }
     }
@@ -58,12 +59,13 @@ extension RouteRegistering {
         addRoute(rule, methods: [.GET], name: name, docs: mergedDocs(summary, docs), middleware: middleware, handler: handler)
     }
 
-    /// `GET` (and so `HEAD`) on `rule`, handler returning any `ResponseConvertible` (text, `JSON` …).
+    /// `GET` (and so `HEAD`) on `rule`, handler returning any `ResponseConvertible`
+    /// (text, `JSON`, or a `DocumentedResponse` such as `Created<T>`, which documents its answer).
     public func get<R: ResponseConvertible>(
         _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil, _ middleware: any Middleware...,
         handler: @escaping @Sendable (Request) async throws -> R
     ) {
-        addRoute(rule, methods: [.GET], name: name, docs: mergedDocs(summary, docs), middleware: middleware) { request in
+        addRoute(rule, methods: [.GET], name: name, docs: mergedDocs(summary, docs).documentingReturn(R.self), middleware: middleware) { request in
             try await handler(request).response()
         }
     }
@@ -76,12 +78,13 @@ extension RouteRegistering {
         addRoute(rule, methods: [.POST], name: name, docs: mergedDocs(summary, docs), middleware: middleware, handler: handler)
     }
 
-    /// `POST` on `rule`, handler returning any `ResponseConvertible` (text, `JSON` …).
+    /// `POST` on `rule`, handler returning any `ResponseConvertible`
+    /// (text, `JSON`, or a `DocumentedResponse` such as `Created<T>`, which documents its answer).
     public func post<R: ResponseConvertible>(
         _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil, _ middleware: any Middleware...,
         handler: @escaping @Sendable (Request) async throws -> R
     ) {
-        addRoute(rule, methods: [.POST], name: name, docs: mergedDocs(summary, docs), middleware: middleware) { request in
+        addRoute(rule, methods: [.POST], name: name, docs: mergedDocs(summary, docs).documentingReturn(R.self), middleware: middleware) { request in
             try await handler(request).response()
         }
     }
@@ -94,12 +97,13 @@ extension RouteRegistering {
         addRoute(rule, methods: [.PUT], name: name, docs: mergedDocs(summary, docs), middleware: middleware, handler: handler)
     }
 
-    /// `PUT` on `rule`, handler returning any `ResponseConvertible` (text, `JSON` …).
+    /// `PUT` on `rule`, handler returning any `ResponseConvertible`
+    /// (text, `JSON`, or a `DocumentedResponse` such as `Created<T>`, which documents its answer).
     public func put<R: ResponseConvertible>(
         _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil, _ middleware: any Middleware...,
         handler: @escaping @Sendable (Request) async throws -> R
     ) {
-        addRoute(rule, methods: [.PUT], name: name, docs: mergedDocs(summary, docs), middleware: middleware) { request in
+        addRoute(rule, methods: [.PUT], name: name, docs: mergedDocs(summary, docs).documentingReturn(R.self), middleware: middleware) { request in
             try await handler(request).response()
         }
     }
@@ -112,12 +116,13 @@ extension RouteRegistering {
         addRoute(rule, methods: [.PATCH], name: name, docs: mergedDocs(summary, docs), middleware: middleware, handler: handler)
     }
 
-    /// `PATCH` on `rule`, handler returning any `ResponseConvertible` (text, `JSON` …).
+    /// `PATCH` on `rule`, handler returning any `ResponseConvertible`
+    /// (text, `JSON`, or a `DocumentedResponse` such as `Created<T>`, which documents its answer).
     public func patch<R: ResponseConvertible>(
         _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil, _ middleware: any Middleware...,
         handler: @escaping @Sendable (Request) async throws -> R
     ) {
-        addRoute(rule, methods: [.PATCH], name: name, docs: mergedDocs(summary, docs), middleware: middleware) { request in
+        addRoute(rule, methods: [.PATCH], name: name, docs: mergedDocs(summary, docs).documentingReturn(R.self), middleware: middleware) { request in
             try await handler(request).response()
         }
     }
@@ -130,12 +135,13 @@ extension RouteRegistering {
         addRoute(rule, methods: [.DELETE], name: name, docs: mergedDocs(summary, docs), middleware: middleware, handler: handler)
     }
 
-    /// `DELETE` on `rule`, handler returning any `ResponseConvertible` (text, `JSON` …).
+    /// `DELETE` on `rule`, handler returning any `ResponseConvertible`
+    /// (text, `JSON`, or a `DocumentedResponse` such as `Created<T>`, which documents its answer).
     public func delete<R: ResponseConvertible>(
         _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil, _ middleware: any Middleware...,
         handler: @escaping @Sendable (Request) async throws -> R
     ) {
-        addRoute(rule, methods: [.DELETE], name: name, docs: mergedDocs(summary, docs), middleware: middleware) { request in
+        addRoute(rule, methods: [.DELETE], name: name, docs: mergedDocs(summary, docs).documentingReturn(R.self), middleware: middleware) { request in
             try await handler(request).response()
         }
     }

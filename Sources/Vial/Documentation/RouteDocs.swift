@@ -1,12 +1,14 @@
 /// What a route says about itself, next to its code, for generated API documentation.
 /// Nothing here repeats what Vial already knows: path parameters come from the rule's
 /// converters, authentication and the 401/403/429/304 answers from the route's middleware
-/// (`MiddlewareDocs`), request bodies from the validation `Schema` the handler uses.
+/// (`MiddlewareDocs`), 400/415/422 from the request body, the success answer from the
+/// handler's return type (`DocumentedResponse`).
 ///
 /// ```swift
 /// tasks.post("/", name: "create_task", docs: RouteDocs(
-///     summary: "Create a task", tags: ["tasks"], request: TasksBlueprint.creation,
-///     responses: [201: .envelope(TaskSchemas.task, "The created task"), 422: .error("Validation failed")])) { req in … }
+///     summary: "Create a task", tags: ["tasks"], request: TaskInput.schema,
+///     responses: [201: .returned("The created task"), 404: .error("No such list")])
+/// ) { req -> Created<TaskItem> in … }
 /// ```
 public struct RouteDocs: Sendable {
     public var summary: String?
@@ -50,7 +52,7 @@ extension RouteDocs {
         for response in responses.values {
             switch response.body {
             case .object(let schema), .envelope(let schema), .list(let schema), .items(let schema): schemas.append(schema)
-            case .none, .error, .media: break
+            case .none, .error, .media, .returned: break
             }
         }
         return schemas
@@ -98,6 +100,9 @@ public struct ResponseDoc: Sendable {
         case error
         /// A body of this media type with no schema to state (`text/html`, `application/json`).
         case media(String)
+        /// Whatever the handler's return type (a `DocumentedResponse`) says; the app's build
+        /// fails if the handler's type says nothing, or answers another status.
+        case returned
     }
 
     public var description: String
@@ -122,6 +127,17 @@ public struct ResponseDoc: Sendable {
     public static func media(_ mediaType: String, _ description: String) -> ResponseDoc { ResponseDoc(description, body: .media(mediaType)) }
     /// An answer without a body.
     public static func empty(_ description: String) -> ResponseDoc { ResponseDoc(description, body: .none) }
+    /// The answer the handler's return type documents (`Created<TaskItem>`), described in the route's words.
+    public static func returned(_ description: String) -> ResponseDoc { ResponseDoc(description, body: .returned) }
+
+    /// An answer with the success envelope around a `model`.
+    public static func envelope<M: Model>(_ model: M.Type, _ description: String) -> ResponseDoc { .envelope(M.schema, description) }
+    /// A list answer of `model` items.
+    public static func list<M: Model>(_ model: M.Type, _ description: String) -> ResponseDoc { .list(M.schema, description) }
+    /// A whole list of `model` items, without page metadata.
+    public static func items<M: Model>(_ model: M.Type, _ description: String) -> ResponseDoc { .items(M.schema, description) }
+    /// A top-level `model` answer.
+    public static func object<M: Model>(_ model: M.Type, _ description: String) -> ResponseDoc { .object(M.schema, description) }
 }
 
 /// What a middleware adds to the documentation of every route it wraps: security

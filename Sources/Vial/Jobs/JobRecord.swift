@@ -54,14 +54,21 @@ public struct JobRecord: Sendable, Equatable, Codable {
         createdAt = Timestamp.string(Date(timeIntervalSince1970: now))
     }
 
-    /// The job as an API shows it: `{id, name, state, attempts, result, error, created_at, finished_at}`,
-    /// with `result` as JSON rather than text.
+    /// The job as an API shows it, as JSON (an SSE event's data).
     public var statusJSON: JSON {
-        [
-            "id": .string(id), "name": .string(name), "state": .string(state.rawValue), "attempts": .int(attempts),
-            "result": result.flatMap { try? JSON(parsing: Array($0.utf8)) } ?? .null,
-            "error": error.map(JSON.string) ?? .null, "created_at": .string(createdAt),
-            "finished_at": finishedAt.map(JSON.string) ?? .null,
+        let job = status
+        return [
+            "id": .string(job.id), "name": .string(job.name), "state": .string(job.state.rawValue),
+            "attempts": .int(job.attempts), "result": job.result ?? .null, "error": job.error.map(JSON.string) ?? .null,
+            "created_at": .string(job.createdAt), "finished_at": job.finishedAt.map(JSON.string) ?? .null,
         ]
+    }
+
+    /// The job as an API shows it: what a route answers (`Accepted(job.status, location: …)`).
+    public var status: JobStatus {
+        JobStatus(
+            id: id, name: name, state: state, attempts: attempts,
+            result: result.flatMap { try? JSON(parsing: Array($0.utf8)) }, error: error, createdAt: createdAt,
+            finishedAt: finishedAt)
     }
 }

@@ -95,11 +95,17 @@ public struct FieldRules: Sendable {
     /// Overrides what the type says: `nullable: false` on a `Patch` or optional field refuses
     /// `null` while allowing the field to be absent.
     public var nullable: Bool?
+    /// Overrides what the type says: `required: true` on an optional field means it is always
+    /// present, possibly as `null` — what a response type whose `encode(to:)` writes nulls
+    /// documents, or a request field that must be sent even when empty.
+    public var required: Bool?
 
     public init(
         _ rules: Field.Rule..., trim: Bool = false, items: [Field.Rule] = [], readOnly: Bool = false,
-        nullable: Bool? = nil, description: String? = nil, example: JSON? = nil, default defaultValue: JSON? = nil
+        required: Bool? = nil, nullable: Bool? = nil, description: String? = nil, example: JSON? = nil,
+        default defaultValue: JSON? = nil
     ) {
+        self.required = required
         self.nullable = nullable
         self.rules = rules
         self.itemRules = items
@@ -116,6 +122,7 @@ public struct FieldRules: Sendable {
         field.trim = trim
         field.readOnly = readOnly
         if let nullable { field.nullable = nullable }
+        if let required { field.required = required }
         if let description { field.description = description }
         if let example { field.example = example }
         if let defaultValue {

@@ -118,6 +118,9 @@ public struct EmailAddress: Hashable, Sendable, Codable, CustomStringConvertible
         self.text = text
     }
 
+    /// An address checked before (read back from storage), taken as it is.
+    public init(verbatim text: String) { self.text = text }
+
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         guard let address = EmailAddress(try container.decode(String.self)) else {

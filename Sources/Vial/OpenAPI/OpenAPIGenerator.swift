@@ -109,7 +109,7 @@ public enum OpenAPIGenerator {
             let doc = route.responses[status]!
             let content: OpenAPI.Content.Map
             switch doc.body {
-            case .none: content = [:]
+            case .none, .returned: content = [:]  // `.returned` left unfilled fails the build first
             case .media(let type):
                 content = OpenAPI.ContentType(rawValue: type).map { [$0: .b(OpenAPI.Content(schema: nil))] } ?? [:]
             case .error: content = [.json: .b(OpenAPI.Content(schema: JSONSchema.reference(.component(named: "Error"))))]
