@@ -12,8 +12,10 @@ public struct Note: Codable, Sendable, Equatable, Model {
     public var createdAt: String
 
     public static let rules: [String: FieldRules] = [
-        "id": FieldRules(readOnly: true), "owner_id": FieldRules(readOnly: true), "created_at": FieldRules(readOnly: true),
-        "words": FieldRules(readOnly: true, description: "Filled in by the count_note_words job"),
+        // Sent by the server, every time: `encode(to:)` writes them all, `null` included.
+        "id": FieldRules(readOnly: true, required: true, nullable: false), "owner_id": FieldRules(readOnly: true),
+        "created_at": FieldRules(readOnly: true),
+        "words": FieldRules(readOnly: true, required: true, description: "Filled in by the count_note_words job"),
     ]
 
     enum CodingKeys: String, CodingKey {

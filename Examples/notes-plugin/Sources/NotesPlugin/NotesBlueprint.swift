@@ -7,7 +7,6 @@ import VialMiddleware
 /// (auth's JWT) and is limited per user; a note belongs to its author alone.
 enum NotesBlueprint {
     static let input = NoteInput.schema
-    static let note = Note.schema
 
     static func make(
         store: NoteStore, jobs: JobQueue, maxPerUser: Int, clock: any WallClock
@@ -18,18 +17,18 @@ enum NotesBlueprint {
 
         notes.get(
             "/", name: "list_notes",
-            docs: RouteDocs(summary: "List my notes", tags: ["notes"], responses: [200: .list(note, "My notes, newest first")])
-        ) { req in
+            docs: RouteDocs(summary: "List my notes", tags: ["notes"], responses: [200: .returned("My notes, newest first")])
+        ) { req -> Page<Note> in
             let items = try await store.list(owner: try req.currentUser().id)
-            return try .list(items, meta: PageMeta(page: 1, perPage: max(items.count, 1), total: items.count))
+            return Page(items, meta: PageMeta(page: 1, perPage: max(items.count, 1), total: items.count))
         }
 
         notes.post(
             "/", name: "create_note",
             docs: RouteDocs(
                 summary: "Create a note", tags: ["notes"], request: input,
-                responses: [201: .envelope(note, "The note; Location is its URL"), 409: .error("NOTES_MAX_PER_USER reached"), 422: .error("Invalid fields")])
-        ) { req in
+                responses: [201: .returned("The note; Location is its URL"), 409: .error("NOTES_MAX_PER_USER reached"), 422: .error("Invalid fields")])
+        ) { req -> Created<Note> in
             let input = try req.decode(NoteInput.self)
             let user = try req.currentUser()
             guard try await store.count(owner: user.id) < maxPerUser else {
@@ -38,14 +37,14 @@ enum NotesBlueprint {
             let created = try await store.create(
                 Note(ownerId: user.id, title: input.title, body: input.body, createdAt: Timestamp.string(clock.date)))
             try await jobs.enqueue(NotesPlugin.countWords, payload: ["note_id": .int(Int(created.id!))], owner: String(user.id))
-            return try .created(created, location: try req.urlFor(".get_note", ["note_id": created.id!], external: true))
+            return Created(created, location: try req.urlFor(".get_note", ["note_id": created.id!], external: true))
         }
 
         notes.get(
             "/<int:note_id>", name: "get_note",
-            docs: RouteDocs(summary: "Get one of my notes", tags: ["notes"], responses: [200: .envelope(note, "The note"), 404: .error("No such note of yours")])
-        ) { req in
-            try .ok(try await owned(req, store))
+            docs: RouteDocs(summary: "Get one of my notes", tags: ["notes"], responses: [200: .returned("The note"), 404: .error("No such note of yours")])
+        ) { req -> Envelope<Note> in
+            Envelope(try await owned(req, store))
         }
 
         notes.delete(
