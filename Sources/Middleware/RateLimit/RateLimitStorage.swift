@@ -51,6 +51,22 @@ extension RateLimitResult {
 public protocol RateLimitStorage: Sendable {
     func hit(key: String, limit: RateLimitItem, strategy: RateLimitStrategy, cost: Int, now: Double) async throws
         -> RateLimitResult
+    /// Gives back `cost` hits taken at `hitAt` (a limit with `deductWhen` whose answer it does not
+    /// count). Hits whose window has passed are gone already; the count never goes below zero.
+    func refund(key: String, limit: RateLimitItem, strategy: RateLimitStrategy, cost: Int, hitAt: Double) async throws
+}
+
+extension RateLimitStorage {
+    /// A storage that cannot give hits back keeps them: every answer counts (the limiter logs it).
+    public func refund(key: String, limit: RateLimitItem, strategy: RateLimitStrategy, cost: Int, hitAt: Double) async throws {
+        throw RateLimitRefundUnsupported(storage: String(describing: Self.self))
+    }
+}
+
+/// Thrown by a storage that does not implement `refund`.
+public struct RateLimitRefundUnsupported: Error, CustomStringConvertible {
+    public var storage: String
+    public var description: String { "\(storage) cannot give hits back (implement RateLimitStorage.refund)" }
 }
 
 /// In-memory counts for one process, safe across event loops (one lock), bounded: entries
@@ -88,6 +104,32 @@ public final class MemoryRateLimitStorage: RateLimitStorage {
             let (entry, result) = Self.apply(existing, strategy: strategy, limit: limit, period: period, cost: cost, now: now)
             state.entries[key] = (entry, Self.expiry(of: entry, period: period, now: now))
             return result
+        }
+    }
+
+    public func refund(key: String, limit: RateLimitItem, strategy: RateLimitStrategy, cost: Int, hitAt: Double) async throws {
+        state.withLockedValue { state in
+            guard let (entry, expiresAt) = state.entries[key] else { return }
+            let period = Double(limit.seconds)
+            let window = (hitAt / period).rounded(.down) * period
+            switch entry {
+            case .fixed(let start, let count) where start == window:
+                state.entries[key] = (.fixed(window: start, count: max(count - cost, 0)), expiresAt)
+            case .moving(var times):
+                // The hits taken at that instant; any `cost` of them are the same to the window.
+                for _ in 0..<cost {
+                    guard let index = times.lastIndex(of: hitAt) else { break }
+                    times.remove(at: index)
+                }
+                state.entries[key] = (.moving(times), expiresAt)
+            case .sliding(let start, let current, let previous) where start == window:
+                state.entries[key] = (.sliding(window: start, current: max(current - cost, 0), previous: previous), expiresAt)
+            case .sliding(let start, let current, let previous) where start == window + period:
+                // The window moved on since: the hit now weighs in as the previous window's.
+                state.entries[key] = (.sliding(window: start, current: current, previous: max(previous - cost, 0)), expiresAt)
+            default:
+                break  // its window has passed: nothing left to give back
+            }
         }
     }
 

@@ -41,6 +41,8 @@ public final class RateLimiter: Middleware {
     public let enabled: Bool
     /// When storage fails: true lets the request through (and logs), false answers 503.
     public let failOpen: Bool
+    /// Which answers the default limits count (all when nil): Flask-Limiter's `default_limits_deduct_when`.
+    public let defaultsDeductWhen: RateLimitDeduction?
     let exemptEndpoints: Set<String>
     let exemptBlueprints: Set<String>
     let clock: any WallClock
@@ -53,7 +55,7 @@ public final class RateLimiter: Middleware {
     public init(
         storage: any RateLimitStorage = MemoryRateLimitStorage(), strategy: RateLimitStrategy = .fixedWindow,
         defaults: String? = nil, defaultKey: RateLimitKey = .remoteAddress, enabled: Bool = true, failOpen: Bool = true,
-        exempt: Set<String> = [], exemptBlueprints: Set<String> = [],
+        defaultsDeductWhen: RateLimitDeduction? = nil, exempt: Set<String> = [], exemptBlueprints: Set<String> = [],
         clock: any WallClock = SystemClock(),
         logger: Logger = Logger(label: "vial.ratelimit")
     ) throws {
@@ -63,6 +65,7 @@ public final class RateLimiter: Middleware {
         self.defaultKey = defaultKey
         self.enabled = enabled
         self.failOpen = failOpen
+        self.defaultsDeductWhen = defaultsDeductWhen
         self.exemptEndpoints = exempt
         self.exemptBlueprints = exemptBlueprints
         self.clock = clock
@@ -109,27 +112,65 @@ public final class RateLimiter: Middleware {
         }
     }
 
-    /// Hits every limit in `items` for `request`; throws a 429 for the first one exceeded.
-    func check(_ items: [RateLimitItem], scope: String, key: RateLimitKey, cost: Int, request: Request) async throws {
+    /// Hits every limit in `items` for `request` (each hit taken joins `charges`); throws a 429
+    /// for the first one exceeded.
+    func check(
+        _ items: [RateLimitItem], scope: String, key: RateLimitKey, cost: Int, request: Request,
+        charges: inout [RateLimitCharge]
+    ) async throws {
         let identity = key.value(for: request)
         let now = clock.now
         for item in items {
             let result: RateLimitResult
+            let storageKey = "LIMITER/\(identity)/\(scope)/\(item.amount)/\(item.seconds)"
             do {
-                result = try await storage.hit(
-                    key: "LIMITER/\(identity)/\(scope)/\(item.amount)/\(item.seconds)", limit: item, strategy: strategy,
-                    cost: cost, now: now)
+                result = try await storage.hit(key: storageKey, limit: item, strategy: strategy, cost: cost, now: now)
             } catch {
                 logger.error("rate limit storage failed: \(String(reflecting: error))", metadata: ["request_id": .string(request.id)])
                 if failOpen { continue }
                 throw HTTPError(.serviceUnavailable, "Rate limiting is unavailable", code: "rate_limit_unavailable")
             }
             request.storage[RateLimitTrackerKey.self]?.record(result)
+            if result.allowed { charges.append(RateLimitCharge(key: storageKey, item: item, cost: cost, at: now)) }
             if !result.allowed {
                 var headers = RateLimitTracker.headers(for: result)
                 headers.add(name: "Retry-After", value: String(Int(result.retryAfter.rounded(.up))))
                 throw HTTPError(
                     .tooManyRequests, "Rate limit exceeded: \(item.description)", code: "rate_limit_exceeded", headers: headers)
+            }
+        }
+    }
+
+    /// Checks `items`, runs `next`, and — with `deduction` — gives the hits back when the
+    /// answer (or the error thrown, a 429 from these very limits included) is not one it counts.
+    func limited(
+        _ items: [RateLimitItem], scope: String, key: RateLimitKey, cost: Int, deduction: RateLimitDeduction?,
+        request: Request, next: Handler
+    ) async throws -> Response {
+        var charges: [RateLimitCharge] = []
+        guard let deduction else {
+            try await check(items, scope: scope, key: key, cost: cost, request: request, charges: &charges)
+            return try await next(request)
+        }
+        let response: Response
+        do {
+            try await check(items, scope: scope, key: key, cost: cost, request: request, charges: &charges)
+            response = try await next(request)
+        } catch {
+            if !deduction.counts(error: error) { await refund(charges, request: request) }
+            throw error
+        }
+        if !deduction.counts(response) { await refund(charges, request: request) }
+        return response
+    }
+
+    /// Gives hits back; a storage that cannot keeps them (the safe side), and says so in the log.
+    func refund(_ charges: [RateLimitCharge], request: Request) async {
+        for charge in charges {
+            do {
+                try await storage.refund(key: charge.key, limit: charge.item, strategy: strategy, cost: charge.cost, hitAt: charge.at)
+            } catch {
+                logger.error("rate limit refund failed: \(String(reflecting: error))", metadata: ["request_id": .string(request.id)])
             }
         }
     }
@@ -145,8 +186,9 @@ struct DefaultLimits: Middleware {
 
     func handle(_ request: Request, next: Handler) async throws -> Response {
         try await limiter.tracked(request) { request in
-            try await limiter.check(limiter.defaults, scope: scope, key: limiter.defaultKey, cost: 1, request: request)
-            return try await next(request)
+            try await limiter.limited(
+                limiter.defaults, scope: scope, key: limiter.defaultKey, cost: 1, deduction: limiter.defaultsDeductWhen,
+                request: request, next: next)
         }
     }
 }
@@ -160,40 +202,49 @@ public struct RouteLimit: Middleware {
     let shared: String?
     let cost: Int
     let exemptWhen: (@Sendable (Request) -> Bool)?
+    let deductWhen: RateLimitDeduction?
     let limiter: RateLimiter?
     let scope: String?
 
-    public var name: String { "limit(\(text))" }
+    /// `limit(5 per minute)`, or `limit(5 per minute; counts successful answers)` with `deductWhen`.
+    public var name: String { "limit(\(counted))" }
     public var docs: MiddlewareDocs? {
         MiddlewareDocs(
-            responses: [429: .error("Rate limit exceeded (\(text)); see Retry-After")],
-            rateLimits: items.map { RateLimitDoc(text: $0.description, perSecond: Double($0.amount) / Double($0.seconds)) })
+            responses: [429: .error("Rate limit exceeded (\(counted)); see Retry-After")],
+            rateLimits: items.map { item in
+                RateLimitDoc(
+                    text: deductWhen.map { "\(item.description), counting \($0)" } ?? item.description,
+                    perSecond: Double(item.amount) / Double(item.seconds))
+            })
     }
+
+    /// The limit's text, with what it counts when not every answer.
+    var counted: String { deductWhen.map { "\(text); counts \($0)" } ?? text }
 
     public func resolve(in route: MiddlewareResolution) throws -> any Middleware {
         guard let limiter = route.outer(RateLimiter.self) else {
             throw route.missing("\(name)", fix: "install a RateLimiter with limiter.install(on: app)")
         }
         return RouteLimit(
-            text: text, items: items, key: key, shared: shared, cost: cost, exemptWhen: exemptWhen, limiter: limiter,
-            scope: shared ?? route.endpoint ?? route.rule)
+            text: text, items: items, key: key, shared: shared, cost: cost, exemptWhen: exemptWhen, deductWhen: deductWhen,
+            limiter: limiter, scope: shared ?? route.endpoint ?? route.rule)
     }
 
     public func handle(_ request: Request, next: Handler) async throws -> Response {
         guard let limiter, limiter.enabled, exemptWhen?(request) != true else { return try await next(request) }
-        try await limiter.check(
+        return try await limiter.limited(
             items, scope: scope ?? request.endpoint ?? request.path.description, key: key ?? limiter.defaultKey, cost: cost,
-            request: request)
-        return try await next(request)
+            deduction: deductWhen, request: request, next: next)
     }
 }
 
 /// Limits for a route or a blueprint (`blueprint.use(limit(…))` limits each of its routes
-/// separately; pass `shared:` to count several routes together). A bad limit string stops the
-/// program at registration with the parse error; use `RateLimitItem.parse` for strings from configuration.
+/// separately; pass `shared:` to count several routes together; `deductWhen:` counts only some
+/// answers, `.successful` or `.except(422)`). A bad limit string stops the program at
+/// registration with the parse error; use `RateLimitItem.parse` for strings from configuration.
 public func limit(
     _ text: String, key: RateLimitKey? = nil, shared: String? = nil, cost: Int = 1,
-    exemptWhen: (@Sendable (Request) -> Bool)? = nil
+    exemptWhen: (@Sendable (Request) -> Bool)? = nil, deductWhen: RateLimitDeduction? = nil
 ) -> RouteLimit {
     let items: [RateLimitItem]
     do {
@@ -201,7 +252,9 @@ public func limit(
     } catch {
         preconditionFailure("\(error)")
     }
-    return RouteLimit(text: text, items: items, key: key, shared: shared, cost: cost, exemptWhen: exemptWhen, limiter: nil, scope: nil)
+    return RouteLimit(
+        text: text, items: items, key: key, shared: shared, cost: cost, exemptWhen: exemptWhen, deductWhen: deductWhen,
+        limiter: nil, scope: nil)
 }
 
 /// `rateLimitExempt()`: the route keeps out of the app's default limits.
