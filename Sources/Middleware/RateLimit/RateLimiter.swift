@@ -112,11 +112,11 @@ public final class RateLimiter: Middleware {
         }
     }
 
-    /// Hits every limit in `items` for `request` (each hit taken joins `charges`); throws a 429
-    /// for the first one exceeded.
+    /// Hits every limit in `items` for `request` (each hit taken joins `charges`, when kept);
+    /// throws a 429 for the first one exceeded.
     func check(
         _ items: [RateLimitItem], scope: String, key: RateLimitKey, cost: Int, request: Request,
-        charges: inout [RateLimitCharge]
+        charges: inout [RateLimitCharge]?
     ) async throws {
         let identity = key.value(for: request)
         let now = clock.now
@@ -131,7 +131,7 @@ public final class RateLimiter: Middleware {
                 throw HTTPError(.serviceUnavailable, "Rate limiting is unavailable", code: "rate_limit_unavailable")
             }
             request.storage[RateLimitTrackerKey.self]?.record(result)
-            if result.allowed { charges.append(RateLimitCharge(key: storageKey, item: item, cost: cost, at: now)) }
+            if result.allowed { charges?.append(RateLimitCharge(key: storageKey, item: item, cost: cost, at: now)) }
             if !result.allowed {
                 var headers = RateLimitTracker.headers(for: result)
                 headers.add(name: "Retry-After", value: String(Int(result.retryAfter.rounded(.up))))
@@ -147,20 +147,21 @@ public final class RateLimiter: Middleware {
         _ items: [RateLimitItem], scope: String, key: RateLimitKey, cost: Int, deduction: RateLimitDeduction?,
         request: Request, next: Handler
     ) async throws -> Response {
-        var charges: [RateLimitCharge] = []
         guard let deduction else {
-            try await check(items, scope: scope, key: key, cost: cost, request: request, charges: &charges)
+            var untracked: [RateLimitCharge]? = nil  // nothing to give back: no array to fill
+            try await check(items, scope: scope, key: key, cost: cost, request: request, charges: &untracked)
             return try await next(request)
         }
+        var charges: [RateLimitCharge]? = []
         let response: Response
         do {
             try await check(items, scope: scope, key: key, cost: cost, request: request, charges: &charges)
             response = try await next(request)
         } catch {
-            if !deduction.counts(error: error) { await refund(charges, request: request) }
+            if !deduction.counts(error: error) { await refund(charges ?? [], request: request) }
             throw error
         }
-        if !deduction.counts(response) { await refund(charges, request: request) }
+        if !deduction.counts(response) { await refund(charges ?? [], request: request) }
         return response
     }
 
