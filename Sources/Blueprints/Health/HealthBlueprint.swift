@@ -61,7 +61,10 @@ public enum HealthBlueprint {
                     200: .object(
                         Schema(
                             named: "Readiness", .string("status", required: true),
-                            Field("checks", .any, required: true, description: "Each dependency (database, rate_limits, cache, token_blocklist) and `ok`")),
+                            Field(
+                                "checks", .object, required: true,
+                                description: "Each dependency (database, rate_limits, cache, token_blocklist) and `ok`",
+                                items: .string("", oneOf: ["ok"]))),
                         "Ready"),
                     503: .error("Not ready: `details` maps each dependency to ok, unavailable or timed_out"),
                 ])
