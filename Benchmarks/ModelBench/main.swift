@@ -78,6 +78,30 @@ func measure(_ work: () throws -> Int, iterations: Int) rethrows -> Double {
     return seconds / Double(iterations) * 1e9
 }
 
+/// Two routes taking the same body, one per way; the access log on, as users get it.
+func makeApp() -> App {
+    let app = App("model-bench")
+    app.post("/schema") { req in
+        let input = try req.validate(schema)
+        let task = PlainTask(
+            title: input.string("title")!, description: input.string("description"), status: input.string("status"),
+            dueDate: input.string("due_date"), tags: input.values["tags"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        return Response.json(["title": .string(task.title), "tags": .int(task.tags?.count ?? 0)], status: .created)
+    }
+    app.post("/model") { req in
+        let task = try req.decode(TaskInput.self)
+        return Response.json(["title": .string(task.title), "tags": .int(task.tags.count)], status: .created)
+    }
+    return app
+}
+
+// `serve`: the two routes on 127.0.0.1 (an ephemeral port), for Benchmarks/models.sh to load over
+// a socket.
+if CommandLine.arguments.dropFirst().first == "serve" {
+    try await makeApp().run(host: "127.0.0.1", port: 0)
+    exit(0)
+}
+
 let iterations = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 100_000
 let ways: [(String, () throws -> Int)] = [
     ("parse", parseOnly), ("schema", viaSchema), ("model", viaModel), ("jsondecoder", viaJSONDecoder),
@@ -101,18 +125,7 @@ for (name, _) in ways {
 report(#"{"typed_over_schema":\#(String(format: "%.2f", ratio)),"typed_over_jsondecoder":\#(String(format: "%.2f", median(times["model"]!) / median(times["jsondecoder"]!)))}"#)
 
 // Per request, in process.
-let app = App("model-bench")
-app.post("/schema") { req in
-    let input = try req.validate(schema)
-    let task = PlainTask(
-        title: input.string("title")!, description: input.string("description"), status: input.string("status"),
-        dueDate: input.string("due_date"), tags: input.values["tags"]?.arrayValue?.compactMap(\.stringValue) ?? [])
-    return Response.json(["title": .string(task.title), "tags": .int(task.tags?.count ?? 0)], status: .created)
-}
-app.post("/model") { req in
-    let task = try req.decode(TaskInput.self)
-    return Response.json(["title": .string(task.title), "tags": .int(task.tags.count)], status: .created)
-}
+let app = makeApp()
 let client = try app.testClient()
 let text = String(decoding: body, as: UTF8.self)
 func perRequest(_ path: String, _ count: Int) async throws -> Double {

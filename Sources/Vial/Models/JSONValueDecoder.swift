@@ -31,66 +31,41 @@ struct JSONValueDecoder: Decoder, SingleValueDecodingContainer {
 
     func decodeNil() -> Bool { json.isNull }
 
-    func decode(_ type: Bool.Type) throws -> Bool { try value(type) }
-    func decode(_ type: String.Type) throws -> String { try value(type) }
-    func decode(_ type: Double.Type) throws -> Double { try value(type) }
-    func decode(_ type: Float.Type) throws -> Float { try value(type) }
-    func decode(_ type: Int.Type) throws -> Int { try value(type) }
-    func decode(_ type: Int8.Type) throws -> Int8 { try value(type) }
-    func decode(_ type: Int16.Type) throws -> Int16 { try value(type) }
-    func decode(_ type: Int32.Type) throws -> Int32 { try value(type) }
-    func decode(_ type: Int64.Type) throws -> Int64 { try value(type) }
-    func decode(_ type: UInt.Type) throws -> UInt { try value(type) }
-    func decode(_ type: UInt8.Type) throws -> UInt8 { try value(type) }
-    func decode(_ type: UInt16.Type) throws -> UInt16 { try value(type) }
-    func decode(_ type: UInt32.Type) throws -> UInt32 { try value(type) }
-    func decode(_ type: UInt64.Type) throws -> UInt64 { try value(type) }
+    func decode(_ type: Bool.Type) throws -> Bool { try direct(type) }
+    func decode(_ type: String.Type) throws -> String { try direct(type) }
+    func decode(_ type: Double.Type) throws -> Double { try direct(type) }
+    func decode(_ type: Float.Type) throws -> Float { try direct(type) }
+    func decode(_ type: Int.Type) throws -> Int { try direct(type) }
+    func decode(_ type: Int8.Type) throws -> Int8 { try direct(type) }
+    func decode(_ type: Int16.Type) throws -> Int16 { try direct(type) }
+    func decode(_ type: Int32.Type) throws -> Int32 { try direct(type) }
+    func decode(_ type: Int64.Type) throws -> Int64 { try direct(type) }
+    func decode(_ type: UInt.Type) throws -> UInt { try direct(type) }
+    func decode(_ type: UInt8.Type) throws -> UInt8 { try direct(type) }
+    func decode(_ type: UInt16.Type) throws -> UInt16 { try direct(type) }
+    func decode(_ type: UInt32.Type) throws -> UInt32 { try direct(type) }
+    func decode(_ type: UInt64.Type) throws -> UInt64 { try direct(type) }
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T { try value(type) }
 
-    /// The value as `T`: scalars and the types JSON spells as text directly, others through
-    /// their own `init(from:)`.
+    /// The value as `T`: scalars, the types JSON spells as text, and lists of them directly
+    /// (`JSONDirect`, one runtime lookup); others through their own `init(from:)`.
     func value<T: Decodable>(_ type: T.Type) throws -> T {
-        switch type {
-        case is String.Type:
-            guard case .string(let text) = json else { throw mismatch(type) }
-            return text as! T
-        case is Bool.Type:
-            guard case .bool(let flag) = json else { throw mismatch(type) }
-            return flag as! T
-        case is Double.Type:
-            guard let number = json.doubleValue else { throw mismatch(type) }
-            return number as! T
-        case is Float.Type:
-            guard let number = json.doubleValue else { throw mismatch(type) }
-            return Float(number) as! T
-        case is Decimal.Type:
-            switch json {
-            case .int(let number): return Decimal(number) as! T
-            case .double(let number): return (Decimal(string: String(number)) ?? Decimal(number)) as! T
-            default: throw mismatch(type)
-            }
-        case let integer as any FixedWidthInteger.Type:
-            func exactly<I: FixedWidthInteger>(_ type: I.Type) -> I? {
-                guard case .int(let number) = json else { return nil }
-                return I(exactly: number)
-            }
-            guard let number = exactly(integer) else { throw mismatch(type) }
-            return number as! T
-        case is Date.Type:
-            guard case .string(let text) = json, let date = Self.date(text) else { throw mismatch(type) }
-            return date as! T
-        case is UUID.Type:
-            guard case .string(let text) = json, let uuid = UUID(uuidString: text) else { throw mismatch(type) }
-            return uuid as! T
-        case is URL.Type:
-            guard case .string(let text) = json, let url = URL(string: text) else { throw mismatch(type) }
-            return url as! T
-        case is JSON.Type:
-            return json as! T
-        default:
-            return try T(from: self)
+        if let known = type as? any JSONDirect.Type {
+            // `known` is `T` itself, opened: the bit cast changes nothing but the static type.
+            func read<D: JSONDirect>(_ type: D.Type) throws -> T { unsafeBitCast(try direct(type), to: T.self) }
+            return try read(known)
         }
+        return try T(from: self)
+    }
+
+    /// A `JSONDirect` value, with no runtime lookup when `D` is known where it is called (the
+    /// concrete `decode` overloads); a value that does not fit is reported by `init(from:)` for
+    /// lists (naming the element), as a mismatch here for scalars.
+    func direct<D: JSONDirect>(_ type: D.Type) throws -> D {
+        if let value = D.direct(json) { return value }
+        if D.isList { return try D(from: self) }
+        throw mismatch(type)
     }
 
     /// An ISO 8601 date-time, with or without fractional seconds.
@@ -106,6 +81,111 @@ struct JSONValueDecoder: Decoder, SingleValueDecodingContainer {
     }
 }
 
+/// A type read straight from a JSON value, without a decoding container: nil when the value is
+/// not one (the caller reports the mismatch).
+protocol JSONDirect: Decodable {
+    static func direct(_ json: JSON) -> Self?
+    /// Whether a mismatch is better reported by `init(from:)`, element by element.
+    static var isList: Bool { get }
+}
+
+extension JSONDirect {
+    static var isList: Bool { false }
+}
+
+extension String: JSONDirect {
+    static func direct(_ json: JSON) -> String? {
+        if case .string(let text) = json { return text }
+        return nil
+    }
+}
+
+extension Bool: JSONDirect {
+    static func direct(_ json: JSON) -> Bool? {
+        if case .bool(let flag) = json { return flag }
+        return nil
+    }
+}
+
+extension Double: JSONDirect {
+    static func direct(_ json: JSON) -> Double? { json.doubleValue }
+}
+
+extension Float: JSONDirect {
+    static func direct(_ json: JSON) -> Float? { json.doubleValue.map(Float.init) }
+}
+
+extension Decimal: JSONDirect {
+    static func direct(_ json: JSON) -> Decimal? {
+        switch json {
+        case .int(let number): return Decimal(number)
+        case .double(let number): return Decimal(string: String(number)) ?? Decimal(number)
+        default: return nil
+        }
+    }
+}
+
+/// Integers of every width: a value the type cannot hold is a mismatch, never a trap.
+extension FixedWidthInteger where Self: JSONDirect {
+    static func direct(_ json: JSON) -> Self? {
+        guard case .int(let number) = json else { return nil }
+        return Self(exactly: number)
+    }
+}
+
+extension Int: JSONDirect {}
+extension Int8: JSONDirect {}
+extension Int16: JSONDirect {}
+extension Int32: JSONDirect {}
+extension Int64: JSONDirect {}
+extension UInt: JSONDirect {}
+extension UInt8: JSONDirect {}
+extension UInt16: JSONDirect {}
+extension UInt32: JSONDirect {}
+extension UInt64: JSONDirect {}
+
+extension Date: JSONDirect {
+    static func direct(_ json: JSON) -> Date? {
+        guard case .string(let text) = json else { return nil }
+        return JSONValueDecoder.date(text)
+    }
+}
+
+extension UUID: JSONDirect {
+    static func direct(_ json: JSON) -> UUID? {
+        guard case .string(let text) = json else { return nil }
+        return UUID(uuidString: text)
+    }
+}
+
+extension URL: JSONDirect {
+    static func direct(_ json: JSON) -> URL? {
+        guard case .string(let text) = json else { return nil }
+        return URL(string: text)
+    }
+}
+
+extension JSON: JSONDirect {
+    static func direct(_ json: JSON) -> JSON? { json }
+}
+
+/// Lists of scalars (`tags: [String]`), element by element without a container each; a list
+/// with an element that does not fit goes the long way, which names the element's path.
+extension Array: JSONDirect where Element: JSONDirect {
+    static var isList: Bool { true }
+
+    static func direct(_ json: JSON) -> [Element]? {
+        guard case .array(let elements) = json else { return nil }
+        var values: [Element] = []
+        values.reserveCapacity(elements.count)
+        for element in elements {
+            guard let value = Element.direct(element) else { return nil }
+            values.append(value)
+        }
+        return values
+    }
+}
+
 struct JSONKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let members: [String: JSON]
     let codingPath: [any CodingKey]
@@ -116,45 +196,50 @@ struct JSONKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     func decodeNil(forKey key: Key) throws -> Bool { try decoder(for: key).json.isNull }
 
-    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try decoder(for: key).value(type) }
-    func decode(_ type: String.Type, forKey key: Key) throws -> String { try decoder(for: key).value(type) }
-    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try decoder(for: key).value(type) }
-    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { try decoder(for: key).value(type) }
-    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try decoder(for: key).value(type) }
-    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try decoder(for: key).value(type) }
-    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try decoder(for: key).value(type) }
-    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try decoder(for: key).value(type) }
-    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try decoder(for: key).value(type) }
-    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try decoder(for: key).value(type) }
-    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try decoder(for: key).value(type) }
-    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try decoder(for: key).value(type) }
-    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try decoder(for: key).value(type) }
-    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try decoder(for: key).value(type) }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try decoder(for: key).direct(type) }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try decoder(for: key).direct(type) }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try decoder(for: key).direct(type) }
+    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { try decoder(for: key).direct(type) }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try decoder(for: key).direct(type) }
+    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try decoder(for: key).direct(type) }
+    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try decoder(for: key).direct(type) }
+    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try decoder(for: key).direct(type) }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try decoder(for: key).direct(type) }
+    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try decoder(for: key).direct(type) }
+    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try decoder(for: key).direct(type) }
+    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try decoder(for: key).direct(type) }
+    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try decoder(for: key).direct(type) }
+    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try decoder(for: key).direct(type) }
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try decoder(for: key).value(type) }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? { try present(type, key) }
 
     // The protocol's own defaults for these ask three times (contains, decodeNil, decode).
-    func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? { try present(type, key) }
-    func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? { try present(type, key) }
-    func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? { try present(type, key) }
-    func decodeIfPresent(_ type: Float.Type, forKey key: Key) throws -> Float? { try present(type, key) }
-    func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? { try present(type, key) }
-    func decodeIfPresent(_ type: Int8.Type, forKey key: Key) throws -> Int8? { try present(type, key) }
-    func decodeIfPresent(_ type: Int16.Type, forKey key: Key) throws -> Int16? { try present(type, key) }
-    func decodeIfPresent(_ type: Int32.Type, forKey key: Key) throws -> Int32? { try present(type, key) }
-    func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? { try present(type, key) }
-    func decodeIfPresent(_ type: UInt.Type, forKey key: Key) throws -> UInt? { try present(type, key) }
-    func decodeIfPresent(_ type: UInt8.Type, forKey key: Key) throws -> UInt8? { try present(type, key) }
-    func decodeIfPresent(_ type: UInt16.Type, forKey key: Key) throws -> UInt16? { try present(type, key) }
-    func decodeIfPresent(_ type: UInt32.Type, forKey key: Key) throws -> UInt32? { try present(type, key) }
-    func decodeIfPresent(_ type: UInt64.Type, forKey key: Key) throws -> UInt64? { try present(type, key) }
+    func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? { try presentDirect(type, key) }
+    func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? { try presentDirect(type, key) }
+    func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? { try presentDirect(type, key) }
+    func decodeIfPresent(_ type: Float.Type, forKey key: Key) throws -> Float? { try presentDirect(type, key) }
+    func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? { try presentDirect(type, key) }
+    func decodeIfPresent(_ type: Int8.Type, forKey key: Key) throws -> Int8? { try presentDirect(type, key) }
+    func decodeIfPresent(_ type: Int16.Type, forKey key: Key) throws -> Int16? { try presentDirect(type, key) }
+    func decodeIfPresent(_ type: Int32.Type, forKey key: Key) throws -> Int32? { try presentDirect(type, key) }
+    func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? { try presentDirect(type, key) }
+    func decodeIfPresent(_ type: UInt.Type, forKey key: Key) throws -> UInt? { try presentDirect(type, key) }
+    func decodeIfPresent(_ type: UInt8.Type, forKey key: Key) throws -> UInt8? { try presentDirect(type, key) }
+    func decodeIfPresent(_ type: UInt16.Type, forKey key: Key) throws -> UInt16? { try presentDirect(type, key) }
+    func decodeIfPresent(_ type: UInt32.Type, forKey key: Key) throws -> UInt32? { try presentDirect(type, key) }
+    func decodeIfPresent(_ type: UInt64.Type, forKey key: Key) throws -> UInt64? { try presentDirect(type, key) }
 
     /// Absent or null: nil; otherwise the value (one lookup).
     private func present<T: Decodable>(_ type: T.Type, _ key: Key) throws -> T? {
         guard let value = members[key.stringValue], !value.isNull else { return nil }
         return try JSONValueDecoder(value, codingPath: codingPath, key: key).value(type)
+    }
+
+    private func presentDirect<D: JSONDirect>(_ type: D.Type, _ key: Key) throws -> D? {
+        guard let value = members[key.stringValue], !value.isNull else { return nil }
+        return try JSONValueDecoder(value, codingPath: codingPath, key: key).direct(type)
     }
 
     func nestedContainer<NestedKey: CodingKey>(
@@ -201,20 +286,20 @@ struct JSONUnkeyedContainer: UnkeyedDecodingContainer {
         return false
     }
 
-    mutating func decode(_ type: Bool.Type) throws -> Bool { try next().value(type) }
-    mutating func decode(_ type: String.Type) throws -> String { try next().value(type) }
-    mutating func decode(_ type: Double.Type) throws -> Double { try next().value(type) }
-    mutating func decode(_ type: Float.Type) throws -> Float { try next().value(type) }
-    mutating func decode(_ type: Int.Type) throws -> Int { try next().value(type) }
-    mutating func decode(_ type: Int8.Type) throws -> Int8 { try next().value(type) }
-    mutating func decode(_ type: Int16.Type) throws -> Int16 { try next().value(type) }
-    mutating func decode(_ type: Int32.Type) throws -> Int32 { try next().value(type) }
-    mutating func decode(_ type: Int64.Type) throws -> Int64 { try next().value(type) }
-    mutating func decode(_ type: UInt.Type) throws -> UInt { try next().value(type) }
-    mutating func decode(_ type: UInt8.Type) throws -> UInt8 { try next().value(type) }
-    mutating func decode(_ type: UInt16.Type) throws -> UInt16 { try next().value(type) }
-    mutating func decode(_ type: UInt32.Type) throws -> UInt32 { try next().value(type) }
-    mutating func decode(_ type: UInt64.Type) throws -> UInt64 { try next().value(type) }
+    mutating func decode(_ type: Bool.Type) throws -> Bool { try next().direct(type) }
+    mutating func decode(_ type: String.Type) throws -> String { try next().direct(type) }
+    mutating func decode(_ type: Double.Type) throws -> Double { try next().direct(type) }
+    mutating func decode(_ type: Float.Type) throws -> Float { try next().direct(type) }
+    mutating func decode(_ type: Int.Type) throws -> Int { try next().direct(type) }
+    mutating func decode(_ type: Int8.Type) throws -> Int8 { try next().direct(type) }
+    mutating func decode(_ type: Int16.Type) throws -> Int16 { try next().direct(type) }
+    mutating func decode(_ type: Int32.Type) throws -> Int32 { try next().direct(type) }
+    mutating func decode(_ type: Int64.Type) throws -> Int64 { try next().direct(type) }
+    mutating func decode(_ type: UInt.Type) throws -> UInt { try next().direct(type) }
+    mutating func decode(_ type: UInt8.Type) throws -> UInt8 { try next().direct(type) }
+    mutating func decode(_ type: UInt16.Type) throws -> UInt16 { try next().direct(type) }
+    mutating func decode(_ type: UInt32.Type) throws -> UInt32 { try next().direct(type) }
+    mutating func decode(_ type: UInt64.Type) throws -> UInt64 { try next().direct(type) }
 
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try next().value(type) }
 
