@@ -71,6 +71,9 @@ struct Receipt: Model, Encodable, DocumentedResponse {
         }
         let created = try #require(paths["/notes"]?["post"]?["responses"]?["201"])
         #expect(created["description"] == "The note; Location is its URL")
+        #expect(created["headers"]?["Location"]?["schema"] == ["type": "string"])
+        #expect(paths["/work"]?["post"]?["responses"]?["202"]?["headers"]?["Location"] != nil)
+        #expect(paths["/notes/{id}"]?["get"]?["responses"]?["200"]?["headers"] == nil)
         #expect(schema("/notes", "post", "201")?["properties"]?["data"] == ["$ref": "#/components/schemas/NoteView"])
         #expect(paths["/notes"]?["post"]?["responses"]?["200"] == nil)
         #expect(schema("/notes/{id}", "get", "200")?["properties"]?["data"] == ["$ref": "#/components/schemas/NoteView"])

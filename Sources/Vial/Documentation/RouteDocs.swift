@@ -107,10 +107,13 @@ public struct ResponseDoc: Sendable {
 
     public var description: String
     public var body: Body
+    /// Headers the answer may carry, by name, with what each says (`Location`).
+    public var headers: [String: String]
 
-    public init(_ description: String, body: Body) {
+    public init(_ description: String, body: Body, headers: [String: String] = [:]) {
         self.description = description
         self.body = body
+        self.headers = headers
     }
 
     /// An answer with the success envelope around `schema`.

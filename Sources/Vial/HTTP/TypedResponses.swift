@@ -19,12 +19,17 @@ public protocol DocumentedResponse: ResponseConvertible {
     static var documentedBody: ResponseDoc.Body { get }
     /// What the documentation says of the answer when the route does not (`.returned("…")`).
     static var documentedDescription: String { get }
+    /// Headers the answer may carry, with what each says (`Location`).
+    static var documentedHeaders: [String: String] { get }
 }
 
 extension DocumentedResponse {
     public static var documentedDescription: String { status.reasonPhrase }
+    public static var documentedHeaders: [String: String] { [:] }
     /// The documentation of this answer.
-    static var responseDoc: ResponseDoc { ResponseDoc(documentedDescription, body: documentedBody) }
+    static var responseDoc: ResponseDoc {
+        ResponseDoc(documentedDescription, body: documentedBody, headers: documentedHeaders)
+    }
 }
 
 extension DocumentedResponse where Self: Model & Encodable {
@@ -62,6 +67,7 @@ public struct Created<Value: Model & Encodable>: DocumentedResponse {
 
     public static var status: HTTPResponseStatus { .created }
     public static var documentedBody: ResponseDoc.Body { .envelope(Value.schema) }
+    public static var documentedHeaders: [String: String] { ["Location": "The new resource's URL"] }
     public func response() throws -> Response { try .created(value, location: location, message: message) }
 }
 
@@ -77,6 +83,7 @@ public struct Accepted<Value: Model & Encodable>: DocumentedResponse {
 
     public static var status: HTTPResponseStatus { .accepted }
     public static var documentedBody: ResponseDoc.Body { .envelope(Value.schema) }
+    public static var documentedHeaders: [String: String] { ["Location": "Where to poll for the outcome"] }
     public func response() throws -> Response { try .accepted(value, location: location) }
 }
 
@@ -115,7 +122,9 @@ extension RouteDocs {
         let status = UInt(typed.status.code)
         switch docs.responses[status]?.body {
         case nil: docs.responses[status] = typed.responseDoc
-        case .returned?: docs.responses[status]?.body = typed.documentedBody
+        case .returned?:
+            docs.responses[status]?.body = typed.documentedBody
+            docs.responses[status]?.headers.merge(typed.documentedHeaders) { route, _ in route }
         default: break  // stated by hand: the route's word stands
         }
         return docs

@@ -121,7 +121,13 @@ public enum OpenAPIGenerator {
             case .items(let schema):
                 content = [.json: .b(OpenAPI.Content(schema: itemsSchema(components.schema(for: schema))))]
             }
-            responses[.status(code: Int(status))] = .b(OpenAPI.Response(description: doc.description, content: content))
+            var headers: OpenAPI.Header.Map?
+            for (name, says) in doc.headers.sorted(by: { $0.key < $1.key }) {
+                headers = headers ?? [:]
+                headers?[name] = .b(OpenAPI.Header(schema: .string, description: says))
+            }
+            responses[.status(code: Int(status))] = .b(
+                OpenAPI.Response(description: doc.description, headers: headers, content: content))
         }
         var security: [OpenAPI.SecurityRequirement]?
         if !route.security.isEmpty {

@@ -41,6 +41,8 @@ let created = try await client.tasks_createTask(
     body: .json(.init(description: "from the generated client", dueDate: "2030-01-31", title: "Generated client")))
 let task = try created.created.body.json.data
 check(task.title == "Generated client" && task.status == .pending && task.dueDate == "2030-01-31", "created \(task)")
+let location = try created.created.headers.location ?? ""
+check(location.hasSuffix("/api/tasks/\(task.id)"), "Location is '\(location)'")
 print("created task \(task.id)")
 
 let page = try await client.tasks_getTasks(query: .init(status: .pending, perPage: 10)).ok.body.json
