@@ -283,3 +283,54 @@ import VialTesting
         #expect(try request(["1.2.3.4"], peer: "192.0.2.9").clientAddress == "192.0.2.9")
     }
 }
+
+/// Issue 20, point 7: `url_for` as Flask builds URLs.
+extension URLForTests {
+    func request(_ configure: (App) -> Void = { _ in }) throws -> Request {
+        let app = app()
+        app.get("/price/<float:amount>", name: "price") { _ in "p" }
+        app.get("/signed/<float(signed=True):amount>", name: "signed") { _ in "s" }
+        app.route("/form", methods: [.POST], name: "form") { _ in "f" }
+        configure(app)
+        var request = Request(method: .GET, uri: "/", headers: ["Host": "localhost:5000"])
+        request.context = try app.build().context
+        return request
+    }
+
+    /// A float is written so that `<float:…>` reads it back: `0.00001`, not `1e-05`; `3.0`, not `3`.
+    @Test func floatsAreWrittenSoTheFloatConverterTakesThemBack() throws {
+        let request = try request()
+        #expect(try request.urlFor("price", ["amount": 1e-05]) == "/price/0.00001")
+        #expect(try request.urlFor("price", ["amount": 1e20]) == "/price/100000000000000000000.0")
+        #expect(try request.urlFor("price", ["amount": 3.0]) == "/price/3.0")
+        #expect(try request.urlFor("price", ["amount": Float(2.5)]) == "/price/2.5")
+        #expect(try request.urlFor("signed", ["amount": -2.5e-10]) == "/signed/-0.00000000025")
+        #expect(throws: RoutingError.self) { try request.urlFor("price", ["amount": Double.infinity]) }
+        #expect(throws: RoutingError.self) { try request.urlFor("price", ["amount": -1.5]) }  // unsigned converter
+    }
+
+    /// A list becomes the query argument repeated, in order; a path parameter takes one value.
+    @Test func listsBecomeRepeatedQueryArguments() throws {
+        let request = try request()
+        #expect(try request.urlFor("tasks.list", ["tag": ["a", "b c"], "page": 2]) == "/api/tasks/?page=2&tag=a&tag=b%20c")
+        #expect(try request.urlFor("tasks.list", ["n": [1, 2]]) == "/api/tasks/?n=1&n=2")
+        #expect(throws: RoutingError.self) { try request.urlFor("tasks.get_task", ["task_id": [1, 2]]) }
+    }
+
+    /// `_anchor`, `_scheme` (only with `_external`) and `_method` as Flask takes them.
+    @Test func anchorSchemeAndMethodAsFlask() throws {
+        let request = try request()
+        #expect(try request.urlFor("tasks.get_task", ["task_id": 4], anchor: "part 2/b?") == "/api/tasks/4#part%202/b?")
+        #expect(try request.urlFor("tasks.get_task", ["task_id": 4], external: true, scheme: "https") == "https://localhost:5000/api/tasks/4")
+        #expect(throws: RoutingError.self) { try request.urlFor("tasks.get_task", ["task_id": 4], scheme: "https") }
+        #expect(throws: RoutingError.self) { try request.urlFor("tasks.get_task", ["task_id": 4], external: true, scheme: "ht tp") }
+        #expect(try request.urlFor("form", method: .POST) == "/form")
+        #expect(try request.urlFor("tasks.list", method: .HEAD) == "/api/tasks/")
+        do {
+            _ = try request.urlFor("form", method: .GET)
+            Issue.record("GET /form is not answered")
+        } catch {
+            #expect("\(error)".contains("does not answer GET (it answers OPTIONS, POST)"))
+        }
+    }
+}

@@ -50,13 +50,22 @@ extension App {
         let context = RequestContext(
             urlMap: urlMap, trustedProxies: config.trustedProxies, serverName: config.serverName,
             trustedHosts: config.trustedHosts, webSocketSettings: config.webSocket,
-            webSocketEndpoints: Set(routes.filter(\.info.isWebSocket).map(\.info.endpoint)))
+            webSocketEndpoints: Set(routes.filter(\.info.isWebSocket).map(\.info.endpoint)),
+            endpointMethods: Dictionary(routes.map { ($0.info.endpoint, Self.answeredMethods($0.definition.methods)) }, uniquingKeysWith: { $0.union($1) }))
         let state = snapshot
         return AppResponder(
             table: table, routes: compiled, fallbacks: fallbacks, context: context, logger: logger,
             accessLog: config.accessLog ? AccessLog(logger: logger, redacting: state.redactedQueryParameters) : nil,
             hasStreamedBodies: compiled.contains { $0.streamedBodyLimit != nil },
             compression: state.compression.map(Compress.init(settings:)))
+    }
+
+    /// What a route with `methods` answers: `HEAD` wherever `GET` is, and `OPTIONS` everywhere.
+    static func answeredMethods(_ methods: [HTTPMethod]) -> Set<String> {
+        var answered = Set(methods.map(\.rawValue))
+        if answered.contains("GET") { answered.insert("HEAD") }
+        answered.insert("OPTIONS")
+        return answered
     }
 
     func flatten() throws -> (routes: [FlatRoute], prefixes: [FlatPrefix]) {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What a request needs from its app after routing: the URL map for `urlFor` and proxy trust.
 final class RequestContext: Sendable {
     let urlMap: [String: RulePattern]
@@ -8,11 +10,15 @@ final class RequestContext: Sendable {
     let webSocketSettings: WebSocketSettings
     /// WebSocket routes' endpoints: their external URLs are `ws://` or `wss://`.
     let webSocketEndpoints: Set<String>
+    /// The methods each endpoint answers, for `urlFor(method:)`.
+    let endpointMethods: [String: Set<String>]
 
     init(
         urlMap: [String: RulePattern], trustedProxies: Set<String>, serverName: String?, trustedHosts: [String] = [],
-        webSocketSettings: WebSocketSettings = WebSocketSettings(), webSocketEndpoints: Set<String> = []
+        webSocketSettings: WebSocketSettings = WebSocketSettings(), webSocketEndpoints: Set<String> = [],
+        endpointMethods: [String: Set<String>] = [:]
     ) {
+        self.endpointMethods = endpointMethods
         self.webSocketSettings = webSocketSettings
         self.webSocketEndpoints = webSocketEndpoints
         self.urlMap = urlMap
@@ -30,8 +36,9 @@ final class RequestContext: Sendable {
         }
     }
 
-    /// Builds the path of `endpoint`; unused parameters become the query string (as Flask's `url_for`).
-    func path(for endpoint: String, _ parameters: [String: String]) throws -> String {
+    /// Builds the path of `endpoint`; unused parameters become the query string (as Flask's
+    /// `url_for`), a list as the same argument repeated.
+    func path(for endpoint: String, _ parameters: [String: [String]]) throws -> String {
         guard let pattern = urlMap[endpoint] else { throw RoutingError.unknownEndpoint(endpoint) }
         var path = ""
         var unused = parameters
@@ -41,8 +48,11 @@ final class RequestContext: Sendable {
             case .literal(let text):
                 path += PercentDecoding.encodeSegment(text)
             case .parameter(let name, let converterName, let converter):
-                guard let value = parameters[name] else {
+                guard let values = parameters[name] else {
                     throw RoutingError.urlBuild("endpoint '\(endpoint)' needs parameter '\(name)'")
+                }
+                guard values.count == 1, let value = values.first else {
+                    throw RoutingError.urlBuild("parameter '\(name)' of endpoint '\(endpoint)' takes one value, not \(values.count)")
                 }
                 guard converter.matches(value) else {
                     throw RoutingError.urlBuild(
@@ -53,33 +63,71 @@ final class RequestContext: Sendable {
             }
         }
         if path.isEmpty { path = "/" }
-        if !unused.isEmpty {
-            path += "?" + unused.sorted { $0.key < $1.key }.map {
-                PercentDecoding.encodeQueryComponent($0.key) + "=" + PercentDecoding.encodeQueryComponent($0.value)
-            }.joined(separator: "&")
+        let query = unused.sorted { $0.key < $1.key }.flatMap { key, values in
+            values.map { PercentDecoding.encodeQueryComponent(key) + "=" + PercentDecoding.encodeQueryComponent($0) }
         }
+        if !query.isEmpty { path += "?" + query.joined(separator: "&") }
         return path
+    }
+
+    /// The text of a URL value: a float in plain decimal notation with a fraction (`0.00001`,
+    /// `3.0`), which `<float:…>` reads back (its `description` would be `1e-05`); a list, each
+    /// element; anything else, its `description`.
+    static func urlTexts(_ value: any CustomStringConvertible & Sendable) -> [String] {
+        func plain(_ text: String) -> String {
+            // Shortest round-trip digits, written out without an exponent.
+            var text = text.contains("e") ? Decimal(string: text).map { "\($0)" } ?? text : text
+            if !text.contains("."), text.allSatisfy({ $0.isNumber || $0 == "-" }) { text += ".0" }
+            return text
+        }
+        switch value {
+        case let number as Double: return [number.isFinite ? plain(number.description) : number.description]
+        case let number as Float: return [number.isFinite ? plain(number.description) : number.description]
+        case let list as [any CustomStringConvertible & Sendable]: return list.flatMap(urlTexts)
+        case let list as [String]: return list
+        case let list as [Int]: return list.map(String.init)
+        default: return [value.description]
+        }
     }
 }
 
 extension Request {
-    /// Builds the URL of `endpoint` (`"tasks.get_task"`, or `".get_task"` for the current blueprint).
-    /// Throws `RoutingError` for an unknown endpoint, a missing parameter or a value the converter rejects.
+    /// Builds the URL of `endpoint` (`"tasks.get_task"`, or `".get_task"` for the current blueprint),
+    /// as Flask's `url_for`: parameters the rule does not take become the query string (a list,
+    /// the argument repeated: `["tag": ["a", "b"]]` → `?tag=a&tag=b`), floats are written so that
+    /// `<float:…>` reads them back, `anchor` is the `#fragment`. Throws `RoutingError` for an
+    /// unknown endpoint, a missing parameter, a value the converter rejects, a `method` the
+    /// endpoint does not answer, or a `scheme` without `external`.
     ///
-    /// With `external`, the URL is absolute: scheme and host from the request, honouring
-    /// `X-Forwarded-Proto`/`X-Forwarded-Host` only when the peer is a trusted proxy.
+    /// With `external`, the URL is absolute: the scheme (`scheme`, or the request's) and host
+    /// from the request, honouring `X-Forwarded-Proto`/`X-Forwarded-Host` only when the peer is
+    /// a trusted proxy.
     public func urlFor(
         _ endpoint: String, _ parameters: [String: any CustomStringConvertible & Sendable] = [:],
-        external: Bool = false
+        external: Bool = false, anchor: String? = nil, scheme: String? = nil, method: HTTPMethod? = nil
     ) throws -> String {
         guard let context else { throw RoutingError.unknownEndpoint(endpoint) }
         var name = endpoint
         if endpoint.hasPrefix(".") { name = (blueprint ?? "") + endpoint }
         if name.hasPrefix(".") { name.removeFirst() }
-        let path = try context.path(for: name, parameters.mapValues { $0.description })
+        if let method, let methods = context.endpointMethods[name], !methods.contains(method.rawValue) {
+            throw RoutingError.urlBuild(
+                "endpoint '\(name)' does not answer \(method.rawValue) (it answers \(methods.sorted().joined(separator: ", ")))")
+        }
+        if let scheme {
+            guard external else { throw RoutingError.urlBuild("a scheme ('\(scheme)') needs external: true") }
+            guard let first = scheme.first, first.isLetter, scheme.allSatisfy({ $0.isLetter || $0.isNumber || "+-.".contains($0) }) else {
+                throw RoutingError.urlBuild("'\(scheme)' is not a URL scheme")
+            }
+        }
+        var path = try context.path(for: name, parameters.mapValues(RequestContext.urlTexts))
+        if let anchor { path += "#" + PercentDecoding.encodeFragment(anchor) }
         guard external else { return path }
+        var base = externalBase
+        if let scheme { base = scheme + base.drop { $0 != ":" } }
         // A WebSocket's URL: ws:// beside http://, wss:// beside https://.
-        return (context.webSocketEndpoints.contains(name) ? "ws" + externalBase.dropFirst(4) : externalBase) + path
+        else if context.webSocketEndpoints.contains(name) { base = "ws" + base.dropFirst(4) }
+        return base + path
     }
 
     /// `scheme://host` as the client sees this server. The host is never taken from a request

@@ -65,6 +65,12 @@ enum PercentDecoding {
         }
     }
 
+    /// Percent-encodes `text` for a URL's `#fragment`: what a segment keeps, plus `/` and `?`
+    /// (RFC 3986's fragment characters; Werkzeug keeps the same set).
+    static func encodeFragment(_ text: String) -> String {
+        encode(text) { isSegmentSafe($0) || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }
+    }
+
     private static func encode(_ text: String, keeping isSafe: (UInt8) -> Bool) -> String {
         var out: [UInt8] = []
         for byte in text.utf8 {
