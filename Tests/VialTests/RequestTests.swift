@@ -334,3 +334,23 @@ extension URLForTests {
         }
     }
 }
+
+/// Issue 20, point 7: building URLs outside a request, as Flask's `url_for` in an app context.
+extension URLForTests {
+    @Test func urlsAreBuiltOutsideARequestFromServerNameAndTheSchemeSetting() throws {
+        let app = try App(config: AppConfig.load(from: ["SERVER_NAME": "api.example.com", "PREFERRED_URL_SCHEME": "https"]))
+        let tasks = Blueprint("tasks", urlPrefix: "/api/tasks")
+        tasks.get("/<int:task_id>", name: "get_task") { _ in "t" }
+        app.register(tasks)
+        #expect(try app.urlFor("tasks.get_task", ["task_id": 4]) == "/api/tasks/4")
+        #expect(try app.urlFor("tasks.get_task", ["task_id": 4], external: true) == "https://api.example.com/api/tasks/4")
+        #expect(try app.urlFor("tasks.get_task", ["task_id": 4], external: true, scheme: "http") == "http://api.example.com/api/tasks/4")
+        #expect(throws: RoutingError.unknownEndpoint("nope")) { try app.urlFor("nope") }
+
+        let nameless = App()
+        nameless.get("/x", name: "x") { _ in "x" }
+        #expect(try nameless.urlFor("x") == "/x")
+        #expect(throws: RoutingError.self) { try nameless.urlFor("x", external: true) }
+        #expect(throws: ConfigError.self) { try AppConfig.load(from: ["PREFERRED_URL_SCHEME": "ftp"]) }
+    }
+}

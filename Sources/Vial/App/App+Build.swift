@@ -52,6 +52,7 @@ extension App {
             trustedHosts: config.trustedHosts, webSocketSettings: config.webSocket,
             webSocketEndpoints: Set(routes.filter(\.info.isWebSocket).map(\.info.endpoint)),
             endpointMethods: Dictionary(routes.map { ($0.info.endpoint, Self.answeredMethods($0.definition.methods)) }, uniquingKeysWith: { $0.union($1) }))
+        remember(context)
         let state = snapshot
         return AppResponder(
             table: table, routes: compiled, fallbacks: fallbacks, context: context, logger: logger,

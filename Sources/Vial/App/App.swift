@@ -24,6 +24,8 @@ public final class App: RouteRegistering {
         var services: [any Service] = []
         var redactedQueryParameters: Set<String> = AccessLog.defaultRedactedParameters
         var compression: CompressionSettings?
+        /// The URL map of the last `build()`, for `urlFor` outside a request.
+        var builtContext: RequestContext?
     }
 
     /// The app's name, shown at start-up.
@@ -96,6 +98,29 @@ public final class App: RouteRegistering {
     }
 
     var snapshot: State { state.withLockedValue { $0 } }
+
+    /// Keeps the URL map `build()` made, for `urlFor` outside a request.
+    func remember(_ context: RequestContext) { state.withLockedValue { $0.builtContext = context } }
+
+    /// Builds the URL of `endpoint` outside a request — in a job, an email, a CLI command — as
+    /// Flask's `url_for` does in an app context: the same rules as `Request.urlFor`, and an
+    /// `external` URL from `SERVER_NAME` and `PREFERRED_URL_SCHEME` (without `SERVER_NAME` there
+    /// is no host to name, and it throws). Builds the app's routes first if nothing has.
+    public func urlFor(
+        _ endpoint: String, _ parameters: [String: any CustomStringConvertible & Sendable] = [:],
+        external: Bool = false, anchor: String? = nil, scheme: String? = nil, method: HTTPMethod? = nil
+    ) throws -> String {
+        let context = try state.withLockedValue { $0.builtContext } ?? build().context
+        let name = endpoint.hasPrefix(".") ? String(endpoint.dropFirst()) : endpoint
+        return try context.url(
+            for: name, parameters, external: external, anchor: anchor, scheme: scheme, method: method,
+            base: try {
+                guard let host = config.serverName else {
+                    throw RoutingError.urlBuild("an external URL outside a request needs SERVER_NAME (AppConfig.serverName)")
+                }
+                return "\(config.preferredURLScheme)://\(host)"
+            }())
+    }
 
     public func addRoute(
         _ rule: String, methods: [HTTPMethod], name: String?, docs: RouteDocs, middleware: [any Middleware],

@@ -50,6 +50,9 @@ public struct AppConfig: Sendable {
     /// Host (and port) for external URLs (`SERVER_NAME`): when set, absolute URLs such as a 201's
     /// `Location` always use it.
     public var serverName: String?
+    /// The scheme of external URLs built outside a request (`PREFERRED_URL_SCHEME`, Flask's):
+    /// `http` or `https`. Inside a request the request's own scheme is used.
+    public var preferredURLScheme = "http"
     /// Host names requests may carry (`TRUSTED_HOSTS`, Werkzeug's): `api.example.com`, or
     /// `.example.com` for it and its subdomains. When set, any other `Host` gets 400.
     public var trustedHosts: [String] = []
@@ -142,6 +145,12 @@ extension AppConfig {
         }
         config.webSocket = try WebSocketSettings.load(config.settings, sendTimeout: config.streamSendTimeout)
         config.serverName = environment["SERVER_NAME"]
+        if let scheme = environment["PREFERRED_URL_SCHEME"], !scheme.isEmpty {
+            guard ["http", "https"].contains(scheme) else {
+                throw ConfigError(variable: "PREFERRED_URL_SCHEME", reason: "must be http or https (got '\(scheme)')")
+            }
+            config.preferredURLScheme = scheme
+        }
         config.trustedHosts = config.settings.list("TRUSTED_HOSTS").map { $0.lowercased() }
         return config
     }

@@ -70,6 +70,31 @@ final class RequestContext: Sendable {
         return path
     }
 
+    /// The URL of `endpoint` (a full name); `base` (`scheme://host`) is asked for only when `external`.
+    func url(
+        for endpoint: String, _ parameters: [String: any CustomStringConvertible & Sendable], external: Bool,
+        anchor: String?, scheme: String?, method: HTTPMethod?, base: @autoclosure () throws -> String
+    ) throws -> String {
+        if let method, let methods = endpointMethods[endpoint], !methods.contains(method.rawValue) {
+            throw RoutingError.urlBuild(
+                "endpoint '\(endpoint)' does not answer \(method.rawValue) (it answers \(methods.sorted().joined(separator: ", ")))")
+        }
+        if let scheme {
+            guard external else { throw RoutingError.urlBuild("a scheme ('\(scheme)') needs external: true") }
+            guard let first = scheme.first, first.isLetter, scheme.allSatisfy({ $0.isLetter || $0.isNumber || "+-.".contains($0) }) else {
+                throw RoutingError.urlBuild("'\(scheme)' is not a URL scheme")
+            }
+        }
+        var path = try self.path(for: endpoint, parameters.mapValues(Self.urlTexts))
+        if let anchor { path += "#" + PercentDecoding.encodeFragment(anchor) }
+        guard external else { return path }
+        var base = try base()
+        if let scheme { base = scheme + base.drop { $0 != ":" } }
+        // A WebSocket's URL: ws:// beside http://, wss:// beside https://.
+        else if webSocketEndpoints.contains(endpoint) { base = "ws" + base.dropFirst(4) }
+        return base + path
+    }
+
     /// The text of a URL value: a float in plain decimal notation with a fraction (`0.00001`,
     /// `3.0`), which `<float:…>` reads back (its `description` would be `1e-05`); a list, each
     /// element; anything else, its `description`.
@@ -110,24 +135,8 @@ extension Request {
         var name = endpoint
         if endpoint.hasPrefix(".") { name = (blueprint ?? "") + endpoint }
         if name.hasPrefix(".") { name.removeFirst() }
-        if let method, let methods = context.endpointMethods[name], !methods.contains(method.rawValue) {
-            throw RoutingError.urlBuild(
-                "endpoint '\(name)' does not answer \(method.rawValue) (it answers \(methods.sorted().joined(separator: ", ")))")
-        }
-        if let scheme {
-            guard external else { throw RoutingError.urlBuild("a scheme ('\(scheme)') needs external: true") }
-            guard let first = scheme.first, first.isLetter, scheme.allSatisfy({ $0.isLetter || $0.isNumber || "+-.".contains($0) }) else {
-                throw RoutingError.urlBuild("'\(scheme)' is not a URL scheme")
-            }
-        }
-        var path = try context.path(for: name, parameters.mapValues(RequestContext.urlTexts))
-        if let anchor { path += "#" + PercentDecoding.encodeFragment(anchor) }
-        guard external else { return path }
-        var base = externalBase
-        if let scheme { base = scheme + base.drop { $0 != ":" } }
-        // A WebSocket's URL: ws:// beside http://, wss:// beside https://.
-        else if context.webSocketEndpoints.contains(name) { base = "ws" + base.dropFirst(4) }
-        return base + path
+        return try context.url(
+            for: name, parameters, external: external, anchor: anchor, scheme: scheme, method: method, base: externalBase)
     }
 
     /// `scheme://host` as the client sees this server. The host is never taken from a request
