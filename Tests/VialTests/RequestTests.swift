@@ -354,3 +354,33 @@ extension URLForTests {
         #expect(throws: ConfigError.self) { try AppConfig.load(from: ["PREFERRED_URL_SCHEME": "ftp"]) }
     }
 }
+
+/// Issue 20, point 7: a failed build says what was probably meant, and can be handled.
+extension URLForTests {
+    @Test func anUnknownEndpointNamesTheClosestOne() throws {
+        let request = try request()
+        #expect(throws: RoutingError.unknownEndpoint("get_task", didYouMean: "tasks.get_task")) { try request.urlFor("get_task") }
+        #expect(throws: RoutingError.unknownEndpoint("tasks.get_tsk", didYouMean: "tasks.get_task")) { try request.urlFor("tasks.get_tsk") }
+        #expect(throws: RoutingError.unknownEndpoint("nothing_like_it")) { try request.urlFor("nothing_like_it") }
+        #expect(
+            RoutingError.unknownEndpoint("get_task", didYouMean: "tasks.get_task").description
+                == "Could not build URL for unknown endpoint 'get_task'. Did you mean 'tasks.get_task'?")
+        #expect(EndpointNames.editDistance(Array("kitten"), Array("sitting")) == 3)
+        #expect(EndpointNames.editDistance([], Array("ab")) == 2 && EndpointNames.editDistance(Array("ab"), []) == 2)
+    }
+
+    /// Flask's `url_build_error_handlers`: a handler may make the URL, or leave the error.
+    @Test func urlBuildErrorHandlersMayMakeTheURL() throws {
+        let request = try request { app in
+            app.urlBuildErrorHandler { _, endpoint, _ in endpoint == "other.home" ? "https://other.example/" : nil }
+            app.urlBuildErrorHandler { error, endpoint, parameters in
+                guard endpoint == "legacy", case .unknownEndpoint = error else { return nil }
+                return "/old/\(parameters["id"]?.description ?? "")"
+            }
+        }
+        #expect(try request.urlFor("other.home") == "https://other.example/")
+        #expect(try request.urlFor("legacy", ["id": 7]) == "/old/7")
+        #expect(throws: RoutingError.self) { try request.urlFor("still.unknown") }
+        #expect(throws: RoutingError.self) { try request.urlFor("tasks.get_task") }  // a missing value, left as it is
+    }
+}

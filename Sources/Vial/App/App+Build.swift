@@ -51,7 +51,8 @@ extension App {
             urlMap: urlMap, trustedProxies: config.trustedProxies, serverName: config.serverName,
             trustedHosts: config.trustedHosts, webSocketSettings: config.webSocket,
             webSocketEndpoints: Set(routes.filter(\.info.isWebSocket).map(\.info.endpoint)),
-            endpointMethods: Dictionary(routes.map { ($0.info.endpoint, Self.answeredMethods($0.definition.methods)) }, uniquingKeysWith: { $0.union($1) }))
+            endpointMethods: Dictionary(routes.map { ($0.info.endpoint, Self.answeredMethods($0.definition.methods)) }, uniquingKeysWith: { $0.union($1) }),
+            urlBuildErrorHandlers: snapshot.urlBuildErrorHandlers)
         remember(context)
         let state = snapshot
         return AppResponder(

@@ -13,6 +13,10 @@ import ServiceLifecycle
 /// }
 /// try await app.run()          // * Running on http://127.0.0.1:5000
 /// ```
+/// Makes a URL `urlFor` could not build, or returns nil to leave the error as it is.
+public typealias URLBuildErrorHandler =
+    @Sendable (RoutingError, _ endpoint: String, _ parameters: [String: any CustomStringConvertible & Sendable]) throws -> String?
+
 public final class App: RouteRegistering {
     struct State: Sendable {
         var converters: [String: ConverterFactory] = BuiltinConverters.all
@@ -26,6 +30,7 @@ public final class App: RouteRegistering {
         var compression: CompressionSettings?
         /// The URL map of the last `build()`, for `urlFor` outside a request.
         var builtContext: RequestContext?
+        var urlBuildErrorHandlers: [URLBuildErrorHandler] = []
     }
 
     /// The app's name, shown at start-up.
@@ -98,6 +103,13 @@ public final class App: RouteRegistering {
     }
 
     var snapshot: State { state.withLockedValue { $0 } }
+
+    /// Adds a handler for URLs that cannot be built (Flask's `url_build_error_handlers`): given
+    /// the error, the endpoint and the parameters, it returns a URL (an endpoint served by another
+    /// app, say) or nil to leave the error as it is. Handlers are asked in the order added.
+    public func urlBuildErrorHandler(_ handler: @escaping URLBuildErrorHandler) {
+        state.withLockedValue { $0.urlBuildErrorHandlers.append(handler) }
+    }
 
     /// Keeps the URL map `build()` made, for `urlFor` outside a request.
     func remember(_ context: RequestContext) { state.withLockedValue { $0.builtContext = context } }

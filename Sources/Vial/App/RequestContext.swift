@@ -12,12 +12,15 @@ final class RequestContext: Sendable {
     let webSocketEndpoints: Set<String>
     /// The methods each endpoint answers, for `urlFor(method:)`.
     let endpointMethods: [String: Set<String>]
+    /// Asked in turn when a URL cannot be built (`App.urlBuildErrorHandler`).
+    let urlBuildErrorHandlers: [URLBuildErrorHandler]
 
     init(
         urlMap: [String: RulePattern], trustedProxies: Set<String>, serverName: String?, trustedHosts: [String] = [],
         webSocketSettings: WebSocketSettings = WebSocketSettings(), webSocketEndpoints: Set<String> = [],
-        endpointMethods: [String: Set<String>] = [:]
+        endpointMethods: [String: Set<String>] = [:], urlBuildErrorHandlers: [URLBuildErrorHandler] = []
     ) {
+        self.urlBuildErrorHandlers = urlBuildErrorHandlers
         self.endpointMethods = endpointMethods
         self.webSocketSettings = webSocketSettings
         self.webSocketEndpoints = webSocketEndpoints
@@ -39,7 +42,9 @@ final class RequestContext: Sendable {
     /// Builds the path of `endpoint`; unused parameters become the query string (as Flask's
     /// `url_for`), a list as the same argument repeated.
     func path(for endpoint: String, _ parameters: [String: [String]]) throws -> String {
-        guard let pattern = urlMap[endpoint] else { throw RoutingError.unknownEndpoint(endpoint) }
+        guard let pattern = urlMap[endpoint] else {
+            throw RoutingError.unknownEndpoint(endpoint, didYouMean: EndpointNames.closest(to: endpoint, among: urlMap.keys))
+        }
         var path = ""
         var unused = parameters
         for segment in pattern.segments {
@@ -70,8 +75,24 @@ final class RequestContext: Sendable {
         return path
     }
 
-    /// The URL of `endpoint` (a full name); `base` (`scheme://host`) is asked for only when `external`.
+    /// The URL of `endpoint` (a full name), or what a `urlBuildErrorHandler` makes of the
+    /// failure; `base` (`scheme://host`) is asked for only when `external`.
     func url(
+        for endpoint: String, _ parameters: [String: any CustomStringConvertible & Sendable], external: Bool,
+        anchor: String?, scheme: String?, method: HTTPMethod?, base: @autoclosure () throws -> String
+    ) throws -> String {
+        do {
+            return try builtURL(
+                for: endpoint, parameters, external: external, anchor: anchor, scheme: scheme, method: method, base: base())
+        } catch let error as RoutingError {
+            for handler in urlBuildErrorHandlers {
+                if let url = try handler(error, endpoint, parameters) { return url }
+            }
+            throw error
+        }
+    }
+
+    private func builtURL(
         for endpoint: String, _ parameters: [String: any CustomStringConvertible & Sendable], external: Bool,
         anchor: String?, scheme: String?, method: HTTPMethod?, base: @autoclosure () throws -> String
     ) throws -> String {

@@ -8,8 +8,9 @@ public enum RoutingError: Error, Sendable, Equatable, CustomStringConvertible {
     case conflict(String)
     /// Two routes, or two blueprints, share a name.
     case duplicateName(String)
-    /// `urlFor` was asked for an endpoint that does not exist.
-    case unknownEndpoint(String)
+    /// `urlFor` was asked for an endpoint that does not exist; `didYouMean` is the closest
+    /// one that does, when one is close (Flask's "Did you mean … instead?").
+    case unknownEndpoint(String, didYouMean: String? = nil)
     /// `urlFor` is missing a parameter or was given a value the converter rejects.
     case urlBuild(String)
     /// A route's middleware needs other middleware (a JWT manager, a rate limiter, a cache) that
@@ -24,7 +25,8 @@ public enum RoutingError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unknownConverter(let name, let rule): return "Unknown converter '\(name)' in rule '\(rule)'"
         case .conflict(let message): return "Route conflict: \(message)"
         case .duplicateName(let message): return "Duplicate name: \(message)"
-        case .unknownEndpoint(let endpoint): return "Could not build URL for unknown endpoint '\(endpoint)'"
+        case .unknownEndpoint(let endpoint, let closest):
+            return "Could not build URL for unknown endpoint '\(endpoint)'" + (closest.map { ". Did you mean '\($0)'?" } ?? "")
         case .urlBuild(let message): return "Could not build URL: \(message)"
         case .missingDependency(let message): return "Missing middleware: \(message)"
         case .invalidModel(let message): return "Invalid model: \(message)"
