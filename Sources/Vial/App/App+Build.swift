@@ -54,6 +54,7 @@ extension App {
             endpointMethods: Dictionary(routes.map { ($0.info.endpoint, Self.answeredMethods($0.definition.methods)) }, uniquingKeysWith: { $0.union($1) }),
             urlBuildErrorHandlers: snapshot.urlBuildErrorHandlers)
         remember(context)
+        markBuilt()
         let state = snapshot
         return AppResponder(
             table: table, routes: compiled, fallbacks: fallbacks, context: context, logger: logger,

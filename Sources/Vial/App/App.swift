@@ -31,6 +31,8 @@ public final class App: RouteRegistering {
         /// The URL map of the last `build()`, for `urlFor` outside a request.
         var builtContext: RequestContext?
         var urlBuildErrorHandlers: [URLBuildErrorHandler] = []
+        /// Set by `build()`: registering afterwards is a programming error.
+        var isBuilt = false
     }
 
     /// The app's name, shown at start-up.
@@ -48,12 +50,17 @@ public final class App: RouteRegistering {
         self.name = name
         self.config = config
         self.logger = logger ?? Logger(label: "vial.\(name)")
-        self.root = Blueprint(name)
+        self.root = Blueprint(appNamed: name)
     }
 
     /// Registers a blueprint, optionally under another prefix or name (to mount it twice).
+    /// Registering after the app was built stops the program: the blueprint would never be served.
     public func register(_ blueprint: Blueprint, urlPrefix: String? = nil, name: String? = nil) {
+        if let name { Blueprint.checkName(name, of: "Blueprint") }
         state.withLockedValue {
+            precondition(
+                !$0.isBuilt,
+                "blueprint '\(blueprint.name)' was registered after app '\(self.name)' was built; register blueprints before the app is built or served")
             $0.registrations.append(Blueprint.Registration(blueprint: blueprint, urlPrefix: urlPrefix, name: name))
         }
     }
@@ -113,6 +120,16 @@ public final class App: RouteRegistering {
 
     /// Keeps the URL map `build()` made, for `urlFor` outside a request.
     func remember(_ context: RequestContext) { state.withLockedValue { $0.builtContext = context } }
+
+    /// Marks the app and every blueprint in it as built: adding to them now would never be served.
+    func markBuilt() {
+        let registrations = state.withLockedValue { state in
+            state.isBuilt = true
+            return state.registrations
+        }
+        root.markBuilt()
+        for registration in registrations { registration.blueprint.markBuilt() }
+    }
 
     /// Builds the URL of `endpoint` outside a request — in a job, an email, a CLI command — as
     /// Flask's `url_for` does in an app context: the same rules as `Request.urlFor`, and an

@@ -29,14 +29,47 @@ public final class Blueprint: RouteRegistering {
         var routes: [RouteDefinition] = []
         var layer = Layer()
         var children: [Registration] = []
+        /// Set once an app holding this blueprint is built: from then on, what is added here
+        /// would never be served, so adding is a programming error (Flask's setup-method check).
+        var isBuilt = false
     }
 
     private let state: NIOLockedValueBox<State>
 
-    /// A blueprint named `name` (endpoints become `name.route`), optionally with its own URL prefix.
+    /// A blueprint named `name` (endpoints become `name.route`), optionally with its own URL
+    /// prefix. An empty name, or one with a dot, stops the program here, as Flask refuses them.
     public init(_ name: String, urlPrefix: String? = nil) {
-        precondition(!name.contains("."), "Blueprint name '\(name)' may not contain a dot")
+        Self.checkName(name, of: "Blueprint")
         state = NIOLockedValueBox(State(name: name, urlPrefix: urlPrefix))
+    }
+
+    /// The app's own routes: its name is the app's, which may be anything.
+    init(appNamed name: String) {
+        state = NIOLockedValueBox(State(name: name, urlPrefix: nil))
+    }
+
+    /// A blueprint's or endpoint's name must be a plain word: the dot joins names (`tasks.get_task`).
+    static func checkName(_ name: String, of kind: String) {
+        precondition(!name.isEmpty, "\(kind) name may not be empty")
+        precondition(!name.contains("."), "\(kind) name '\(name)' may not contain a dot ('.' joins blueprint and endpoint names)")
+    }
+
+    /// Stops the program when something is added after an app holding this blueprint was built
+    /// (it would never be served), naming what and where, as Flask's setup-method check does.
+    private func checkNotBuilt(_ state: State, _ method: String) {
+        precondition(
+            !state.isBuilt,
+            "'\(method)' was called on blueprint '\(state.name)' after an app holding it was built; "
+                + "add routes, middleware, hooks and handlers before the app is built or served")
+    }
+
+    /// Marks this blueprint and every blueprint nested in it as built.
+    func markBuilt() {
+        let children = state.withLockedValue { state in
+            state.isBuilt = true
+            return state.children.map(\.blueprint)
+        }
+        for child in children { child.markBuilt() }
     }
 
     /// The blueprint's name.
@@ -50,37 +83,60 @@ public final class Blueprint: RouteRegistering {
     /// Nests `child` inside this blueprint: its endpoints become `self.child.route`.
     public func register(_ child: Blueprint, urlPrefix: String? = nil, name: String? = nil) {
         precondition(child !== self, "A blueprint cannot be registered on itself")
-        state.withLockedValue { $0.children.append(Registration(blueprint: child, urlPrefix: urlPrefix, name: name)) }
+        if let name { Self.checkName(name, of: "Blueprint") }
+        state.withLockedValue {
+            checkNotBuilt($0, "register")
+            $0.children.append(Registration(blueprint: child, urlPrefix: urlPrefix, name: name))
+        }
     }
 
     public func addRoute(
         _ rule: String, methods: [HTTPMethod], name: String?, docs: RouteDocs, middleware: [any Middleware],
         handler: @escaping Handler
     ) {
+        if let name { Self.checkName(name, of: "Endpoint") }
         let definition = RouteDefinition(
             rule: rule, methods: methods, name: name ?? defaultEndpointName(methods: methods, rule: rule),
             middleware: middleware, handler: handler, docs: docs)
-        state.withLockedValue { $0.routes.append(definition) }
+        state.withLockedValue {
+            checkNotBuilt($0, "route '\(rule)'")
+            $0.routes.append(definition)
+        }
     }
 
     public func use(_ middleware: [any Middleware]) {
-        state.withLockedValue { $0.layer.middleware.append(contentsOf: middleware) }
+        state.withLockedValue {
+            checkNotBuilt($0, "use")
+            $0.layer.middleware.append(contentsOf: middleware)
+        }
     }
 
     public func before(_ hook: @escaping BeforeHook) {
-        state.withLockedValue { $0.layer.before.append(hook) }
+        state.withLockedValue {
+            checkNotBuilt($0, "before")
+            $0.layer.before.append(hook)
+        }
     }
 
     public func after(_ hook: @escaping AfterHook) {
-        state.withLockedValue { $0.layer.after.append(hook) }
+        state.withLockedValue {
+            checkNotBuilt($0, "after")
+            $0.layer.after.append(hook)
+        }
     }
 
     public func teardown(_ hook: @escaping TeardownHook) {
-        state.withLockedValue { $0.layer.teardown.append(hook) }
+        state.withLockedValue {
+            checkNotBuilt($0, "teardown")
+            $0.layer.teardown.append(hook)
+        }
     }
 
     public func errorHandler(_ status: HTTPResponseStatus, _ handler: @escaping ErrorHandler) {
-        state.withLockedValue { $0.layer.statusHandlers[status.code] = handler }
+        state.withLockedValue {
+            checkNotBuilt($0, "errorHandler")
+            $0.layer.statusHandlers[status.code] = handler
+        }
     }
 
     public func errorHandler<E: Error>(
@@ -90,6 +146,9 @@ public final class Blueprint: RouteRegistering {
             guard let error = error as? E else { return nil }
             return try await handler(request, error)
         }
-        state.withLockedValue { $0.layer.typeHandlers.append(typed) }
+        state.withLockedValue {
+            checkNotBuilt($0, "errorHandler")
+            $0.layer.typeHandlers.append(typed)
+        }
     }
 }
