@@ -44,6 +44,10 @@ import Testing
         let tasks = Blueprint("tasks", urlPrefix: "/tasks")
         tasks.get("/", name: "list") { _ in "l" }
         app.register(tasks)
+        // Building a URL before the app is built leaves it open to more routes.
+        #expect(try app.urlFor("tasks.list") == "/tasks/")
+        tasks.get("/<int:id>", name: "one") { _ in "o" }
+        #expect(try app.urlFor("tasks.one", ["id": 2]) == "/tasks/2")
         _ = try app.build()
         _ = try app.build()
         #expect(try app.urlFor("tasks.list") == "/tasks/")

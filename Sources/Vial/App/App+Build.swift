@@ -23,6 +23,15 @@ extension App {
     /// Throws `RoutingError` for bad rules, clashing routes, duplicate endpoint or blueprint names,
     /// and middleware whose dependency is not installed (`jwtRequired()` without a `JWTManager`).
     public func build() throws -> AppResponder {
+        let responder = try compile()
+        remember(responder.context)
+        markBuilt()
+        return responder
+    }
+
+    /// The responder for the routes as they stand, without marking the app built (what
+    /// `urlFor` outside a request needs before the app is served).
+    func compile() throws -> AppResponder {
         let (routes, prefixes) = try flatten()
         var table = RouteTable<Int>()
         for (index, route) in routes.enumerated() {
@@ -51,24 +60,17 @@ extension App {
             urlMap: urlMap, trustedProxies: config.trustedProxies, serverName: config.serverName,
             trustedHosts: config.trustedHosts, webSocketSettings: config.webSocket,
             webSocketEndpoints: Set(routes.filter(\.info.isWebSocket).map(\.info.endpoint)),
-            endpointMethods: Dictionary(routes.map { ($0.info.endpoint, Self.answeredMethods($0.definition.methods)) }, uniquingKeysWith: { $0.union($1) }),
+            // What each endpoint answers: the `Allow` list its 405s and OPTIONS give.
+            endpointMethods: Dictionary(
+                routes.map { ($0.info.endpoint, $0.definition.methods.map(\.rawValue)) }, uniquingKeysWith: +
+            ).mapValues { RouteTrie.allowList($0) },
             urlBuildErrorHandlers: snapshot.urlBuildErrorHandlers)
-        remember(context)
-        markBuilt()
         let state = snapshot
         return AppResponder(
             table: table, routes: compiled, fallbacks: fallbacks, context: context, logger: logger,
             accessLog: config.accessLog ? AccessLog(logger: logger, redacting: state.redactedQueryParameters) : nil,
             hasStreamedBodies: compiled.contains { $0.streamedBodyLimit != nil },
             compression: state.compression.map(Compress.init(settings:)))
-    }
-
-    /// What a route with `methods` answers: `HEAD` wherever `GET` is, and `OPTIONS` everywhere.
-    static func answeredMethods(_ methods: [HTTPMethod]) -> Set<String> {
-        var answered = Set(methods.map(\.rawValue))
-        if answered.contains("GET") { answered.insert("HEAD") }
-        answered.insert("OPTIONS")
-        return answered
     }
 
     func flatten() throws -> (routes: [FlatRoute], prefixes: [FlatPrefix]) {

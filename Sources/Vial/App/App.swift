@@ -134,12 +134,14 @@ public final class App: RouteRegistering {
     /// Builds the URL of `endpoint` outside a request — in a job, an email, a CLI command — as
     /// Flask's `url_for` does in an app context: the same rules as `Request.urlFor`, and an
     /// `external` URL from `SERVER_NAME` and `PREFERRED_URL_SCHEME` (without `SERVER_NAME` there
-    /// is no host to name, and it throws). Builds the app's routes first if nothing has.
+    /// is no host to name, and it throws). Before the app is built it reads the routes as they
+    /// stand, and leaves the app open to more.
     public func urlFor(
         _ endpoint: String, _ parameters: [String: any CustomStringConvertible & Sendable] = [:],
         external: Bool = false, anchor: String? = nil, scheme: String? = nil, method: HTTPMethod? = nil
     ) throws -> String {
-        let context = try state.withLockedValue { $0.builtContext } ?? build().context
+        // Before the app is built, the routes as they stand; the app stays open to more.
+        let context = try state.withLockedValue { $0.builtContext } ?? compile().context
         let name = endpoint.hasPrefix(".") ? String(endpoint.dropFirst()) : endpoint
         return try context.url(
             for: name, parameters, external: external, anchor: anchor, scheme: scheme, method: method,

@@ -10,15 +10,15 @@ final class RequestContext: Sendable {
     let webSocketSettings: WebSocketSettings
     /// WebSocket routes' endpoints: their external URLs are `ws://` or `wss://`.
     let webSocketEndpoints: Set<String>
-    /// The methods each endpoint answers, for `urlFor(method:)`.
-    let endpointMethods: [String: Set<String>]
+    /// The methods each endpoint answers (its `Allow` list), for `urlFor(method:)`.
+    let endpointMethods: [String: [HTTPMethod]]
     /// Asked in turn when a URL cannot be built (`App.urlBuildErrorHandler`).
     let urlBuildErrorHandlers: [URLBuildErrorHandler]
 
     init(
         urlMap: [String: RulePattern], trustedProxies: Set<String>, serverName: String?, trustedHosts: [String] = [],
         webSocketSettings: WebSocketSettings = WebSocketSettings(), webSocketEndpoints: Set<String> = [],
-        endpointMethods: [String: Set<String>] = [:], urlBuildErrorHandlers: [URLBuildErrorHandler] = []
+        endpointMethods: [String: [HTTPMethod]] = [:], urlBuildErrorHandlers: [URLBuildErrorHandler] = []
     ) {
         self.urlBuildErrorHandlers = urlBuildErrorHandlers
         self.endpointMethods = endpointMethods
@@ -96,9 +96,9 @@ final class RequestContext: Sendable {
         for endpoint: String, _ parameters: [String: any CustomStringConvertible & Sendable], external: Bool,
         anchor: String?, scheme: String?, method: HTTPMethod?, base: @autoclosure () throws -> String
     ) throws -> String {
-        if let method, let methods = endpointMethods[endpoint], !methods.contains(method.rawValue) {
+        if let method, let methods = endpointMethods[endpoint], !methods.contains(method) {
             throw RoutingError.urlBuild(
-                "endpoint '\(endpoint)' does not answer \(method.rawValue) (it answers \(methods.sorted().joined(separator: ", ")))")
+                "endpoint '\(endpoint)' does not answer \(method.rawValue) (it answers \(methods.map(\.rawValue).joined(separator: ", ")))")
         }
         if let scheme {
             guard external else { throw RoutingError.urlBuild("a scheme ('\(scheme)') needs external: true") }
@@ -129,9 +129,8 @@ final class RequestContext: Sendable {
         switch value {
         case let number as Double: return [number.isFinite ? plain(number.description) : number.description]
         case let number as Float: return [number.isFinite ? plain(number.description) : number.description]
+        // Any array of such values ([String], [Int] …) casts to this one.
         case let list as [any CustomStringConvertible & Sendable]: return list.flatMap(urlTexts)
-        case let list as [String]: return list
-        case let list as [Int]: return list.map(String.init)
         default: return [value.description]
         }
     }

@@ -54,15 +54,9 @@ public struct JobRecord: Sendable, Equatable, Codable {
         createdAt = Timestamp.string(Date(timeIntervalSince1970: now))
     }
 
-    /// The job as an API shows it, as JSON (an SSE event's data).
-    public var statusJSON: JSON {
-        let job = status
-        return [
-            "id": .string(job.id), "name": .string(job.name), "state": .string(job.state.rawValue),
-            "attempts": .int(job.attempts), "result": job.result ?? .null, "error": job.error.map(JSON.string) ?? .null,
-            "created_at": .string(job.createdAt), "finished_at": job.finishedAt.map(JSON.string) ?? .null,
-        ]
-    }
+    /// The job as an API shows it, as JSON (an SSE event's data): `status`, encoded. Its fields
+    /// are text, numbers and JSON, which always encode.
+    public var statusJSON: JSON { (try? JSON(encoding: status)) ?? .null }
 
     /// The job as an API shows it: what a route answers (`Accepted(job.status, location: …)`).
     public var status: JobStatus {
