@@ -168,6 +168,19 @@ import VialTesting
         #expect(task["owner_id"] == 2)
     }
 
+    @Test func tasksAnswerWithAndWithoutTheSlashWithoutARedirect() async throws {
+        // SPEC: the tasks blueprint opts out of strict slashes, so both spellings answer directly.
+        let f = try await fixture()
+        for path in ["/api/tasks", "/api/tasks/"] {
+            let created = try await f.client.post(path, json: ["title": .string("via \(path)")], headers: auth(f.userToken))
+            #expect(created.status == .created, "POST \(path)")
+            let listed = try await f.client.get(path, headers: auth(f.userToken))
+            #expect(listed.status == .ok, "GET \(path)")
+        }
+        let listed = try await f.client.get("/api/tasks", headers: auth(f.userToken))
+        #expect(try listed.json()["data"]?.arrayValue?.count == 2)
+    }
+
     @Test func createValidatesWith422() async throws {
         let f = try await fixture()
         let response = try await f.client.post(

@@ -20,7 +20,7 @@ import VialTesting
         app.register(tasks, urlPrefix: "/api/tasks")
         let client = try app.testClient()
         #expect(try await client.get("/api/tasks/").text == "list")
-        #expect(try await client.get("/api/tasks").text == "list")
+        #expect(try await client.get("/api/tasks").header("Location") == "/api/tasks/")  // strict slashes
         #expect(try await client.get("/old/").status == .notFound)
     }
 

@@ -105,17 +105,6 @@ import VialTesting
         #expect(selected(table, "/a/5/y")?.1 == ["name": "5"])
     }
 
-    @Test func ruleEndingInSlashAlsoAnswersWithoutIt() throws {
-        let table = try table([("/api/tasks/", [.GET])])
-        #expect(selected(table, "/api/tasks/")?.0 == 0)
-        #expect(selected(table, "/api/tasks")?.0 == 0)
-    }
-
-    @Test func ruleWithoutSlashDoesNotAnswerWithIt() throws {
-        let table = try table([("/api/tasks", [.GET])])
-        #expect(selected(table, "/api/tasks/") == nil)
-    }
-
     @Test func explicitRuleWinsOverTrailingSlashAlias() throws {
         let table = try table([("/a/", [.GET]), ("/a", [.GET])])
         #expect(selected(table, "/a")?.0 == 1)

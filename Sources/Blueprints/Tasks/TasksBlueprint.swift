@@ -46,7 +46,8 @@ public enum TasksBlueprint {
         perUserLimit: String = "120 per minute", clock: any WallClock = SystemClock(),
         logger: Logger = Logger(label: "vial.tasks")
     ) -> Blueprint {
-        let blueprint = Blueprint("tasks")
+        // The contract: `/api/tasks` and `/api/tasks/` both answer, without a redirect.
+        let blueprint = Blueprint("tasks", options: RouteOptions(strictSlashes: false))
         blueprint.use(jwtRequired())
         blueprint.use(limit(perUserLimit, key: .user))
         let view = cachedView(cache)

@@ -35,7 +35,10 @@ extension App {
         let (routes, prefixes) = try flatten()
         var table = RouteTable<Int>()
         for (index, route) in routes.enumerated() {
-            try table.insert(route.pattern, methods: route.definition.methods, value: index)
+            try table.insert(
+                route.pattern, methods: route.definition.methods, value: index,
+                strictSlashes: route.info.options.strictSlashes ?? true,
+                automaticOptions: route.info.options.provideAutomaticOptions ?? true)
         }
         let appLayers = [root.snapshot.layer]
         let compiled = try routes.map { route in
@@ -62,8 +65,12 @@ extension App {
             webSocketEndpoints: Set(routes.filter(\.info.isWebSocket).map(\.info.endpoint)),
             // What each endpoint answers: the `Allow` list its 405s and OPTIONS give.
             endpointMethods: Dictionary(
-                routes.map { ($0.info.endpoint, $0.definition.methods.map(\.rawValue)) }, uniquingKeysWith: +
-            ).mapValues { RouteTrie.allowList($0) },
+                routes.map { route in
+                    (route.info.endpoint, RouteTrie.allowList(
+                        route.definition.methods.map(\.rawValue),
+                        automaticOptions: route.info.options.provideAutomaticOptions ?? true).map(\.rawValue))
+                }, uniquingKeysWith: +
+            ).mapValues { RouteTrie.allowList($0, automaticOptions: false) },
             urlBuildErrorHandlers: snapshot.urlBuildErrorHandlers)
         let state = snapshot
         return AppResponder(
@@ -82,9 +89,15 @@ extension App {
         var endpoints: [String: String] = [:]
         var blueprintNames = Set<String>()
 
-        func add(_ definition: RouteDefinition, rule: String, endpoint: String, blueprint: String?, layers: [Layer])
-            throws
-        {
+        // What a route leaves unset: its blueprints' options, innermost first, then the app's,
+        // then Werkzeug's defaults (strict slashes) and `PROVIDE_AUTOMATIC_OPTIONS`.
+        let appOptions = rootState.options.inheriting(
+            RouteOptions(strictSlashes: true, provideAutomaticOptions: config.provideAutomaticOptions))
+
+        func add(
+            _ definition: RouteDefinition, rule: String, endpoint: String, blueprint: String?, layers: [Layer],
+            options: RouteOptions
+        ) throws {
             if let existing = endpoints[endpoint] {
                 throw RoutingError.duplicateName("endpoint '\(endpoint)' is used by both '\(existing)' and '\(rule)'")
             }
@@ -116,13 +129,14 @@ extension App {
                 pathParameters: pattern.parameterDocs,
                 security: Array(Set(middlewareDocs.flatMap(\.security))).sorted(),
                 optionalSecurity: Self.securityIsOptional(middlewareDocs),
-                responses: responses)
+                responses: responses, options: definition.options.inheriting(options))
             routes.append(FlatRoute(info: info, pattern: pattern, definition: definition, layers: layers))
         }
 
-        func visit(_ registration: Blueprint.Registration, parentPrefix: String, parentNames: [String], layers: [Layer])
-            throws
-        {
+        func visit(
+            _ registration: Blueprint.Registration, parentPrefix: String, parentNames: [String], layers: [Layer],
+            options parentOptions: RouteOptions
+        ) throws {
             let blueprint = registration.blueprint.snapshot
             let names = parentNames + [registration.name ?? blueprint.name]
             let fullName = names.joined(separator: ".")
@@ -133,22 +147,25 @@ extension App {
             }
             let prefix = joinPrefix(parentPrefix, registration.urlPrefix ?? blueprint.urlPrefix ?? "")
             let chain = layers + [blueprint.layer]
+            let options = blueprint.options.inheriting(parentOptions)
             if !prefix.isEmpty { prefixes.append(FlatPrefix(prefix: prefix, layers: chain)) }
             for definition in blueprint.routes {
                 try add(
                     definition, rule: joinRule(prefix, definition.rule), endpoint: "\(fullName).\(definition.name)",
-                    blueprint: fullName, layers: chain)
+                    blueprint: fullName, layers: chain, options: options)
             }
             for child in blueprint.children {
-                try visit(child, parentPrefix: prefix, parentNames: names, layers: chain)
+                try visit(child, parentPrefix: prefix, parentNames: names, layers: chain, options: options)
             }
         }
 
         for definition in rootState.routes {
-            try add(definition, rule: definition.rule, endpoint: definition.name, blueprint: nil, layers: [rootState.layer])
+            try add(
+                definition, rule: definition.rule, endpoint: definition.name, blueprint: nil, layers: [rootState.layer],
+                options: appOptions)
         }
         for registration in state.registrations {
-            try visit(registration, parentPrefix: "", parentNames: [], layers: [rootState.layer])
+            try visit(registration, parentPrefix: "", parentNames: [], layers: [rootState.layer], options: appOptions)
         }
         return (routes, prefixes)
     }

@@ -65,6 +65,15 @@ public final class App: RouteRegistering {
         }
     }
 
+    /// The route options every route takes when neither it nor its blueprints set one — Werkzeug's
+    /// `Map` settings: `app.routeOptions.strictSlashes = false` is Flask's
+    /// `app.url_map.strict_slashes = False`. An unset `provideAutomaticOptions` follows
+    /// `PROVIDE_AUTOMATIC_OPTIONS`.
+    public var routeOptions: RouteOptions {
+        get { root.options }
+        set { root.options = newValue }
+    }
+
     /// Adds services that run as long as the server does (`run()` and `withLiveServer`), such
     /// as background job workers; at shutdown the server stops first, then these, last added first.
     /// Hummingbird's `addServices`.
@@ -154,10 +163,10 @@ public final class App: RouteRegistering {
     }
 
     public func addRoute(
-        _ rule: String, methods: [HTTPMethod], name: String?, docs: RouteDocs, middleware: [any Middleware],
-        handler: @escaping Handler
+        _ rule: String, methods: [HTTPMethod], name: String?, options: RouteOptions, docs: RouteDocs,
+        middleware: [any Middleware], handler: @escaping Handler
     ) {
-        root.addRoute(rule, methods: methods, name: name, docs: docs, middleware: middleware, handler: handler)
+        root.addRoute(rule, methods: methods, name: name, options: options, docs: docs, middleware: middleware, handler: handler)
     }
 
     public func use(_ middleware: [any Middleware]) { root.use(middleware) }

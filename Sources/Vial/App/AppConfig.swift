@@ -56,6 +56,10 @@ public struct AppConfig: Sendable {
     /// Host names requests may carry (`TRUSTED_HOSTS`, Werkzeug's): `api.example.com`, or
     /// `.example.com` for it and its subdomains. When set, any other `Host` gets 400.
     public var trustedHosts: [String] = []
+    /// Whether routes answer `OPTIONS` themselves when they define no `OPTIONS` handler
+    /// (`PROVIDE_AUTOMATIC_OPTIONS`, Flask's; on by default). A route's or blueprint's
+    /// `RouteOptions.provideAutomaticOptions` overrides it.
+    public var provideAutomaticOptions = true
     /// Everything else, by variable name, for the app's own settings.
     public var values: [String: String] = [:]
 
@@ -152,6 +156,7 @@ extension AppConfig {
             config.preferredURLScheme = scheme
         }
         config.trustedHosts = config.settings.list("TRUSTED_HOSTS").map { $0.lowercased() }
+        config.provideAutomaticOptions = try config.settings.flag("PROVIDE_AUTOMATIC_OPTIONS", default: true)
         return config
     }
 }

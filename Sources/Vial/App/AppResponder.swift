@@ -30,6 +30,8 @@ public struct AppResponder: Sendable {
         case notFound
         case methodNotAllowed([HTTPMethod])
         case options([HTTPMethod])
+        /// A strict-slashes rule named without its slash: the path to redirect to.
+        case redirect(String)
         case badPath
         case untrustedHost
     }
@@ -75,6 +77,9 @@ public struct AppResponder: Sendable {
             responder = fallback(for: request.path)
         case .options(let allow):
             request.storage[RoutingOutcomeKey.self] = .options(allow)
+            responder = fallback(for: request.path)
+        case .redirect(let path):
+            request.storage[RoutingOutcomeKey.self] = .redirect(path)
             responder = fallback(for: request.path)
         case .badPath:
             request.storage[RoutingOutcomeKey.self] = .badPath
@@ -160,6 +165,10 @@ public struct AppResponder: Sendable {
             throw HTTPError.methodNotAllowed(allow: allow)
         case .options(let allow):
             return Response(status: .ok, headers: ["Allow": allow.map(\.rawValue).joined(separator: ", ")])
+        case .redirect(let path):
+            // Werkzeug's slash redirect: 308 keeps the method and body; the query string goes along.
+            let query = request.queryString.isEmpty ? "" : "?" + request.queryString
+            return Response(status: .permanentRedirect, headers: ["Location": path + query])
         case .badPath:
             throw HTTPError(.badRequest, "Malformed percent-encoding in the URL path", code: "bad_path")
         case .untrustedHost:

@@ -26,6 +26,8 @@ public final class Blueprint: RouteRegistering {
     struct State: Sendable {
         var name: String
         var urlPrefix: String?
+        /// What this blueprint's routes (and nested blueprints') take when they leave an option unset.
+        var options = RouteOptions()
         var routes: [RouteDefinition] = []
         var layer = Layer()
         var children: [Registration] = []
@@ -37,10 +39,12 @@ public final class Blueprint: RouteRegistering {
     private let state: NIOLockedValueBox<State>
 
     /// A blueprint named `name` (endpoints become `name.route`), optionally with its own URL
-    /// prefix. An empty name, or one with a dot, stops the program here, as Flask refuses them.
-    public init(_ name: String, urlPrefix: String? = nil) {
+    /// prefix, and `options` for its routes that leave them unset (`strictSlashes: false` lets
+    /// `/api/tasks` and `/api/tasks/` both answer). An empty name, or one with a dot, stops the
+    /// program here, as Flask refuses them.
+    public init(_ name: String, urlPrefix: String? = nil, options: RouteOptions = RouteOptions()) {
         Self.checkName(name, of: "Blueprint")
-        state = NIOLockedValueBox(State(name: name, urlPrefix: urlPrefix))
+        state = NIOLockedValueBox(State(name: name, urlPrefix: urlPrefix, options: options))
     }
 
     /// The app's own routes: its name is the app's, which may be anything.
@@ -75,6 +79,17 @@ public final class Blueprint: RouteRegistering {
     /// The blueprint's name.
     public var name: String { state.withLockedValue { $0.name } }
 
+    /// The route options its routes take when they leave one unset (the app's are `App.routeOptions`).
+    public var options: RouteOptions {
+        get { state.withLockedValue { $0.options } }
+        set {
+            state.withLockedValue {
+                checkNotBuilt($0, "options")
+                $0.options = newValue
+            }
+        }
+    }
+
     /// The prefix set at creation, if any.
     public var urlPrefix: String? { state.withLockedValue { $0.urlPrefix } }
 
@@ -91,13 +106,13 @@ public final class Blueprint: RouteRegistering {
     }
 
     public func addRoute(
-        _ rule: String, methods: [HTTPMethod], name: String?, docs: RouteDocs, middleware: [any Middleware],
-        handler: @escaping Handler
+        _ rule: String, methods: [HTTPMethod], name: String?, options: RouteOptions, docs: RouteDocs,
+        middleware: [any Middleware], handler: @escaping Handler
     ) {
         if let name { Self.checkName(name, of: "Endpoint") }
         let definition = RouteDefinition(
             rule: rule, methods: methods, name: name ?? defaultEndpointName(methods: methods, rule: rule),
-            middleware: middleware, handler: handler, docs: docs)
+            options: options, middleware: middleware, handler: handler, docs: docs)
         state.withLockedValue {
             checkNotBuilt($0, "route '\(rule)'")
             $0.routes.append(definition)

@@ -3,6 +3,7 @@ struct RouteDefinition: Sendable {
     var rule: String
     var methods: [HTTPMethod]
     var name: String
+    var options: RouteOptions
     var middleware: [any Middleware]
     var handler: Handler
     /// Documentation for listings and generated API docs.

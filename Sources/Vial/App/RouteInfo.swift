@@ -21,6 +21,8 @@ public struct RouteInfo: Sendable {
     public var optionalSecurity: Bool
     /// Every documented answer: the route's own, plus what its middleware may answer.
     public var responses: [UInt: ResponseDoc]
+    /// The route's options with the blueprints' and the app's filled in: every one is set.
+    public var options: RouteOptions
 
     /// Whether the route is a WebSocket (`websocket(…)`): listed with method `WS`.
     public var isWebSocket: Bool { docs.webSocket != nil }
@@ -28,9 +30,10 @@ public struct RouteInfo: Sendable {
     /// The route's one-line summary, if it has one.
     public var summary: String? { docs.summary }
 
-    /// The methods including the automatic ones: `HEAD` with `GET`, and `OPTIONS`.
+    /// The methods including the automatic ones: `HEAD` with `GET`, and `OPTIONS` unless the
+    /// route's automatic `OPTIONS` is off.
     public var allMethods: [String] {
         if isWebSocket { return methods }
-        return RouteTable<Int>.allowList(methods).map(\.rawValue)
+        return RouteTable<Int>.allowList(methods, automaticOptions: options.provideAutomaticOptions ?? true).map(\.rawValue)
     }
 }

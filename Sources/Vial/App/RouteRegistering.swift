@@ -1,9 +1,10 @@
 /// What the app and blueprints share: registering routes, middleware, hooks and error handlers.
 public protocol RouteRegistering: AnyObject, Sendable {
     /// Adds a route answering `methods` on `rule`; the name defaults from method and rule.
+    /// `options` left unset take the blueprint's, then the app's.
     func addRoute(
-        _ rule: String, methods: [HTTPMethod], name: String?, docs: RouteDocs, middleware: [any Middleware],
-        handler: @escaping Handler)
+        _ rule: String, methods: [HTTPMethod], name: String?, options: RouteOptions, docs: RouteDocs,
+        middleware: [any Middleware], handler: @escaping Handler)
     /// Adds middleware wrapping every route registered here (and in nested blueprints).
     func use(_ middleware: [any Middleware])
     /// Adds a before-request hook.
@@ -35,113 +36,123 @@ extension RouteRegistering {
     /// A route for `methods` whose handler returns a `Response`.
     public func route(
         _ rule: String, methods: [HTTPMethod] = [.GET], name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil,
-        _ middleware: any Middleware..., handler: @escaping Handler
+        options: RouteOptions = RouteOptions(), _ middleware: any Middleware..., handler: @escaping Handler
     ) {
-        addRoute(rule, methods: methods, name: name, docs: mergedDocs(summary, docs), middleware: middleware, handler: handler)
+        addRoute(rule, methods: methods, name: name, options: options, docs: mergedDocs(summary, docs), middleware: middleware, handler: handler)
     }
 
     /// A route for `methods` whose handler returns any `ResponseConvertible`
     /// (text, `JSON`, or a `DocumentedResponse` such as `Created<T>`, which documents its answer).
     public func route<R: ResponseConvertible>(
         _ rule: String, methods: [HTTPMethod] = [.GET], name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil,
-        _ middleware: any Middleware..., handler: @escaping @Sendable (Request) async throws -> R
+        options: RouteOptions = RouteOptions(), _ middleware: any Middleware..., handler: @escaping @Sendable (Request) async throws -> R
     ) {
-        addRoute(rule, methods: methods, name: name, docs: mergedDocs(summary, docs).documentingReturn(R.self), middleware: middleware) { request in
+        addRoute(rule, methods: methods, name: name, options: options, docs: mergedDocs(summary, docs).documentingReturn(R.self), middleware: middleware) { request in
             try await handler(request).response()
         }
     }
 
     /// `GET` (and so `HEAD`) on `rule`, handler returning a `Response` (`.ok(…)`, `.created(…)`, `.noContent`).
     public func get(
-        _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil, _ middleware: any Middleware...,
+        _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil,
+        options: RouteOptions = RouteOptions(), _ middleware: any Middleware...,
         handler: @escaping Handler
     ) {
-        addRoute(rule, methods: [.GET], name: name, docs: mergedDocs(summary, docs), middleware: middleware, handler: handler)
+        addRoute(rule, methods: [.GET], name: name, options: options, docs: mergedDocs(summary, docs), middleware: middleware, handler: handler)
     }
 
     /// `GET` (and so `HEAD`) on `rule`, handler returning any `ResponseConvertible`
     /// (text, `JSON`, or a `DocumentedResponse` such as `Created<T>`, which documents its answer).
     public func get<R: ResponseConvertible>(
-        _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil, _ middleware: any Middleware...,
+        _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil,
+        options: RouteOptions = RouteOptions(), _ middleware: any Middleware...,
         handler: @escaping @Sendable (Request) async throws -> R
     ) {
-        addRoute(rule, methods: [.GET], name: name, docs: mergedDocs(summary, docs).documentingReturn(R.self), middleware: middleware) { request in
+        addRoute(rule, methods: [.GET], name: name, options: options, docs: mergedDocs(summary, docs).documentingReturn(R.self), middleware: middleware) { request in
             try await handler(request).response()
         }
     }
 
     /// `POST` on `rule`, handler returning a `Response` (`.ok(…)`, `.created(…)`, `.noContent`).
     public func post(
-        _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil, _ middleware: any Middleware...,
+        _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil,
+        options: RouteOptions = RouteOptions(), _ middleware: any Middleware...,
         handler: @escaping Handler
     ) {
-        addRoute(rule, methods: [.POST], name: name, docs: mergedDocs(summary, docs), middleware: middleware, handler: handler)
+        addRoute(rule, methods: [.POST], name: name, options: options, docs: mergedDocs(summary, docs), middleware: middleware, handler: handler)
     }
 
     /// `POST` on `rule`, handler returning any `ResponseConvertible`
     /// (text, `JSON`, or a `DocumentedResponse` such as `Created<T>`, which documents its answer).
     public func post<R: ResponseConvertible>(
-        _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil, _ middleware: any Middleware...,
+        _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil,
+        options: RouteOptions = RouteOptions(), _ middleware: any Middleware...,
         handler: @escaping @Sendable (Request) async throws -> R
     ) {
-        addRoute(rule, methods: [.POST], name: name, docs: mergedDocs(summary, docs).documentingReturn(R.self), middleware: middleware) { request in
+        addRoute(rule, methods: [.POST], name: name, options: options, docs: mergedDocs(summary, docs).documentingReturn(R.self), middleware: middleware) { request in
             try await handler(request).response()
         }
     }
 
     /// `PUT` on `rule`, handler returning a `Response` (`.ok(…)`, `.created(…)`, `.noContent`).
     public func put(
-        _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil, _ middleware: any Middleware...,
+        _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil,
+        options: RouteOptions = RouteOptions(), _ middleware: any Middleware...,
         handler: @escaping Handler
     ) {
-        addRoute(rule, methods: [.PUT], name: name, docs: mergedDocs(summary, docs), middleware: middleware, handler: handler)
+        addRoute(rule, methods: [.PUT], name: name, options: options, docs: mergedDocs(summary, docs), middleware: middleware, handler: handler)
     }
 
     /// `PUT` on `rule`, handler returning any `ResponseConvertible`
     /// (text, `JSON`, or a `DocumentedResponse` such as `Created<T>`, which documents its answer).
     public func put<R: ResponseConvertible>(
-        _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil, _ middleware: any Middleware...,
+        _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil,
+        options: RouteOptions = RouteOptions(), _ middleware: any Middleware...,
         handler: @escaping @Sendable (Request) async throws -> R
     ) {
-        addRoute(rule, methods: [.PUT], name: name, docs: mergedDocs(summary, docs).documentingReturn(R.self), middleware: middleware) { request in
+        addRoute(rule, methods: [.PUT], name: name, options: options, docs: mergedDocs(summary, docs).documentingReturn(R.self), middleware: middleware) { request in
             try await handler(request).response()
         }
     }
 
     /// `PATCH` on `rule`, handler returning a `Response` (`.ok(…)`, `.created(…)`, `.noContent`).
     public func patch(
-        _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil, _ middleware: any Middleware...,
+        _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil,
+        options: RouteOptions = RouteOptions(), _ middleware: any Middleware...,
         handler: @escaping Handler
     ) {
-        addRoute(rule, methods: [.PATCH], name: name, docs: mergedDocs(summary, docs), middleware: middleware, handler: handler)
+        addRoute(rule, methods: [.PATCH], name: name, options: options, docs: mergedDocs(summary, docs), middleware: middleware, handler: handler)
     }
 
     /// `PATCH` on `rule`, handler returning any `ResponseConvertible`
     /// (text, `JSON`, or a `DocumentedResponse` such as `Created<T>`, which documents its answer).
     public func patch<R: ResponseConvertible>(
-        _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil, _ middleware: any Middleware...,
+        _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil,
+        options: RouteOptions = RouteOptions(), _ middleware: any Middleware...,
         handler: @escaping @Sendable (Request) async throws -> R
     ) {
-        addRoute(rule, methods: [.PATCH], name: name, docs: mergedDocs(summary, docs).documentingReturn(R.self), middleware: middleware) { request in
+        addRoute(rule, methods: [.PATCH], name: name, options: options, docs: mergedDocs(summary, docs).documentingReturn(R.self), middleware: middleware) { request in
             try await handler(request).response()
         }
     }
 
     /// `DELETE` on `rule`, handler returning a `Response` (`.ok(…)`, `.created(…)`, `.noContent`).
     public func delete(
-        _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil, _ middleware: any Middleware...,
+        _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil,
+        options: RouteOptions = RouteOptions(), _ middleware: any Middleware...,
         handler: @escaping Handler
     ) {
-        addRoute(rule, methods: [.DELETE], name: name, docs: mergedDocs(summary, docs), middleware: middleware, handler: handler)
+        addRoute(rule, methods: [.DELETE], name: name, options: options, docs: mergedDocs(summary, docs), middleware: middleware, handler: handler)
     }
 
     /// `DELETE` on `rule`, handler returning any `ResponseConvertible`
     /// (text, `JSON`, or a `DocumentedResponse` such as `Created<T>`, which documents its answer).
     public func delete<R: ResponseConvertible>(
-        _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil, _ middleware: any Middleware...,
+        _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil,
+        options: RouteOptions = RouteOptions(), _ middleware: any Middleware...,
         handler: @escaping @Sendable (Request) async throws -> R
     ) {
-        addRoute(rule, methods: [.DELETE], name: name, docs: mergedDocs(summary, docs).documentingReturn(R.self), middleware: middleware) { request in
+        addRoute(rule, methods: [.DELETE], name: name, options: options, docs: mergedDocs(summary, docs).documentingReturn(R.self), middleware: middleware) { request in
             try await handler(request).response()
         }
     }

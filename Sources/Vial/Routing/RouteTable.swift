@@ -14,6 +14,9 @@ public struct RouteTable<Value: Sendable>: Sendable {
         case found(Value, parameters: [String: String])
         /// The path exists and the method is `OPTIONS` with no explicit route: answer with `Allow`.
         case options(allow: [HTTPMethod])
+        /// The path names a rule ending in `/` without it, and the rule keeps strict slashes:
+        /// redirect (308) to `path` — the request's path with the slash, still percent-encoded.
+        case redirect(path: String)
         /// The path exists, the method does not.
         case methodNotAllowed(allow: [HTTPMethod])
         /// No rule matches the path.
@@ -25,10 +28,19 @@ public struct RouteTable<Value: Sendable>: Sendable {
     /// An empty table.
     public init() {}
 
-    /// Adds `value` for `methods` on `pattern`. A rule ending in `/` also answers without it.
-    /// Throws `RoutingError.conflict` when an equal rule already answers one of the methods.
-    public mutating func insert(_ pattern: RulePattern, methods: [HTTPMethod], value: Value) throws {
-        try trie.insert(pattern, methods: methods, valueIndex: values.count)
+    /// Adds `value` for `methods` on `pattern`, Werkzeug's way with `strictSlashes`: a rule ending
+    /// in `/` redirects the path without it there, and a leaf rule does not answer with a slash;
+    /// without strict slashes both spellings answer. `automaticOptions` has the rule count for
+    /// an automatic `OPTIONS` answer (Flask's `provide_automatic_options`).
+    /// Throws `RoutingError.conflict` when an equal rule already answers one of the methods
+    /// (two rules handling `OPTIONS` themselves may share a path: the first answers).
+    public mutating func insert(
+        _ pattern: RulePattern, methods: [HTTPMethod], value: Value, strictSlashes: Bool = true,
+        automaticOptions: Bool = true
+    ) throws {
+        try trie.insert(
+            pattern, methods: methods, valueIndex: values.count, strictSlashes: strictSlashes,
+            automaticOptions: automaticOptions)
         values.append(value)
     }
 
@@ -43,27 +55,41 @@ public struct RouteTable<Value: Sendable>: Sendable {
         switch trie.match(method: method, path: path, steps: &steps) {
         case .found(let index, let parameters): return .found(values[index], parameters: parameters)
         case .options(let allow): return .options(allow: allow)
+        case .redirect(let path): return .redirect(path: path)
         case .methodNotAllowed(let allow): return .methodNotAllowed(allow: allow)
         case .notFound: return .notFound
         case .badPath: return .badPath
         }
     }
 
-    /// The `Allow` list: the registered methods, `HEAD` where `GET` is, and `OPTIONS`, sorted.
-    static func allowList(_ methods: some Sequence<String>) -> [HTTPMethod] {
-        RouteTrie.allowList(methods)
+    /// The `Allow` list: the registered methods, `HEAD` where `GET` is, and `OPTIONS` unless
+    /// automatic `OPTIONS` is off, sorted.
+    static func allowList(_ methods: some Sequence<String>, automaticOptions: Bool = true) -> [HTTPMethod] {
+        RouteTrie.allowList(methods, automaticOptions: automaticOptions)
     }
 }
 
 /// The non-generic trie behind `RouteTable`: values are indices, so the hot path
 /// needs no generic metadata at run time.
 struct RouteTrie: Sendable {
+    /// What an entry is to the rule it came from.
+    enum Kind: Sendable {
+        /// The rule itself.
+        case rule
+        /// `/x` for a strict rule `/x/`: answered with a redirect to the slash.
+        case redirect
+        /// The other spelling of a rule without strict slashes (`/x` for `/x/`, `/x/` for `/x`).
+        case lenient
+    }
+
     struct Entry: Sendable {
         var value: Int
         var parameterNames: [String]
         var rule: String
-        /// A rule `/x/` also registered at `/x`; an explicit `/x` replaces it.
-        var isAlias: Bool
+        /// A rule itself, or the other spelling of it; a rule replaces another's alias.
+        var kind: Kind
+        /// Whether the rule counts for an automatic `OPTIONS` answer.
+        var automaticOptions: Bool
     }
 
     struct Edge: Sendable {
@@ -87,29 +113,65 @@ struct RouteTrie: Sendable {
             return nil
         }
 
-        var methodNames: [String] { entries.map(\.method.rawValue) }
+        /// The entry that answers `method` here: its own, `GET`'s for `HEAD`, or — for an
+        /// automatic `OPTIONS` — a redirect (the other answers are decided over all rules).
+        func answering(_ method: HTTPMethod) -> Entry? {
+            if let own = entry(for: method) { return own }
+            if method == .HEAD, let get = entry(for: .GET) { return get }
+            if method == .OPTIONS {
+                return entries.first { $0.entry.kind == .redirect && $0.entry.automaticOptions }?.entry
+            }
+            return nil
+        }
+
+        /// The methods this path answers, for `Allow` (a redirect is not an answer of this path).
+        func allowedNames(into names: inout [String]) {
+            for pair in entries where pair.entry.kind != .redirect {
+                names.append(pair.method.rawValue)
+                if pair.entry.automaticOptions { names.append(HTTPMethod.OPTIONS.rawValue) }
+            }
+        }
     }
 
     enum Match {
         case found(Int, parameters: [String: String])
         case options(allow: [HTTPMethod])
+        case redirect(path: String)
         case methodNotAllowed(allow: [HTTPMethod])
         case notFound
         case badPath
     }
 
+    /// A node that answers only through another rule's spelling, kept while the search looks for
+    /// a rule that answers the path itself (which wins, wherever it is in the tree).
+    struct Fallback {
+        var node: Int
+        var entry: Entry
+        var captured: [String]
+    }
+
     private var nodes: [Node] = [Node()]
 
-    mutating func insert(_ pattern: RulePattern, methods: [HTTPMethod], valueIndex: Int) throws {
-        try insert(pattern.segments, pattern: pattern, methods: methods, value: valueIndex, isAlias: false)
+    mutating func insert(
+        _ pattern: RulePattern, methods: [HTTPMethod], valueIndex: Int, strictSlashes: Bool, automaticOptions: Bool
+    ) throws {
+        func add(_ segments: some Collection<RulePattern.Segment>, _ kind: Kind) throws {
+            try insert(
+                segments, pattern: pattern, methods: methods,
+                entry: Entry(
+                    value: valueIndex, parameterNames: pattern.parameterNames, rule: pattern.rule, kind: kind,
+                    automaticOptions: automaticOptions))
+        }
+        try add(pattern.segments, .rule)
         if pattern.hasTrailingSlash {
-            try insert(pattern.segments.dropLast(), pattern: pattern, methods: methods, value: valueIndex, isAlias: true)
+            try add(pattern.segments.dropLast(), strictSlashes ? .redirect : .lenient)
+        } else if !strictSlashes, !pattern.segments.isEmpty {
+            try add(pattern.segments + [.literal("")], .lenient)
         }
     }
 
     private mutating func insert(
-        _ segments: some Collection<RulePattern.Segment>, pattern: RulePattern, methods: [HTTPMethod], value: Int,
-        isAlias: Bool
+        _ segments: some Collection<RulePattern.Segment>, pattern: RulePattern, methods: [HTTPMethod], entry: Entry
     ) throws {
         var current = 0
         for segment in segments {
@@ -135,12 +197,13 @@ struct RouteTrie: Sendable {
                 }
             }
         }
-        let entry = Entry(value: value, parameterNames: pattern.parameterNames, rule: pattern.rule, isAlias: isAlias)
         for method in methods {
             if let position = nodes[current].entries.firstIndex(where: { $0.method == method }) {
                 let existing = nodes[current].entries[position].entry
-                if isAlias { continue }  // an explicit rule already answers here
-                if !existing.isAlias {
+                if entry.kind != .rule { continue }  // a rule (or an earlier spelling) already answers here
+                if existing.kind == .rule {
+                    // Two views handling OPTIONS themselves on one path: the first answers, as in Werkzeug.
+                    if method == .OPTIONS { continue }
                     throw RoutingError.conflict(
                         "\(method.rawValue) \(pattern.rule) clashes with \(method.rawValue) \(existing.rule), registered before")
                 }
@@ -162,48 +225,59 @@ struct RouteTrie: Sendable {
         guard let segments = Self.segments(of: path) else { return .badPath }
         var captured: [String] = []
         var allowed: [String] = []
+        var fallback: Fallback?
         var budget = Budget(left: Self.stepBudget(segments: segments.count))
         defer { steps += budget.spent }
-        let result = search(node: 0, segments: segments[...], method: method, captured: &captured, allowed: &allowed, budget: &budget)
+        let result = search(
+            node: 0, segments: segments[...], method: method, captured: &captured, allowed: &allowed,
+            fallback: &fallback, budget: &budget)
         if budget.exhausted { return .notFound }
-        if let node = result {
-            let entry: Entry
-            if let explicit = nodes[node].entry(for: method) {
-                entry = explicit
-            } else if method == .HEAD, let get = nodes[node].entry(for: .GET) {
-                entry = get
-            } else {
-                return .options(allow: Self.allowList(nodes[node].methodNames))
-            }
-            var parameters: [String: String] = [:]
-            if !captured.isEmpty {
-                parameters.reserveCapacity(captured.count)
-                for (name, value) in zip(entry.parameterNames, captured) { parameters[name] = value }
-            }
-            return .found(entry.value, parameters: parameters)
+        let entry: Entry
+        if let node = result, let answering = nodes[node].answering(method) {
+            entry = answering
+        } else if let fallback {
+            if fallback.entry.kind == .redirect { return .redirect(path: String(path) + "/") }
+            entry = fallback.entry
+            captured = fallback.captured
+        } else if allowed.isEmpty {
+            return .notFound
+        } else if method == .OPTIONS, allowed.contains(HTTPMethod.OPTIONS.rawValue) {
+            // Automatic OPTIONS: the union of every rule the path matches, as the 405 lists.
+            return .options(allow: Self.allowList(allowed, automaticOptions: false))
+        } else {
+            return .methodNotAllowed(allow: Self.allowList(allowed, automaticOptions: false))
         }
-        if allowed.isEmpty { return .notFound }
-        return .methodNotAllowed(allow: Self.allowList(allowed))
+        var parameters: [String: String] = [:]
+        if !captured.isEmpty {
+            parameters.reserveCapacity(captured.count)
+            for (name, value) in zip(entry.parameterNames, captured) { parameters[name] = value }
+        }
+        return .found(entry.value, parameters: parameters)
     }
 
-    /// Depth-first search; returns the first terminal node that answers `method` (its
+    /// Depth-first search; returns the first terminal node whose rule answers `method` (its
     /// captures left in `captured`), collecting the methods of path-matching nodes that do
-    /// not into `allowed`.
+    /// not into `allowed`, and keeping the first node that answers only through another
+    /// spelling of a rule in `fallback`.
     private func search(
         node index: Int, segments: ArraySlice<String>, method: HTTPMethod, captured: inout [String],
-        allowed: inout [String], budget: inout Budget
+        allowed: inout [String], fallback: inout Fallback?, budget: inout Budget
     ) -> Int? {
         guard budget.take() else { return nil }
         guard let segment = segments.first else {
             if nodes[index].entries.isEmpty { return nil }
-            if Self.answers(nodes[index], method) { return index }
-            allowed.append(contentsOf: nodes[index].methodNames)
+            if let entry = nodes[index].answering(method) {
+                if entry.kind == .rule { return index }
+                if fallback == nil { fallback = Fallback(node: index, entry: entry, captured: captured) }
+            }
+            nodes[index].allowedNames(into: &allowed)
             return nil
         }
         let rest = segments.dropFirst()
         if let child = nodes[index].literals[segment],
             let found = search(
-                node: child, segments: rest, method: method, captured: &captured, allowed: &allowed, budget: &budget)
+                node: child, segments: rest, method: method, captured: &captured, allowed: &allowed,
+                fallback: &fallback, budget: &budget)
         {
             return found
         }
@@ -218,18 +292,23 @@ struct RouteTrie: Sendable {
                     let slot = captured.count
                     captured.append("")
                     var below: [String] = []
+                    let hadFallback = fallback != nil
                     let found = search(
                         node: edge.child, segments: segments.dropFirst(take), method: method, captured: &captured,
-                        allowed: &below, budget: &budget)
+                        allowed: &below, fallback: &fallback, budget: &budget)
                     if budget.exhausted { return nil }
-                    if found != nil || !below.isEmpty {
+                    let newFallback = !hadFallback && fallback != nil
+                    if found != nil || !below.isEmpty || newFallback {
                         let value = segments.prefix(take).joined(separator: "/")
                         if edge.converter.matches(value) {
                             allowed.append(contentsOf: below)
+                            if newFallback { fallback?.captured[slot] = value }
                             if let found {
                                 captured[slot] = value
                                 return found
                             }
+                        } else if newFallback {
+                            fallback = nil
                         }
                     }
                     captured.removeSubrange(slot...)
@@ -238,7 +317,8 @@ struct RouteTrie: Sendable {
             } else if edge.converter.matches(segment) {
                 captured.append(segment)
                 if let found = search(
-                    node: edge.child, segments: rest, method: method, captured: &captured, allowed: &allowed, budget: &budget)
+                    node: edge.child, segments: rest, method: method, captured: &captured, allowed: &allowed,
+                    fallback: &fallback, budget: &budget)
                 {
                     return found
                 }
@@ -283,15 +363,12 @@ struct RouteTrie: Sendable {
         return segments
     }
 
-    private static func answers(_ node: Node, _ method: HTTPMethod) -> Bool {
-        node.entry(for: method) != nil || method == .OPTIONS || (method == .HEAD && node.entry(for: .GET) != nil)
-    }
-
-    /// The `Allow` list: the registered methods, `HEAD` where `GET` is, and `OPTIONS`, sorted.
-    static func allowList(_ methods: some Sequence<String>) -> [HTTPMethod] {
+    /// The `Allow` list: the methods, `HEAD` where `GET` is, and `OPTIONS` when
+    /// `automaticOptions` (else only when listed), sorted.
+    static func allowList(_ methods: some Sequence<String>, automaticOptions: Bool) -> [HTTPMethod] {
         var names = Set(methods)
         if names.contains("GET") { names.insert("HEAD") }
-        names.insert("OPTIONS")
+        if automaticOptions { names.insert("OPTIONS") }
         return names.sorted().map { HTTPMethod(rawValue: $0) }
     }
 }

@@ -15,7 +15,7 @@ extension RouteRegistering {
     /// ```
     public func websocket(
         _ rule: String, name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil,
-        settings: WebSocketSettings? = nil, _ middleware: any Middleware...,
+        settings: WebSocketSettings? = nil, options: RouteOptions = RouteOptions(), _ middleware: any Middleware...,
         handler: @escaping WebSocketUpgrade.Handler
     ) {
         var docs = mergedDocs(summary, docs)
@@ -25,7 +25,7 @@ extension RouteRegistering {
         docs.responses[403] = docs.responses[403] ?? .error("A browser origin not allowed to open sockets here")
         let routeSettings = settings
         addRoute(
-            rule, methods: [.GET], name: name ?? defaultEndpointName(methods: [.GET], rule: rule, verb: "ws"), docs: docs,
+            rule, methods: [.GET], name: name ?? defaultEndpointName(methods: [.GET], rule: rule, verb: "ws"), options: options, docs: docs,
             middleware: middleware
         ) { request in
             let settings = routeSettings ?? request.context?.webSocketSettings ?? WebSocketSettings()
