@@ -13,21 +13,34 @@ func compose(
     logger: Logger
 ) throws -> Handler {
     let renderer = ErrorRenderer(layers: errorLayers, logger: logger)
+    let befores = layers.flatMap(\.before)
+    let middleware = try (layers.flatMap(\.middleware) + routeMiddleware).resolved(
+        endpoint: route.endpoint, blueprint: route.blueprint, rule: route.rule, docs: docs)
+    // Flask runs after_request functions innermost blueprint first, each level in reverse registration order.
+    let afters = layers.reversed().flatMap { $0.after.reversed() }
+    let teardowns = layers.reversed().flatMap { $0.teardown.reversed() }
+    // A scope (Flask's request context) only where something outside the handler reads it:
+    // teardown (the original error), or after-hooks and error handlers when the way in can store.
+    let needsScope =
+        !teardowns.isEmpty || ((!befores.isEmpty || !middleware.isEmpty) && (!afters.isEmpty || renderer.hasHandlers))
+
     let boundary = { (inner: @escaping Handler) -> Handler in
         { request in
             do {
                 return try await inner(request)
             } catch {
-                return await renderer.render(error, for: request)
+                request.scope?.record(error)
+                return await renderer.render(error, for: request.scoped)
             }
         }
     }
 
     var core = handler
-    let befores = layers.flatMap(\.before)
-    if !befores.isEmpty {
+    if !befores.isEmpty || needsScope {
         core = { request in
             var request = request
+            // What the way in stored is what the error handlers, after-hooks and teardown see.
+            defer { request.scope?.keep(request.storage) }
             for hook in befores {
                 if let early = try await hook(&request) { return early }
             }
@@ -35,33 +48,58 @@ func compose(
         }
     }
 
-    let middleware = try (layers.flatMap(\.middleware) + routeMiddleware).resolved(
-        endpoint: route.endpoint, blueprint: route.blueprint, rule: route.rule, docs: docs)
     var chain = middleware.isEmpty ? boundary(core) : boundary(middleware.wrap(boundary(core)))
 
-    // Flask runs after_request functions innermost blueprint first, each level in reverse registration order.
-    let afters = layers.reversed().flatMap { $0.after.reversed() }
     if !afters.isEmpty {
         let inner = chain
         chain = { request in
             var response = try await inner(request)
-            for hook in afters { response = try await hook(request, response) }
+            let seen = request.scoped
+            do {
+                for hook in afters { response = try await hook(seen, response) }
+            } catch {
+                // As Flask: a failing after-hook is an unhandled error — the 500 handlers render it,
+                // and the after-hooks see that answer too (their errors now only logged).
+                request.scope?.record(error)
+                response = await renderer.renderInternal(error, for: seen)
+                for hook in afters {
+                    do {
+                        response = try await hook(seen, response)
+                    } catch {
+                        logger.error(
+                            "after-request hook failed on an error answer: \(String(reflecting: type(of: error)))",
+                            metadata: ["request_id": .string(request.id)])
+                    }
+                }
+            }
             return response
         }
     }
 
-    let teardowns = layers.reversed().flatMap { $0.teardown.reversed() }
     if !teardowns.isEmpty {
         let inner = chain
         chain = { request in
             do {
                 let response = try await inner(request)
-                for hook in teardowns { await hook(request, nil) }
+                let seen = request.scoped
+                let error = request.scope?.error
+                for hook in teardowns { await hook(seen, error) }
                 return response
             } catch {
-                for hook in teardowns { await hook(request, error) }
+                let seen = request.scoped
+                let original = request.scope?.error ?? error
+                for hook in teardowns { await hook(seen, original) }
                 throw error
             }
+        }
+    }
+
+    if needsScope {
+        let inner = chain
+        chain = { request in
+            var request = request
+            request.scope = RequestScope()
+            return try await inner(request)
         }
     }
     return chain
@@ -78,6 +116,22 @@ struct ErrorRenderer: Sendable {
     init(layers: [Layer], logger: Logger) {
         self.levels = layers.reversed()
         self.logger = logger
+    }
+
+    /// Whether any level has an error handler (else every error gets the default rendering).
+    var hasHandlers: Bool { levels.contains { !$0.statusHandlers.isEmpty || !$0.typeHandlers.isEmpty } }
+
+    /// Renders an error nothing may handle by type — one raised after the answer was made
+    /// (Flask's `handle_exception`): the 500 handlers with the error, else the default 500.
+    func renderInternal(_ error: any Error, for request: Request) async -> Response {
+        do {
+            if let response = try await byStatus(500, error, request) { return response }
+        } catch let handlerError {
+            logger.error(
+                "error handler failed: \(String(reflecting: type(of: handlerError)))",
+                metadata: ["request_id": .string(request.id)])
+        }
+        return Self.internalError(error, request: request, logger: logger)
     }
 
     func render(_ error: any Error, for request: Request) async -> Response {
@@ -104,11 +158,17 @@ struct ErrorRenderer: Sendable {
         return nil
     }
 
+    /// The innermost level with a handler for the error answers, with its closest one: the
+    /// error's own type beats a superclass, which beats a protocol, whatever the registration
+    /// order (equally close: the first registered).
     private func byType(_ error: any Error, _ request: Request) async throws -> Response? {
-        for level in levels {
+        for level in levels where !level.typeHandlers.isEmpty {
+            var best: (handler: TypedErrorHandler, rank: Int)?
             for handler in level.typeHandlers {
-                if let response = try await handler.handle(request, error) { return response }
+                guard let rank = handler.rank(error), rank < (best?.rank ?? .max) else { continue }
+                best = (handler, rank)
             }
+            if let best { return try await best.handler.handle(request, error) }
         }
         return nil
     }

@@ -176,7 +176,7 @@ public final class App: RouteRegistering {
     public func errorHandler(_ status: HTTPResponseStatus, _ handler: @escaping ErrorHandler) {
         root.errorHandler(status, handler)
     }
-    public func errorHandler<E: Error>(
+    public func errorHandler<E>(
         for type: E.Type, _ handler: @escaping @Sendable (Request, E) async throws -> Response
     ) {
         root.errorHandler(for: type, handler)

@@ -154,13 +154,10 @@ public final class Blueprint: RouteRegistering {
         }
     }
 
-    public func errorHandler<E: Error>(
+    public func errorHandler<E>(
         for type: E.Type, _ handler: @escaping @Sendable (Request, E) async throws -> Response
     ) {
-        let typed = TypedErrorHandler(typeName: String(describing: type)) { request, error in
-            guard let error = error as? E else { return nil }
-            return try await handler(request, error)
-        }
+        let typed = TypedErrorHandler(for: type, handler)
         state.withLockedValue {
             checkNotBuilt($0, "errorHandler")
             $0.layer.typeHandlers.append(typed)

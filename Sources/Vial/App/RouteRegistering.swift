@@ -15,8 +15,10 @@ public protocol RouteRegistering: AnyObject, Sendable {
     func teardown(_ hook: @escaping TeardownHook)
     /// Handles errors whose status is `status` (an unknown error counts as 500).
     func errorHandler(_ status: HTTPResponseStatus, _ handler: @escaping ErrorHandler)
-    /// Handles errors of type `type`.
-    func errorHandler<E: Error>(for type: E.Type, _ handler: @escaping @Sendable (Request, E) async throws -> Response)
+    /// Handles errors that are `type`: a concrete error type, a superclass, or a protocol
+    /// (`(any TenantError).self`). Among a level's handlers the closest to the error's own type
+    /// answers, as Flask walks the exception's class hierarchy; a blueprint's beat the app's.
+    func errorHandler<E>(for type: E.Type, _ handler: @escaping @Sendable (Request, E) async throws -> Response)
 }
 
 /// `docs` with `summary` filled in when only the short form was given.

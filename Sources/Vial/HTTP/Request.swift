@@ -39,6 +39,9 @@ public struct Request: Sendable {
     public var storage = Storage()
     /// The app's URL map and settings, for `urlFor` and `externalURL`.
     var context: RequestContext?
+    /// Shared by the hooks and error handlers of this request (its `g` and first error), when
+    /// the route has any that read it.
+    var scope: RequestScope?
     /// The address and port this connection reached on the server (`127.0.0.1:5000`), when
     /// served over a socket: an absolute URL's host when nothing configured says otherwise.
     public var localAddress: String?

@@ -11,10 +11,46 @@ public typealias TeardownHook = @Sendable (Request, (any Error)?) async -> Void
 /// Turns an error into a response.
 public typealias ErrorHandler = @Sendable (Request, any Error) async throws -> Response
 
-/// An error handler for one error type: returns `nil` for other types.
+/// An error handler for one error type (a concrete type, a class, or a protocol).
 struct TypedErrorHandler: Sendable {
     let typeName: String
+    /// How closely the handler's type fits `error` (smaller is closer), `nil` when it does not.
+    let rank: @Sendable (any Error) -> Int?
+    /// Runs the handler; only called when `rank` matched.
     let handle: @Sendable (Request, any Error) async throws -> Response?
+
+    /// A handler for errors that are `E`.
+    init<E>(for type: E.Type, _ handler: @escaping @Sendable (Request, E) async throws -> Response) {
+        typeName = String(describing: type)
+        rank = { ErrorSpecificity.rank($0, against: E.self) }
+        handle = { request, error in
+            guard let error = error as? E else { return nil }
+            return try await handler(request, error)
+        }
+    }
+}
+
+/// Flask walks an exception's class hierarchy (its MRO) to find the closest handler; Swift errors
+/// are mostly structs and enums, so "closest" is: the error's own type, then a superclass (nearer
+/// first), then a protocol it conforms to, and `any Error` last of all.
+enum ErrorSpecificity {
+    static let protocolRank = 10_000
+    static let anyErrorRank = 20_000
+
+    static func rank<E>(_ error: any Error, against target: E.Type) -> Int? {
+        guard error is E else { return nil }
+        let dynamic: Any.Type = type(of: error)
+        if dynamic == target { return 0 }
+        if let targetClass = target as? AnyClass, var current = dynamic as? AnyClass {
+            var distance = 0
+            while let superclass = _getSuperclass(current) {
+                distance += 1
+                if ObjectIdentifier(superclass) == ObjectIdentifier(targetClass) { return distance }
+                current = superclass
+            }
+        }
+        return target == (any Error).self ? anyErrorRank : protocolRank
+    }
 }
 
 /// The middleware, hooks and error handlers one level (the app or a blueprint) contributes.
