@@ -89,7 +89,10 @@ public struct TestClient: TestClientProtocol {
         if !headers.contains(name: "host") { headers.add(name: "Host", value: "localhost") }
         let request = Request(
             method: method, uri: uri, headers: headers, body: body ?? ByteBuffer(), remoteAddress: remoteAddress)
-        let response = await responder.respond(to: request)
+        // Under PROPAGATE_EXCEPTIONS (the `testing` environment) a handler's error is thrown here.
+        let response =
+            responder.propagatesErrors
+            ? try await responder.respondPropagatingErrors(to: request) : await responder.respond(to: request)
         // HEAD answers carry no body on the wire; mirror that here.
         guard method != .HEAD else {
             response.stream?.onFinish?(0)

@@ -49,14 +49,14 @@ extension App {
                 responder: try compose(
                     route.definition.handler, layers: route.layers, routeMiddleware: route.definition.middleware,
                     errorLayers: route.layers, route: (route.info.endpoint, route.info.blueprint, route.info.rule),
-                    docs: route.definition.docs, logger: logger))
+                    docs: route.definition.docs, logger: logger, propagation: config.errorPropagation))
         }
         let fallbacks = try prefixes.sorted { $0.prefix.count > $1.prefix.count }.map { prefix in
             AppResponder.Fallback(
                 prefix: prefix.prefix,
                 responder: try compose(
                     AppResponder.routingOutcomeHandler, layers: appLayers, routeMiddleware: [],
-                    errorLayers: prefix.layers, logger: logger))
+                    errorLayers: prefix.layers, logger: logger, propagation: config.errorPropagation))
         }
         let urlMap = Dictionary(routes.map { ($0.info.endpoint, $0.pattern) }, uniquingKeysWith: { first, _ in first })
         let context = RequestContext(
@@ -77,6 +77,7 @@ extension App {
             table: table, routes: compiled, fallbacks: fallbacks, context: context, logger: logger,
             accessLog: config.accessLog ? AccessLog(logger: logger, redacting: state.redactedQueryParameters) : nil,
             hasStreamedBodies: compiled.contains { $0.streamedBodyLimit != nil },
+            propagation: config.errorPropagation,
             compression: state.compression.map(Compress.init(settings:)))
     }
 

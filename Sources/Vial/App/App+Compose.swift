@@ -10,9 +10,9 @@ import Logging
 func compose(
     _ handler: @escaping Handler, layers: [Layer], routeMiddleware: [any Middleware], errorLayers: [Layer],
     route: (endpoint: String?, blueprint: String?, rule: String?) = (nil, nil, nil), docs: RouteDocs? = nil,
-    logger: Logger
+    logger: Logger, propagation: ErrorPropagation = ErrorPropagation()
 ) throws -> Handler {
-    let renderer = ErrorRenderer(layers: errorLayers, logger: logger)
+    let renderer = ErrorRenderer(layers: errorLayers, logger: logger, propagation: propagation)
     let befores = layers.flatMap(\.before)
     let middleware = try (layers.flatMap(\.middleware) + routeMiddleware).resolved(
         endpoint: route.endpoint, blueprint: route.blueprint, rule: route.rule, docs: docs)
@@ -97,6 +97,7 @@ func compose(
     if needsScope {
         let inner = chain
         chain = { request in
+            guard request.scope == nil else { return try await inner(request) }  // a propagating test client's
             var request = request
             request.scope = RequestScope()
             return try await inner(request)
@@ -112,10 +113,12 @@ struct ErrorRenderer: Sendable {
     /// Innermost first.
     let levels: [Layer]
     let logger: Logger
+    let propagation: ErrorPropagation
 
-    init(layers: [Layer], logger: Logger) {
+    init(layers: [Layer], logger: Logger, propagation: ErrorPropagation = ErrorPropagation()) {
         self.levels = layers.reversed()
         self.logger = logger
+        self.propagation = propagation
     }
 
     /// Whether any level has an error handler (else every error gets the default rendering).
@@ -124,6 +127,10 @@ struct ErrorRenderer: Sendable {
     /// Renders an error nothing may handle by type — one raised after the answer was made
     /// (Flask's `handle_exception`): the 500 handlers with the error, else the default 500.
     func renderInternal(_ error: any Error, for request: Request) async -> Response {
+        if propagation.unhandled, let scope = request.scope {
+            scope.propagate(error)
+            return Self.internalError(error, request: request, logger: logger)
+        }
         do {
             if let response = try await byStatus(500, error, request) { return response }
         } catch let handlerError {
@@ -137,9 +144,19 @@ struct ErrorRenderer: Sendable {
     func render(_ error: any Error, for request: Request) async -> Response {
         let httpError = error as? HTTPError
         let status = httpError?.status.code ?? 500
+        // A propagating test client gets the error itself (Flask: a trapped HTTP error before any
+        // handler, an unhandled one once no handler by type took it); what goes on is the default answer.
+        if let httpError, propagation.httpErrors, let scope = request.scope {
+            scope.propagate(error)
+            return .error(httpError)
+        }
         do {
             if httpError != nil, let response = try await byStatus(status, error, request) { return response }
             if let response = try await byType(error, request) { return response }
+            if httpError == nil, propagation.unhandled, let scope = request.scope {
+                scope.propagate(error)
+                return Self.internalError(error, request: request, logger: logger)
+            }
             if httpError == nil, let response = try await byStatus(500, error, request) { return response }
         } catch let handlerError {
             // A handler that fails falls back to the default rendering of what it was handling.

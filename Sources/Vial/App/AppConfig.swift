@@ -60,6 +60,13 @@ public struct AppConfig: Sendable {
     /// (`PROVIDE_AUTOMATIC_OPTIONS`, Flask's; on by default). A route's or blueprint's
     /// `RouteOptions.provideAutomaticOptions` overrides it.
     public var provideAutomaticOptions = true
+    /// Whether an error no handler takes is rethrown to the test client instead of becoming a
+    /// rendered 500 (`PROPAGATE_EXCEPTIONS`, Flask's), so a failing test shows the real error.
+    /// `nil` (the default) means: in the `testing` environment. The server always answers 500.
+    public var propagateExceptions: Bool?
+    /// Whether `HTTPError`s skip the error handlers and are rethrown to the test client too
+    /// (`TRAP_HTTP_EXCEPTIONS`, Flask's; off by default).
+    public var trapHTTPExceptions = false
     /// Everything else, by variable name, for the app's own settings.
     public var values: [String: String] = [:]
 
@@ -70,6 +77,12 @@ public struct AppConfig: Sendable {
 }
 
 extension AppConfig {
+    /// What the test client is handed instead of a rendered answer.
+    var errorPropagation: ErrorPropagation {
+        ErrorPropagation(
+            unhandled: propagateExceptions ?? (environment == .testing), httpErrors: trapHTTPExceptions)
+    }
+
     /// The soft open-files limit less room for the database, logs and listeners (at least 64).
     public static var defaultMaxConnections: Int {
         var limit = rlimit()
@@ -157,6 +170,10 @@ extension AppConfig {
         }
         config.trustedHosts = config.settings.list("TRUSTED_HOSTS").map { $0.lowercased() }
         config.provideAutomaticOptions = try config.settings.flag("PROVIDE_AUTOMATIC_OPTIONS", default: true)
+        if let text = environment["PROPAGATE_EXCEPTIONS"], !text.isEmpty {
+            config.propagateExceptions = try config.settings.flag("PROPAGATE_EXCEPTIONS", default: false)
+        }
+        config.trapHTTPExceptions = try config.settings.flag("TRAP_HTTP_EXCEPTIONS", default: false)
         return config
     }
 }

@@ -48,8 +48,26 @@ public struct AppResponder: Sendable {
     let accessLog: AccessLog?
     /// Whether any route streams its request body (the server asks `streamedBodyLimit` only then).
     let hasStreamedBodies: Bool
+    /// What `respondPropagatingErrors` rethrows (`PROPAGATE_EXCEPTIONS`, `TRAP_HTTP_EXCEPTIONS`).
+    let propagation: ErrorPropagation
     /// App-wide response compression (`App.compressResponses`), applied to every answer last.
     var compression: Compress? = nil
+
+    /// Whether the test client should call `respondPropagatingErrors` (Flask's
+    /// `PROPAGATE_EXCEPTIONS`, on in the `testing` environment, or `TRAP_HTTP_EXCEPTIONS`).
+    public var propagatesErrors: Bool { propagation.unhandled || propagation.httpErrors }
+
+    /// `respond(to:)` for a test client: an error `PROPAGATE_EXCEPTIONS` (or
+    /// `TRAP_HTTP_EXCEPTIONS`) names is thrown here, as it was raised, instead of answered, so a
+    /// failing test shows the real error. Hooks and teardown still run.
+    public func respondPropagatingErrors(to request: Request) async throws -> Response {
+        var request = request
+        let scope = RequestScope()
+        request.scope = scope
+        let response = await respond(to: request)
+        if let error = scope.propagated { throw error }
+        return response
+    }
 
     /// Routes `request`, runs its responder, and never throws: an error that escapes
     /// every handler becomes a logged 500. Adds `X-Request-ID` and writes the access log.
@@ -90,6 +108,7 @@ public struct AppResponder: Sendable {
         do {
             response = try await responder(request)
         } catch {
+            if propagation.unhandled { request.scope?.propagate(error) }
             response = ErrorRenderer.internalError(error, request: request, logger: logger)
         }
         response.headers.replaceOrAdd(name: "X-Request-ID", value: request.id)
