@@ -56,9 +56,10 @@ final class RequestContext: Sendable {
                 guard let values = parameters[name] else {
                     throw RoutingError.urlBuild("endpoint '\(endpoint)' needs parameter '\(name)'")
                 }
-                guard values.count == 1, let value = values.first else {
+                guard values.count == 1, let given = values.first else {
                     throw RoutingError.urlBuild("parameter '\(name)' of endpoint '\(endpoint)' takes one value, not \(values.count)")
                 }
+                let value = converter.urlValue(given)
                 guard converter.matches(value) else {
                     throw RoutingError.urlBuild(
                         "value '\(value)' for '\(name)' does not fit <\(converterName)> in endpoint '\(endpoint)'")

@@ -25,6 +25,9 @@ public protocol PathConverter: Sendable {
     /// A regular expression every value this converter accepts matches (`^[0-9a-f]+$`), for the
     /// OpenAPI document's path parameter; nil (the default) documents a plain string.
     var pattern: String? { get }
+    /// The value as it is written in a URL, before it is checked and percent-encoded (Werkzeug's
+    /// `to_url`): `int(fixed_digits=4)` writes 42 as `0042`. The default is the value itself.
+    func urlValue(_ value: String) -> String
 }
 
 extension PathConverter {
@@ -32,6 +35,7 @@ extension PathConverter {
     public var matchesSlashes: Bool { false }
     public var key: String { String(describing: self) }
     public var pattern: String? { nil }
+    public func urlValue(_ value: String) -> String { value }
 }
 
 /// Arguments written in a placeholder: `<string(length=2):code>`, `<any(a, b):kind>`.
@@ -42,12 +46,34 @@ public struct ConverterArguments: Sendable, Equatable {
     public var named: [String: String] = [:]
 
     /// The integer keyword argument `name`, or `nil`; throws when present but not an integer.
-    public func int(_ name: String) throws -> Int? {
-        guard let raw = named[name] else { return nil }
-        guard let value = Int(raw) else {
-            throw RoutingError.invalidRule("converter argument '\(name)' must be an integer, got '\(raw)'")
+    public func int(_ name: String) throws -> Int? { try Self.int(named[name], name) }
+
+    /// `value` of argument `name` as an integer (nil stays nil); throws when it is not one.
+    static func int(_ value: String?, _ name: String) throws -> Int? {
+        guard let value else { return nil }
+        guard let number = Int(value) else {
+            throw RoutingError.invalidRule("converter argument '\(name)' must be an integer, got '\(value)'")
         }
-        return value
+        return number
+    }
+
+    /// `value` of argument `name` as a number (nil stays nil); throws when it is not one.
+    static func double(_ value: String?, _ name: String) throws -> Double? {
+        guard let value else { return nil }
+        guard let number = Double(value), number.isFinite else {
+            throw RoutingError.invalidRule("converter argument '\(name)' must be a number, got '\(value)'")
+        }
+        return number
+    }
+
+    /// `value` of argument `name` as a Python boolean (`True`/`False`; nil stays `fallback`).
+    static func bool(_ value: String?, _ name: String, default fallback: Bool = false) throws -> Bool {
+        switch value {
+        case nil: return fallback
+        case "True": return true
+        case "False": return false
+        case let other?: throw RoutingError.invalidRule("converter argument '\(name)' must be True or False, got '\(other)'")
+        }
     }
 
     /// Creates arguments.
@@ -79,18 +105,31 @@ public struct StringConverter: PathConverter {
 }
 
 /// `int`: unsigned decimal digits in canonical form (no leading zeros, no `-0`), so each number
-/// has one URL — `/tasks/01` is not an alias of `/tasks/1`; `min`, `max` and `signed=True` optional.
+/// has one URL — `/tasks/01` is not an alias of `/tasks/1`; Werkzeug's arguments
+/// `int(fixed_digits, min, max, signed)`: `fixed_digits=4` takes exactly four digits (`0042`) and
+/// writes URLs that way, `signed=True` takes a leading `-`.
 public struct IntConverter: PathConverter {
     public var min: Int?
     public var max: Int?
     public var signed = false
+    /// Exactly this many digits, zero-padded (0: any count, no leading zeros).
+    public var fixedDigits = 0
     public var priority: Int { 50 }
-    public var key: String { "int(\(min.map(String.init) ?? "-"),\(max.map(String.init) ?? "-"),\(signed))" }
+    public var key: String {
+        "int(\(min.map(String.init) ?? "-"),\(max.map(String.init) ?? "-"),\(signed),\(fixedDigits))"
+    }
 
-    public init(min: Int? = nil, max: Int? = nil, signed: Bool = false) {
+    public init(min: Int? = nil, max: Int? = nil, signed: Bool = false, fixedDigits: Int = 0) {
         self.min = min
         self.max = max
         self.signed = signed
+        self.fixedDigits = fixedDigits
+    }
+
+    public func urlValue(_ value: String) -> String {
+        guard fixedDigits > 0, let number = Int(value) else { return value }
+        let digits = String(number.magnitude)
+        return (number < 0 ? "-" : "") + String(repeating: "0", count: Swift.max(0, fixedDigits - digits.count)) + digits
     }
 
     public func matches(_ segment: String) -> Bool {
@@ -99,25 +138,40 @@ public struct IntConverter: PathConverter {
         guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let value = Int(segment) else {
             return false
         }
-        // Canonical: "0" alone, or no leading zero; and never "-0".
-        guard digits == "0" ? segment == "0" : digits.first != "0" else { return false }
+        if fixedDigits > 0 {
+            guard digits.count == fixedDigits else { return false }
+        } else {
+            // Canonical: "0" alone, or no leading zero; and never "-0".
+            guard digits == "0" ? segment == "0" : digits.first != "0" else { return false }
+        }
         return (min.map { value >= $0 } ?? true) && (max.map { value <= $0 } ?? true)
     }
 }
 
-/// `float`: `digits.digits`, as Werkzeug's `FloatConverter`; `signed=True` optional.
+/// `float`: `digits.digits`, as Werkzeug's `FloatConverter`; its arguments `float(min, max, signed)`.
 public struct FloatConverter: PathConverter {
+    public var min: Double?
+    public var max: Double?
     public var signed = false
     public var priority: Int { 50 }
-    public var key: String { "float(\(signed))" }
+    public var key: String { "float(\(min.map { "\($0)" } ?? "-"),\(max.map { "\($0)" } ?? "-"),\(signed))" }
 
-    public init(signed: Bool = false) { self.signed = signed }
+    public init(min: Double? = nil, max: Double? = nil, signed: Bool = false) {
+        self.min = min
+        self.max = max
+        self.signed = signed
+    }
 
     public func matches(_ segment: String) -> Bool {
         var text = Substring(segment)
         if signed, text.first == "-" { text = text.dropFirst() }
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 2 && parts.allSatisfy { !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } }
+        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } }) else {
+            return false
+        }
+        guard min != nil || max != nil else { return true }
+        guard let value = Double(segment) else { return false }
+        return (min.map { value >= $0 } ?? true) && (max.map { value <= $0 } ?? true)
     }
 }
 
@@ -156,21 +210,48 @@ public struct AnyOfConverter: PathConverter {
 /// The converters every app starts with: `default`/`string`, `int`, `float`, `uuid`, `path`, `any`.
 public enum BuiltinConverters {
     /// Name → factory.
+    /// Name → factory. Arguments bind as Werkzeug's converters take them, positionally or by
+    /// name: `string(minlength, maxlength, length)`, `int(fixed_digits, min, max, signed)`,
+    /// `float(min, max, signed)`, `any(*items)`; `uuid` and `path` take none.
     public static let all: [String: ConverterFactory] = [
-        "default": { _ in StringConverter() },
-        "string": { args in
-            if let length = try args.int("length") { return StringConverter(minLength: length, maxLength: length) }
-            return StringConverter(minLength: try args.int("minlength") ?? 1, maxLength: try args.int("maxlength"))
-        },
+        "default": string,
+        "string": string,
         "int": { args in
-            IntConverter(min: try args.int("min"), max: try args.int("max"), signed: args.named["signed"] == "True")
+            let values = try args.bound(to: ["fixed_digits", "min", "max", "signed"], converter: "int")
+            return IntConverter(
+                min: try ConverterArguments.int(values["min"], "min"), max: try ConverterArguments.int(values["max"], "max"),
+                signed: try ConverterArguments.bool(values["signed"], "signed"),
+                fixedDigits: try ConverterArguments.int(values["fixed_digits"], "fixed_digits") ?? 0)
         },
-        "float": { args in FloatConverter(signed: args.named["signed"] == "True") },
-        "uuid": { _ in UUIDConverter() },
-        "path": { _ in PathRestConverter() },
+        "float": { args in
+            let values = try args.bound(to: ["min", "max", "signed"], converter: "float")
+            return FloatConverter(
+                min: try ConverterArguments.double(values["min"], "min"),
+                max: try ConverterArguments.double(values["max"], "max"),
+                signed: try ConverterArguments.bool(values["signed"], "signed"))
+        },
+        "uuid": { args in
+            _ = try args.bound(to: [], converter: "uuid")
+            return UUIDConverter()
+        },
+        "path": { args in
+            _ = try args.bound(to: [], converter: "path")
+            return PathRestConverter()
+        },
         "any": { args in
             guard !args.positional.isEmpty else { throw RoutingError.invalidRule("any() needs at least one choice") }
+            guard args.named.isEmpty else { throw RoutingError.invalidRule("any() takes its choices positionally") }
             return AnyOfConverter(args.positional)
         },
     ]
+
+    private static let string: ConverterFactory = { args in
+        let values = try args.bound(to: ["minlength", "maxlength", "length"], converter: "string")
+        if let length = try ConverterArguments.int(values["length"], "length") {
+            return StringConverter(minLength: length, maxLength: length)
+        }
+        return StringConverter(
+            minLength: try ConverterArguments.int(values["minlength"], "minlength") ?? 1,
+            maxLength: try ConverterArguments.int(values["maxlength"], "maxlength"))
+    }
 }

@@ -40,7 +40,13 @@ public struct RulePattern: Sendable {
                 guard let factory = converters[converterName] else {
                     throw RoutingError.unknownConverter(converterName, rule: rule)
                 }
-                segments.append(.parameter(name: name, converterName: converterName, converter: try factory(arguments)))
+                let converter: any PathConverter
+                do {
+                    converter = try factory(arguments)
+                } catch RoutingError.invalidRule(let message) where !message.contains(rule) {
+                    throw RoutingError.invalidRule("\(message) in '\(rule)'")
+                }
+                segments.append(.parameter(name: name, converterName: converterName, converter: converter))
             } else {
                 guard !piece.contains("<"), !piece.contains(">") else {
                     throw RoutingError.invalidRule("a placeholder must fill a whole segment in '\(rule)'")
@@ -94,22 +100,8 @@ public struct RulePattern: Sendable {
             guard converterPart.hasSuffix(")") else { throw RoutingError.invalidRule("unclosed '(' in '\(rule)'") }
             converterName = converterPart[..<open]
             let inner = converterPart[converterPart.index(after: open)..<converterPart.index(before: converterPart.endIndex)]
-            for argument in inner.split(separator: ",") {
-                let trimmed = argument.trimmedSpaces
-                if let equals = trimmed.firstIndex(of: "=") {
-                    let key = trimmed[..<equals].trimmedSpaces
-                    arguments.named[key] = unquote(trimmed[trimmed.index(after: equals)...].trimmedSpaces)
-                } else if !trimmed.isEmpty {
-                    arguments.positional.append(unquote(trimmed))
-                }
-            }
+            arguments = try ConverterArgumentParser.parse(inner, rule: rule)
         }
         return (String(converterName.trimmedSpaces), arguments, String(name))
-    }
-
-    /// `'asc'` or `"asc"` → `asc`, as Werkzeug reads converter arguments.
-    static func unquote(_ text: String) -> String {
-        guard text.count >= 2, let first = text.first, first == "'" || first == "\"", text.last == first else { return text }
-        return String(text.dropFirst().dropLast())
     }
 }
