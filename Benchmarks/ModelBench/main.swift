@@ -97,6 +97,35 @@ func makeApp() -> App {
 
 // `serve`: the two routes on 127.0.0.1 (an ephemeral port), for Benchmarks/models.sh to load over
 // a socket.
+// `ModelBench encode [rounds]`: a page of 100 tasks encoded by Foundation's JSONEncoder and by
+// Vial's JSONValueEncoder (then written), alternated; prints each one's median and the ratio.
+if CommandLine.arguments.dropFirst().first == "encode" {
+    struct Row: Encodable {
+        var id: Int, title: String, description: String?, status: Status, dueDate: CalendarDate?
+        var ownerId: Int, createdAt: Date, key: UUID, tags: [String]
+        enum CodingKeys: String, CodingKey {
+            case id, title, description, status, tags, key
+            case dueDate = "due_date", ownerId = "owner_id", createdAt = "created_at"
+        }
+    }
+    let rows = (0..<100).map {
+        Row(id: $0, title: "Task \($0)", description: $0 % 2 == 0 ? nil : "Something to do", status: .pending,
+            dueDate: CalendarDate(year: 2026, month: 12, day: 31), ownerId: 2, createdAt: Date(), key: UUID(), tags: ["perf", "models"])
+    }
+    let rounds = Int(CommandLine.arguments.dropFirst(2).first ?? "") ?? 9
+    let foundationEncoder = JSONCoding.encoder
+    let viaFoundation: () throws -> Int = { try foundationEncoder.encode(rows).count }
+    let viaVial: () throws -> Int = { try JSONCoding.encode(rows).count }
+    var foundation: [Double] = [], vial: [Double] = []
+    for _ in 0..<rounds {
+        foundation.append(try measure(viaFoundation, iterations: 300))
+        vial.append(try measure(viaVial, iterations: 300))
+    }
+    func middle(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+    print("foundation \(middle(foundation)) s, vial \(middle(vial)) s, vial/foundation \(middle(vial) / middle(foundation))")
+    exit(0)
+}
+
 if CommandLine.arguments.dropFirst().first == "serve" {
     try await makeApp().run(host: "127.0.0.1", port: 0)
     exit(0)

@@ -63,7 +63,7 @@ enum StreamExample {
                 // Encoded a page at a time: one write per ~1,000 rows, not per row.
                 var page = ByteBuffer()
                 for try await row in Rows(count: max(rows, 0)) {
-                    page.writeBytes(try JSONCoding.encoder.encode(row))
+                    page.writeBytes(try JSONCoding.encode(row))
                     page.writeInteger(UInt8(ascii: "\n"))
                     if page.readableBytes >= 64 * 1024 {
                         try await writer.write(page)

@@ -51,7 +51,7 @@ public final class TaskEvents: Service, Sendable {
     public func publish(_ type: String, _ task: TaskItem) async {
         let event = Event(id: Self.newID(), type: type, ownerId: task.ownerId, task: task)
         do {
-            try await broker.publish(Self.channel, Array(try JSONCoding.encoder.encode(event)))
+            try await broker.publish(Self.channel, try JSONCoding.encode(event))
         } catch {
             logger.warning("could not publish \(type) for task \(task.id ?? 0): \(error)")
         }
@@ -109,7 +109,7 @@ extension TaskEvents.Event {
     /// The event as Server-Sent Events send it: its type, its id, and the task as data.
     var serverSentEvent: ServerSentEvent {
         ServerSentEvent(
-            data: (try? JSONCoding.encoder.encode(task)).map { String(decoding: $0, as: UTF8.self) } ?? "{}",
+            data: (try? JSONCoding.encode(task)).map { String(decoding: $0, as: UTF8.self) } ?? "{}",
             event: type, id: id)
     }
 

@@ -40,7 +40,7 @@ public final class Cache: Middleware {
 
     /// Stores `value` under `key` for `timeout` seconds (default: the cache's).
     public func set<T: Encodable>(_ key: String, _ value: T, timeout: Double? = nil, tags: Set<String> = []) async throws {
-        try await backend.set(key, Array(try JSONCoding.encoder.encode(value)), timeout: timeout ?? defaultTimeout, tags: tags)
+        try await backend.set(key, try JSONCoding.encode(value), timeout: timeout ?? defaultTimeout, tags: tags)
     }
 
     public func delete(_ key: String) async throws { try await backend.delete(key) }

@@ -78,7 +78,8 @@ extension App {
             accessLog: config.accessLog ? AccessLog(logger: logger, redacting: state.redactedQueryParameters) : nil,
             hasStreamedBodies: compiled.contains { $0.streamedBodyLimit != nil },
             propagation: config.errorPropagation,
-            compression: state.compression.map(Compress.init(settings:)))
+            compression: state.compression.map(Compress.init(settings:)),
+            jsonSettings: config.json.isDefault ? nil : config.json)
     }
 
     func flatten() throws -> (routes: [FlatRoute], prefixes: [FlatPrefix]) {

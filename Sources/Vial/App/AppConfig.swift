@@ -67,6 +67,9 @@ public struct AppConfig: Sendable {
     /// Whether `HTTPError`s skip the error handlers and are rethrown to the test client too
     /// (`TRAP_HTTP_EXCEPTIONS`, Flask's; off by default).
     public var trapHTTPExceptions = false
+    /// How JSON answers are written (`JSONIFY_PRETTYPRINT_REGULAR`, `JSON_AS_ASCII`,
+    /// `JSONIFY_MIMETYPE`; Flask's JSON provider settings).
+    public var json = JSONSettings()
     /// Everything else, by variable name, for the app's own settings.
     public var values: [String: String] = [:]
 
@@ -174,6 +177,19 @@ extension AppConfig {
             config.propagateExceptions = try config.settings.flag("PROPAGATE_EXCEPTIONS", default: false)
         }
         config.trapHTTPExceptions = try config.settings.flag("TRAP_HTTP_EXCEPTIONS", default: false)
+        config.json.compact = !(try config.settings.flag("JSONIFY_PRETTYPRINT_REGULAR", default: false))
+        config.json.ensureASCII = try config.settings.flag("JSON_AS_ASCII", default: false)
+        if let mimetype = environment["JSONIFY_MIMETYPE"], !mimetype.isEmpty {
+            guard mimetype.contains("/"), !mimetype.contains(where: { $0 == "\r" || $0 == "\n" }) else {
+                throw ConfigError(variable: "JSONIFY_MIMETYPE", reason: "must be a media type such as application/json (got '\(mimetype)')")
+            }
+            config.json.mimetype = mimetype
+        }
+        if try !config.settings.flag("JSON_SORT_KEYS", default: true) {
+            throw ConfigError(
+                variable: "JSON_SORT_KEYS",
+                reason: "cannot be false: Vial always sorts keys, so a body's bytes are the same on every request")
+        }
         return config
     }
 }

@@ -52,6 +52,9 @@ public struct AppResponder: Sendable {
     let propagation: ErrorPropagation
     /// App-wide response compression (`App.compressResponses`), applied to every answer last.
     var compression: Compress? = nil
+    /// JSON settings other than the defaults (`AppConfig.json`), applied to JSON answers; nil
+    /// when every setting is the default, so the usual path does nothing.
+    var jsonSettings: JSONSettings? = nil
 
     /// Whether the test client should call `respondPropagatingErrors` (Flask's
     /// `PROPAGATE_EXCEPTIONS`, on in the `testing` environment, or `TRAP_HTTP_EXCEPTIONS`).
@@ -112,6 +115,7 @@ public struct AppResponder: Sendable {
             response = ErrorRenderer.internalError(error, request: request, logger: logger)
         }
         response.headers.replaceOrAdd(name: "X-Request-ID", value: request.id)
+        jsonSettings?.apply(to: &response)
         compression?.apply(to: &response, for: request)
         if response.isStreamed {
             // A streamed answer is logged when it ends, with the bytes it sent.

@@ -30,9 +30,8 @@ extension Response {
         _ values: Values, status: HTTPResponseStatus = .ok, headers: HTTPHeaders = [:]
     ) -> Response where Values.Element: Encodable {
         stream(status: status, contentType: "application/x-ndjson", headers: headers) { writer in
-            let encoder = JSONCoding.encoder
             for try await value in values {
-                var line = ByteBuffer(bytes: try encoder.encode(value))
+                var line = ByteBuffer(bytes: try JSONCoding.encode(value))
                 line.writeInteger(UInt8(ascii: "\n"))
                 try await writer.write(line)
             }
@@ -44,10 +43,9 @@ extension Response {
         _ values: Values, status: HTTPResponseStatus = .ok, headers: HTTPHeaders = [:]
     ) -> Response where Values.Element: Encodable {
         stream(status: status, contentType: "application/x-ndjson", headers: headers) { writer in
-            let encoder = JSONCoding.encoder
             var chunk = ByteBuffer()
             for value in values {
-                chunk.writeBytes(try encoder.encode(value))
+                try JSONValueEncoder().encode(value).write(into: &chunk)
                 chunk.writeInteger(UInt8(ascii: "\n"))
                 if chunk.readableBytes >= 16_384 {
                     try await writer.write(chunk)

@@ -75,20 +75,13 @@ public struct Response: Sendable {
 
     private static let allocator = ByteBufferAllocator()
 
-    /// A JSON response from any `Encodable` (through `JSONEncoder`, keys sorted).
+    /// A JSON response from any `Encodable` (through `JSONValueEncoder`: keys sorted, UUIDs lower case).
     /// Disfavoured so that a literal (`.json(["error": "…"])`) builds a `JSON` value and cannot throw.
     @_disfavoredOverload
     public static func json(
         _ value: some Encodable & Sendable, status: HTTPResponseStatus = .ok, headers: HTTPHeaders = [:]
     ) throws -> Response {
-        if let json = value as? JSON { return .json(json, status: status, headers: headers) }
-        let data = try JSONCoding.encoder.encode(value)
-        var buffer = allocator.buffer(capacity: data.count + 1)
-        buffer.writeBytes(data)
-        buffer.writeInteger(UInt8(ascii: "\n"))
-        var headers = headers
-        headers.replaceOrAdd(name: "Content-Type", value: "application/json")
-        return Response(status: status, headers: headers, body: buffer)
+        .json(try JSONValueEncoder().encode(value), status: status, headers: headers)
     }
 
     /// A `text/plain; charset=utf-8` response.

@@ -30,7 +30,7 @@ public struct ServerSentEvent: Sendable, Equatable {
 
     /// An event whose data is `value` as one line of JSON.
     public static func json(_ value: some Encodable, event: String? = nil, id: String? = nil) throws -> ServerSentEvent {
-        ServerSentEvent(data: String(decoding: try JSONCoding.encoder.encode(value), as: UTF8.self), event: event, id: id)
+        ServerSentEvent(data: String(decoding: try JSONCoding.encode(value), as: UTF8.self), event: event, id: id)
     }
 
     /// The keep-alive comment sent when a stream has been quiet for its ping interval.

@@ -33,19 +33,26 @@ extension JSON: Codable {
         }
     }
 
-    /// Converts any `Encodable` value into a `JSON` tree (through `JSONEncoder`).
+    /// Converts any `Encodable` value into a `JSON` tree (through `JSONValueEncoder`: UUIDs
+    /// lower case, dates ISO 8601).
     public init(encoding value: some Encodable) throws {
-        if let json = value as? JSON {
-            self = json
-            return
-        }
-        self = try JSON(parsing: JSONCoding.encoder.encode(value))
+        self = try JSONValueEncoder().encode(value)
     }
 }
 
 /// The shared, configured coders Vial uses for request and response bodies.
 public enum JSONCoding {
-    /// Sorted keys (stable bytes), ISO 8601 dates, no escaped slashes.
+    /// The compact JSON text of `value`, as Vial writes every body: keys sorted (stable bytes),
+    /// UUIDs lower case, ISO 8601 dates, slashes not escaped (`JSONValueEncoder`, then `JSON.write`).
+    public static func encode(_ value: some Encodable) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256)
+        try JSONValueEncoder().encode(value).write(into: &bytes)
+        return bytes
+    }
+
+    /// Foundation's encoder set up as close to Vial's as it goes: sorted keys, ISO 8601 dates,
+    /// no escaped slashes — but UUIDs upper case. Vial's own bodies use `encode(_:)`.
     public static var encoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

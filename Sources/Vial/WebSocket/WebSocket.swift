@@ -68,8 +68,7 @@ public final class WebSocket: Sendable {
     /// Sends any `Encodable` as a JSON text message (keys sorted).
     @_disfavoredOverload
     public func send(json value: some Encodable & Sendable) async throws {
-        let data = try JSONCoding.encoder.encode(value)
-        try await outbound.send(.text(String(decoding: data, as: UTF8.self)))
+        try await outbound.send(.text(String(decoding: try JSONCoding.encode(value), as: UTF8.self)))
     }
 
     /// Starts the close handshake with `code` and `reason` (at most 123 bytes of UTF-8 are

@@ -1,0 +1,259 @@
+import Foundation
+
+/// Encodes any `Encodable` into a `JSON` tree — Vial's own encoder, so that what a handler
+/// returns is written the way Flask's JSON provider writes it: UUIDs in lower case (RFC 9562's
+/// canonical form; Foundation's `JSONEncoder` writes `uuidString`, upper case), dates in ISO 8601,
+/// `Data` as base64, `URL` as its string, `Decimal` as a number. The tree is then written by
+/// `JSON.write` (keys sorted, so the bytes are stable).
+public struct JSONValueEncoder: Sendable {
+    /// An encoder.
+    public init() {}
+
+    /// `value` as a JSON tree.
+    public func encode(_ value: some Encodable) throws -> JSON {
+        if let json = value as? JSON { return json }
+        let box = ValueBox()
+        try ValueEncoder(box: box, codingPath: []).encodeValue(value)
+        return box.json
+    }
+}
+
+/// A slot an encoder fills: a value, or the members or elements of a container, kept as boxes
+/// until the tree is done so nested containers can go on writing into them.
+final class ValueBox {
+    var value: JSON?
+    var members: [String: ValueBox]?
+    var elements: [ValueBox]?
+
+    init(_ value: JSON? = nil) { self.value = value }
+
+    /// The finished tree.
+    var json: JSON {
+        if let members { return .object(members.mapValues(\.json)) }
+        if let elements { return .array(elements.map(\.json)) }
+        return value ?? .null
+    }
+}
+
+private struct ValueEncoder: Encoder {
+    let box: ValueBox
+    let codingPath: [any CodingKey]
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        if box.members == nil {
+            box.members = [:]
+            box.elements = nil
+            box.value = nil
+        }
+        return KeyedEncodingContainer(KeyedContainer<Key>(box: box, codingPath: codingPath))
+    }
+
+    func unkeyedContainer() -> any UnkeyedEncodingContainer {
+        if box.elements == nil {
+            box.elements = []
+            box.members = nil
+            box.value = nil
+        }
+        return UnkeyedContainer(box: box, codingPath: codingPath)
+    }
+
+    func singleValueContainer() -> any SingleValueEncodingContainer {
+        SingleContainer(encoder: self)
+    }
+
+    /// Encodes `value` into this encoder's box, with Vial's forms for the Foundation types.
+    func encodeValue(_ value: some Encodable) throws {
+        if let json = Self.special(value) {
+            box.value = json
+            box.members = nil
+            box.elements = nil
+            return
+        }
+        try value.encode(to: self)
+        // A type that wrote nothing (an empty struct) is an empty object, as JSONEncoder writes it.
+        if box.value == nil, box.members == nil, box.elements == nil { box.members = [:] }
+    }
+
+    static func special(_ value: some Encodable) -> JSON? {
+        switch value {
+        case let json as JSON: return json
+        case let uuid as UUID: return .string(uuid.uuidString.lowercased())
+        case let date as Date: return .string(date.formatted(.iso8601))
+        case let data as Data: return .string(data.base64EncodedString())
+        case let url as URL: return .string(url.absoluteString)
+        case let decimal as Decimal: return number(decimal)
+        default: return nil
+        }
+    }
+
+    static func number(_ decimal: Decimal) -> JSON {
+        if decimal == decimal.rounded(), let int = Int(exactly: NSDecimalNumber(decimal: decimal).int64Value),
+            Decimal(int) == decimal
+        {
+            return .int(int)
+        }
+        // Through its text: NSDecimalNumber's doubleValue turns 19.99 into 19.990000000000002.
+        return .double(Double(decimal.description) ?? NSDecimalNumber(decimal: decimal).doubleValue)
+    }
+}
+
+private extension Decimal {
+    func rounded() -> Decimal {
+        var value = self
+        var result = Decimal()
+        NSDecimalRound(&result, &value, 0, .plain)
+        return result
+    }
+}
+
+/// Encodes a child value into a fresh box and returns it.
+private func encodeChild(_ value: some Encodable, codingPath: [any CodingKey]) throws -> ValueBox {
+    let child = ValueBox()
+    try ValueEncoder(box: child, codingPath: codingPath).encodeValue(value)
+    return child
+}
+
+private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
+    let box: ValueBox
+    let codingPath: [any CodingKey]
+
+    private func set(_ key: Key, _ value: JSON) { box.members?[key.stringValue] = ValueBox(value) }
+
+    mutating func encodeNil(forKey key: Key) throws { set(key, .null) }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { set(key, .bool(value)) }
+    mutating func encode(_ value: String, forKey key: Key) throws { set(key, .string(value)) }
+    mutating func encode(_ value: Double, forKey key: Key) throws { set(key, .double(value)) }
+    mutating func encode(_ value: Float, forKey key: Key) throws { set(key, .double(Double(value))) }
+    mutating func encode(_ value: Int, forKey key: Key) throws { set(key, .int(value)) }
+    mutating func encode(_ value: Int8, forKey key: Key) throws { set(key, .int(Int(value))) }
+    mutating func encode(_ value: Int16, forKey key: Key) throws { set(key, .int(Int(value))) }
+    mutating func encode(_ value: Int32, forKey key: Key) throws { set(key, .int(Int(value))) }
+    mutating func encode(_ value: Int64, forKey key: Key) throws { set(key, .int(Int(value))) }
+    mutating func encode(_ value: UInt, forKey key: Key) throws { set(key, unsigned(value)) }
+    mutating func encode(_ value: UInt8, forKey key: Key) throws { set(key, .int(Int(value))) }
+    mutating func encode(_ value: UInt16, forKey key: Key) throws { set(key, .int(Int(value))) }
+    mutating func encode(_ value: UInt32, forKey key: Key) throws { set(key, .int(Int(value))) }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws { set(key, unsigned(UInt(value))) }
+
+    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
+        let child = try encodeChild(value, codingPath: codingPath + [key])
+        box.members?[key.stringValue] = child
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key)
+        -> KeyedEncodingContainer<NestedKey>
+    {
+        let child = ValueBox()
+        box.members?[key.stringValue] = child
+        return ValueEncoder(box: child, codingPath: codingPath + [key]).container(keyedBy: keyType)
+    }
+
+    mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
+        let child = ValueBox()
+        box.members?[key.stringValue] = child
+        return ValueEncoder(box: child, codingPath: codingPath + [key]).unkeyedContainer()
+    }
+
+    mutating func superEncoder() -> any Encoder { superEncoder(forKey: Key(stringValue: "super")!) }
+
+    mutating func superEncoder(forKey key: Key) -> any Encoder {
+        let child = ValueBox()
+        box.members?[key.stringValue] = child
+        return ValueEncoder(box: child, codingPath: codingPath + [key])
+    }
+}
+
+private struct UnkeyedContainer: UnkeyedEncodingContainer {
+    let box: ValueBox
+    let codingPath: [any CodingKey]
+    var count: Int { box.elements?.count ?? 0 }
+
+    private struct Index: CodingKey {
+        var intValue: Int?
+        var stringValue: String { "\(intValue ?? 0)" }
+        init(_ index: Int) { intValue = index }
+        init?(stringValue: String) { nil }
+        init?(intValue: Int) { self.intValue = intValue }
+    }
+
+    private func append(_ value: JSON) { box.elements?.append(ValueBox(value)) }
+
+    mutating func encodeNil() throws { append(.null) }
+    mutating func encode(_ value: Bool) throws { append(.bool(value)) }
+    mutating func encode(_ value: String) throws { append(.string(value)) }
+    mutating func encode(_ value: Double) throws { append(.double(value)) }
+    mutating func encode(_ value: Float) throws { append(.double(Double(value))) }
+    mutating func encode(_ value: Int) throws { append(.int(value)) }
+    mutating func encode(_ value: Int8) throws { append(.int(Int(value))) }
+    mutating func encode(_ value: Int16) throws { append(.int(Int(value))) }
+    mutating func encode(_ value: Int32) throws { append(.int(Int(value))) }
+    mutating func encode(_ value: Int64) throws { append(.int(Int(value))) }
+    mutating func encode(_ value: UInt) throws { append(unsigned(value)) }
+    mutating func encode(_ value: UInt8) throws { append(.int(Int(value))) }
+    mutating func encode(_ value: UInt16) throws { append(.int(Int(value))) }
+    mutating func encode(_ value: UInt32) throws { append(.int(Int(value))) }
+    mutating func encode(_ value: UInt64) throws { append(unsigned(UInt(value))) }
+
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        let child = try encodeChild(value, codingPath: codingPath + [Index(count)])
+        box.elements?.append(child)
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+        let child = ValueBox()
+        let path = codingPath + [Index(count)]
+        box.elements?.append(child)
+        return ValueEncoder(box: child, codingPath: path).container(keyedBy: keyType)
+    }
+
+    mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
+        let child = ValueBox()
+        let path = codingPath + [Index(count)]
+        box.elements?.append(child)
+        return ValueEncoder(box: child, codingPath: path).unkeyedContainer()
+    }
+
+    mutating func superEncoder() -> any Encoder {
+        let child = ValueBox()
+        let path = codingPath + [Index(count)]
+        box.elements?.append(child)
+        return ValueEncoder(box: child, codingPath: path)
+    }
+}
+
+private struct SingleContainer: SingleValueEncodingContainer {
+    let encoder: ValueEncoder
+    var codingPath: [any CodingKey] { encoder.codingPath }
+
+    private func set(_ value: JSON) {
+        encoder.box.value = value
+        encoder.box.members = nil
+        encoder.box.elements = nil
+    }
+
+    mutating func encodeNil() throws { set(.null) }
+    mutating func encode(_ value: Bool) throws { set(.bool(value)) }
+    mutating func encode(_ value: String) throws { set(.string(value)) }
+    mutating func encode(_ value: Double) throws { set(.double(value)) }
+    mutating func encode(_ value: Float) throws { set(.double(Double(value))) }
+    mutating func encode(_ value: Int) throws { set(.int(value)) }
+    mutating func encode(_ value: Int8) throws { set(.int(Int(value))) }
+    mutating func encode(_ value: Int16) throws { set(.int(Int(value))) }
+    mutating func encode(_ value: Int32) throws { set(.int(Int(value))) }
+    mutating func encode(_ value: Int64) throws { set(.int(Int(value))) }
+    mutating func encode(_ value: UInt) throws { set(unsigned(value)) }
+    mutating func encode(_ value: UInt8) throws { set(.int(Int(value))) }
+    mutating func encode(_ value: UInt16) throws { set(.int(Int(value))) }
+    mutating func encode(_ value: UInt32) throws { set(.int(Int(value))) }
+    mutating func encode(_ value: UInt64) throws { set(unsigned(UInt(value))) }
+
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        try encoder.encodeValue(value)
+    }
+}
+
+/// An unsigned value past `Int.max` has no `Int`: it is written as a double, as JSON numbers are.
+private func unsigned(_ value: UInt) -> JSON {
+    value <= UInt(Int.max) ? .int(Int(value)) : .double(Double(value))
+}
