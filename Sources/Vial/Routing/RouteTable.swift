@@ -2,8 +2,9 @@
 /// so its cost depends on the path's depth, not on how many routes exist.
 ///
 /// Literal segments win over placeholders; placeholders are tried in converter
-/// priority order (`any`, `uuid`, `int`/`float`, `string`, `path`), backtracking
-/// when a deeper segment fails — Werkzeug's precedence, RoutingKit's structure.
+/// priority order (`any`, `uuid`, `int`/`float`, `string`, `path`), and a `<path:>` takes
+/// as few segments as it can, backtracking when a deeper segment fails — Werkzeug's
+/// weighting, RoutingKit's structure.
 public struct RouteTable<Value: Sendable>: Sendable {
     private var trie = RouteTrie()
     private var values: [Value] = []
@@ -283,12 +284,14 @@ struct RouteTrie: Sendable {
         }
         for edge in nodes[index].parameters {
             if edge.converter.matchesSlashes {
-                // Try the longest tail first so `<path:p>` is greedy but can leave segments for
-                // what follows. The candidate value is joined and checked only once the rest of
-                // the path has matched below it, so one lookup stays linear in the path's length
-                // (joining every candidate made a 78 KB path hold an event loop for a minute).
-                var take = segments.count
-                while take >= 1 {
+                // Werkzeug's weighting: `<path:p>` takes as little as it can (its `[^/].*?`), so
+                // a rule with more to match after it wins — `/<path:a>/<path:b>` over `/<path:a>`
+                // for `/x/y`, `/<path:p>/edit` over `/<path:p>` — and its own trailing slash is
+                // never swallowed. The candidate value is joined and checked only once the rest
+                // of the path has matched below it, so one lookup stays linear in the path's
+                // length (joining every candidate made a 78 KB path hold an event loop for a minute).
+                var take = 1
+                while take <= segments.count {
                     let slot = captured.count
                     captured.append("")
                     var below: [String] = []
@@ -312,7 +315,7 @@ struct RouteTrie: Sendable {
                         }
                     }
                     captured.removeSubrange(slot...)
-                    take -= 1
+                    take += 1
                 }
             } else if edge.converter.matches(segment) {
                 captured.append(segment)
