@@ -121,3 +121,44 @@ import VialTesting
         #expect(try loose.routes().first?.options.strictSlashes == false)
     }
 }
+
+/// Werkzeug's `merge_slashes`: a path with runs of slashes that nothing answers as written is
+/// redirected (308) to the path with them merged, when a rule answers that.
+@Suite struct MergeSlashesTests {
+    @Test func doubledSlashesRedirectToTheMergedPath() async throws {
+        let app = App()
+        app.get("/a/b") { _ in "ab" }
+        app.get("/folder/") { _ in "folder" }
+        let client = try app.testClient()
+        let redirect = try await client.get("//a///b?x=1")
+        #expect(redirect.status == .permanentRedirect)
+        #expect(redirect.header("Location") == "/a/b?x=1")
+        // Merged and the rule's own slash added in one redirect.
+        #expect(try await client.get("//folder").header("Location") == "/folder/")
+        // Nothing answers the merged path either: 404.
+        #expect(try await client.get("//nowhere//x").status == .notFound)
+    }
+
+    @Test func aRuleThatAnswersThePathAsWrittenIsNotRedirected() async throws {
+        let app = App()
+        app.get("/files/<path:p>") { request in .text(request.parameters["p"] ?? "") }
+        app.get("/x/y") { _ in "xy" }
+        let client = try app.testClient()
+        // `<path:>` takes the empty segments as they are: the rule answers.
+        #expect(try await client.get("/files/a//b").text == "a//b")
+        #expect(try await client.get("/x//y").header("Location") == "/x/y")
+    }
+
+    @Test func mergeSlashesCanBeSwitchedOffPerRouteOrAppWide() async throws {
+        let app = App()
+        app.get("/kept", options: RouteOptions(mergeSlashes: false)) { _ in "kept" }
+        app.get("/merged") { _ in "merged" }
+        let client = try app.testClient()
+        #expect(try await client.get("//kept").status == .notFound)
+        #expect(try await client.get("//merged").status == .permanentRedirect)
+        let strict = App()
+        strict.routeOptions.mergeSlashes = false
+        strict.get("/a") { _ in "a" }
+        #expect(try await strict.testClient().get("//a").status == .notFound)
+    }
+}

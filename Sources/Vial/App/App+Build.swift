@@ -38,7 +38,8 @@ extension App {
             try table.insert(
                 route.pattern, methods: route.definition.methods, value: index,
                 strictSlashes: route.info.options.strictSlashes ?? true,
-                automaticOptions: route.info.options.provideAutomaticOptions ?? true)
+                automaticOptions: route.info.options.provideAutomaticOptions ?? true,
+                mergeSlashes: route.info.options.mergeSlashes ?? true)
         }
         let appLayers = [root.snapshot.layer]
         let compiled = try routes.map { route in
@@ -94,7 +95,7 @@ extension App {
         // What a route leaves unset: its blueprints' options, innermost first, then the app's,
         // then Werkzeug's defaults (strict slashes) and `PROVIDE_AUTOMATIC_OPTIONS`.
         let appOptions = rootState.options.inheriting(
-            RouteOptions(strictSlashes: true, provideAutomaticOptions: config.provideAutomaticOptions))
+            RouteOptions(strictSlashes: true, provideAutomaticOptions: config.provideAutomaticOptions, mergeSlashes: true))
 
         func add(
             _ definition: RouteDefinition, rule: String, endpoint: String, blueprint: String?, layers: [Layer],

@@ -18,12 +18,26 @@ public struct JSONValueEncoder: Sendable {
     }
 }
 
-/// A slot an encoder fills: a value, or the members or elements of a container, kept as boxes
-/// until the tree is done so nested containers can go on writing into them.
+/// A slot an encoder fills: a value, or the members or elements of a container. Scalars are
+/// kept as values; only nested containers get a box of their own, so nested containers can go
+/// on writing into them until the tree is done (a box per scalar made the encoder slower than
+/// Foundation's).
 final class ValueBox {
+    enum Slot {
+        case value(JSON)
+        case box(ValueBox)
+
+        var json: JSON {
+            switch self {
+            case .value(let value): return value
+            case .box(let box): return box.json
+            }
+        }
+    }
+
     var value: JSON?
-    var members: [String: ValueBox]?
-    var elements: [ValueBox]?
+    var members: [String: Slot]?
+    var elements: [Slot]?
 
     init(_ value: JSON? = nil) { self.value = value }
 
@@ -64,7 +78,7 @@ private struct ValueEncoder: Encoder {
 
     /// Encodes `value` into this encoder's box, with Vial's forms for the Foundation types.
     func encodeValue(_ value: some Encodable) throws {
-        if let json = Self.special(value) {
+        if let json = ValueEncoderSpecial.special(value) {
             box.value = json
             box.members = nil
             box.elements = nil
@@ -74,7 +88,35 @@ private struct ValueEncoder: Encoder {
         // A type that wrote nothing (an empty struct) is an empty object, as JSONEncoder writes it.
         if box.value == nil, box.members == nil, box.elements == nil { box.members = [:] }
     }
+}
 
+private extension Decimal {
+    func rounded() -> Decimal {
+        var value = self
+        var result = Decimal()
+        NSDecimalRound(&result, &value, 0, .plain)
+        return result
+    }
+}
+
+/// Encodes a child value: Vial's forms and scalars as values, anything else into a box of its own.
+private func encodeChild(_ value: some Encodable, codingPath: @autoclosure () -> [any CodingKey]) throws -> ValueBox.Slot {
+    if let special = ValueEncoderSpecial.special(value) { return .value(special) }
+    switch value {
+    case let text as String: return .value(.string(text))
+    case let number as Int: return .value(.int(number))
+    case let flag as Bool: return .value(.bool(flag))
+    case let number as Double: return .value(.double(number))
+    default: break
+    }
+    let child = ValueBox()
+    try ValueEncoder(box: child, codingPath: codingPath()).encodeValue(value)
+    // A child that wrote one value (a `RawRepresentable` enum, a wrapper) needs no box.
+    if child.members == nil, child.elements == nil, let single = child.value { return .value(single) }
+    return .box(child)
+}
+
+enum ValueEncoderSpecial {
     static func special(_ value: some Encodable) -> JSON? {
         switch value {
         case let json as JSON: return json
@@ -98,27 +140,11 @@ private struct ValueEncoder: Encoder {
     }
 }
 
-private extension Decimal {
-    func rounded() -> Decimal {
-        var value = self
-        var result = Decimal()
-        NSDecimalRound(&result, &value, 0, .plain)
-        return result
-    }
-}
-
-/// Encodes a child value into a fresh box and returns it.
-private func encodeChild(_ value: some Encodable, codingPath: [any CodingKey]) throws -> ValueBox {
-    let child = ValueBox()
-    try ValueEncoder(box: child, codingPath: codingPath).encodeValue(value)
-    return child
-}
-
 private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let box: ValueBox
     let codingPath: [any CodingKey]
 
-    private func set(_ key: Key, _ value: JSON) { box.members?[key.stringValue] = ValueBox(value) }
+    private func set(_ key: Key, _ value: JSON) { box.members?[key.stringValue] = .value(value) }
 
     mutating func encodeNil(forKey key: Key) throws { set(key, .null) }
     mutating func encode(_ value: Bool, forKey key: Key) throws { set(key, .bool(value)) }
@@ -145,13 +171,13 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
         -> KeyedEncodingContainer<NestedKey>
     {
         let child = ValueBox()
-        box.members?[key.stringValue] = child
+        box.members?[key.stringValue] = .box(child)
         return ValueEncoder(box: child, codingPath: codingPath + [key]).container(keyedBy: keyType)
     }
 
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
         let child = ValueBox()
-        box.members?[key.stringValue] = child
+        box.members?[key.stringValue] = .box(child)
         return ValueEncoder(box: child, codingPath: codingPath + [key]).unkeyedContainer()
     }
 
@@ -159,7 +185,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
 
     mutating func superEncoder(forKey key: Key) -> any Encoder {
         let child = ValueBox()
-        box.members?[key.stringValue] = child
+        box.members?[key.stringValue] = .box(child)
         return ValueEncoder(box: child, codingPath: codingPath + [key])
     }
 }
@@ -177,7 +203,7 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
         init?(intValue: Int) { self.intValue = intValue }
     }
 
-    private func append(_ value: JSON) { box.elements?.append(ValueBox(value)) }
+    private func append(_ value: JSON) { box.elements?.append(.value(value)) }
 
     mutating func encodeNil() throws { append(.null) }
     mutating func encode(_ value: Bool) throws { append(.bool(value)) }
@@ -203,21 +229,21 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
         let child = ValueBox()
         let path = codingPath + [Index(count)]
-        box.elements?.append(child)
+        box.elements?.append(.box(child))
         return ValueEncoder(box: child, codingPath: path).container(keyedBy: keyType)
     }
 
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
         let child = ValueBox()
         let path = codingPath + [Index(count)]
-        box.elements?.append(child)
+        box.elements?.append(.box(child))
         return ValueEncoder(box: child, codingPath: path).unkeyedContainer()
     }
 
     mutating func superEncoder() -> any Encoder {
         let child = ValueBox()
         let path = codingPath + [Index(count)]
-        box.elements?.append(child)
+        box.elements?.append(.box(child))
         return ValueEncoder(box: child, codingPath: path)
     }
 }

@@ -15,16 +15,23 @@ public struct RouteOptions: Sendable {
     /// `provide_automatic_options`, on by default).
     public var provideAutomaticOptions: Bool?
 
+    /// Whether a path with runs of slashes that nothing answers as written (`//items///5`) is
+    /// redirected (308) to the route's merged path (`/items/5`) — Werkzeug's `merge_slashes`, on
+    /// by default.
+    public var mergeSlashes: Bool?
+
     /// Options for one route; `nil` means "as the blueprint or app says".
-    public init(strictSlashes: Bool? = nil, provideAutomaticOptions: Bool? = nil) {
+    public init(strictSlashes: Bool? = nil, provideAutomaticOptions: Bool? = nil, mergeSlashes: Bool? = nil) {
         self.strictSlashes = strictSlashes
         self.provideAutomaticOptions = provideAutomaticOptions
+        self.mergeSlashes = mergeSlashes
     }
 
     /// These options, with what is unset here taken from `outer`.
     func inheriting(_ outer: RouteOptions) -> RouteOptions {
         RouteOptions(
             strictSlashes: strictSlashes ?? outer.strictSlashes,
-            provideAutomaticOptions: provideAutomaticOptions ?? outer.provideAutomaticOptions)
+            provideAutomaticOptions: provideAutomaticOptions ?? outer.provideAutomaticOptions,
+            mergeSlashes: mergeSlashes ?? outer.mergeSlashes)
     }
 }

@@ -32,16 +32,17 @@ public struct RouteTable<Value: Sendable>: Sendable {
     /// Adds `value` for `methods` on `pattern`, Werkzeug's way with `strictSlashes`: a rule ending
     /// in `/` redirects the path without it there, and a leaf rule does not answer with a slash;
     /// without strict slashes both spellings answer. `automaticOptions` has the rule count for
-    /// an automatic `OPTIONS` answer (Flask's `provide_automatic_options`).
+    /// an automatic `OPTIONS` answer (Flask's `provide_automatic_options`); with `mergeSlashes`,
+    /// a path with doubled slashes nothing else answers is redirected to this rule.
     /// Throws `RoutingError.conflict` when an equal rule already answers one of the methods
     /// (two rules handling `OPTIONS` themselves may share a path: the first answers).
     public mutating func insert(
         _ pattern: RulePattern, methods: [HTTPMethod], value: Value, strictSlashes: Bool = true,
-        automaticOptions: Bool = true
+        automaticOptions: Bool = true, mergeSlashes: Bool = true
     ) throws {
         try trie.insert(
             pattern, methods: methods, valueIndex: values.count, strictSlashes: strictSlashes,
-            automaticOptions: automaticOptions)
+            automaticOptions: automaticOptions, mergeSlashes: mergeSlashes)
         values.append(value)
     }
 
@@ -91,6 +92,8 @@ struct RouteTrie: Sendable {
         var kind: Kind
         /// Whether the rule counts for an automatic `OPTIONS` answer.
         var automaticOptions: Bool
+        /// Whether a path with doubled slashes is redirected to this rule (`merge_slashes`).
+        var mergeSlashes: Bool
     }
 
     struct Edge: Sendable {
@@ -154,14 +157,15 @@ struct RouteTrie: Sendable {
     private var nodes: [Node] = [Node()]
 
     mutating func insert(
-        _ pattern: RulePattern, methods: [HTTPMethod], valueIndex: Int, strictSlashes: Bool, automaticOptions: Bool
+        _ pattern: RulePattern, methods: [HTTPMethod], valueIndex: Int, strictSlashes: Bool, automaticOptions: Bool,
+        mergeSlashes: Bool
     ) throws {
         func add(_ segments: some Collection<RulePattern.Segment>, _ kind: Kind) throws {
             try insert(
                 segments, pattern: pattern, methods: methods,
                 entry: Entry(
                     value: valueIndex, parameterNames: pattern.parameterNames, rule: pattern.rule, kind: kind,
-                    automaticOptions: automaticOptions))
+                    automaticOptions: automaticOptions, mergeSlashes: mergeSlashes))
         }
         try add(pattern.segments, .rule)
         if pattern.hasTrailingSlash {
@@ -236,6 +240,10 @@ struct RouteTrie: Sendable {
         let entry: Entry
         if let node = result, let answering = nodes[node].answering(method) {
             entry = answering
+        } else if fallback == nil, let merged = Self.mergingSlashes(path),
+            let target = mergedRedirect(merged, method: method, budget: &budget)
+        {
+            return .redirect(path: target)
         } else if let fallback {
             if fallback.entry.kind == .redirect { return .redirect(path: String(path) + "/") }
             entry = fallback.entry
@@ -254,6 +262,40 @@ struct RouteTrie: Sendable {
             for (name, value) in zip(entry.parameterNames, captured) { parameters[name] = value }
         }
         return .found(entry.value, parameters: parameters)
+    }
+
+    /// Werkzeug's `merge_slashes`: when nothing answers a path with empty segments (`//a///b`),
+    /// the path with its slash runs merged is looked up; if a rule that merges slashes answers
+    /// it, the answer is a redirect there (with its own slash when the rule wants one).
+    private func mergedRedirect(_ merged: String, method: HTTPMethod, budget: inout Budget) -> String? {
+        guard let segments = Self.segments(of: merged[...]) else { return nil }
+        var captured: [String] = []
+        var allowed: [String] = []
+        var fallback: Fallback?
+        let result = search(
+            node: 0, segments: segments[...], method: method, captured: &captured, allowed: &allowed,
+            fallback: &fallback, budget: &budget)
+        guard !budget.exhausted else { return nil }
+        if let node = result, let entry = nodes[node].answering(method) { return entry.mergeSlashes ? merged : nil }
+        guard let fallback, fallback.entry.mergeSlashes else { return nil }
+        return fallback.entry.kind == .redirect ? merged + "/" : merged
+    }
+
+    /// `path` with every run of slashes made one, or nil when it has none.
+    static func mergingSlashes(_ path: Substring) -> String? {
+        var merged: [UInt8] = []
+        var previousWasSlash = false
+        var changed = false
+        for byte in path.utf8 {
+            let isSlash = byte == UInt8(ascii: "/")
+            if isSlash && previousWasSlash {
+                changed = true
+                continue
+            }
+            merged.append(byte)
+            previousWasSlash = isSlash
+        }
+        return changed ? String(decoding: merged, as: UTF8.self) : nil
     }
 
     /// Depth-first search; returns the first terminal node whose rule answers `method` (its
