@@ -121,7 +121,7 @@ enum ValueEncoderSpecial {
         switch value {
         case let json as JSON: return json
         case let uuid as UUID: return .string(uuid.uuidString.lowercased())
-        case let date as Date: return .string(date.formatted(.iso8601))
+        case let date as Date: return .string(Timestamp.string(date))
         case let data as Data: return .string(data.base64EncodedString())
         case let url as URL: return .string(url.absoluteString)
         case let decimal as Decimal: return number(decimal)
