@@ -67,3 +67,23 @@ final class QuotaDiskFull: DiskFull, @unchecked Sendable {}
         #expect(ErrorSpecificity.rank(TenantMissing(), against: TenantSuspended.self) == nil)
     }
 }
+
+/// docs/errors.md: a handler that fails falls back to the default rendering of what it was handling.
+@Suite struct FailingErrorHandlerTests {
+    @Test func aFailingHandlerFallsBackToTheDefaultRendering() async throws {
+        let app = App()
+        app.errorHandler(.forbidden) { _, _ in throw OtherError() }
+        app.errorHandler(for: TenantMissing.self) { _, _ in throw OtherError() }
+        app.errorHandler(.internalServerError) { _, _ in .text("500 handler", status: .internalServerError) }
+        app.get("/forbidden") { _ -> Response in throw HTTPError.forbidden("not yours") }
+        app.get("/tenant") { _ -> Response in throw TenantMissing() }
+        let client = try app.testClient()
+        let forbidden = try await client.get("/forbidden")
+        #expect(forbidden.status == .forbidden)
+        #expect(try forbidden.json()["error"]?["message"] == "not yours")
+        // A failed handler by type is the default 500, not the 500 handler.
+        let tenant = try await client.get("/tenant")
+        #expect(tenant.status == .internalServerError)
+        #expect(try tenant.json()["error"]?["code"] == "internal_error")
+    }
+}

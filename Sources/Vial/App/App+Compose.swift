@@ -127,48 +127,58 @@ struct ErrorRenderer: Sendable {
         self.propagation = propagation
     }
 
-    /// Renders an error nothing may handle by type — one raised after the answer was made
-    /// (Flask's `handle_exception`): the 500 handlers with the error, else the default 500.
+    /// Renders an error nothing may handle by type — one no handler by type took, or one raised
+    /// after the answer was made (Flask's `handle_exception`): a propagating test client gets it
+    /// itself; else the 500 handlers with the error, else the default 500.
     func renderInternal(_ error: any Error, for request: Request) async -> Response {
         if propagation.unhandled, let scope = request.scope {
             scope.propagate(error)
             return Self.internalError(error, request: request, logger: logger)
         }
-        do {
-            if let response = try await byStatus(500, error, request) { return response }
-        } catch let handlerError {
-            logger.error(
-                "error handler failed: \(String(reflecting: type(of: handlerError)))",
-                metadata: ["request_id": .string(request.id)])
-        }
-        return Self.internalError(error, request: request, logger: logger)
+        return await attempt(request) { try await byStatus(500, error, request) }
+            ?? Self.internalError(error, request: request, logger: logger)
     }
 
     func render(_ error: any Error, for request: Request) async -> Response {
-        let httpError = error as? HTTPError
-        let status = httpError?.status.code ?? 500
-        // A propagating test client gets the error itself (Flask: a trapped HTTP error before any
-        // handler, an unhandled one once no handler by type took it); what goes on is the default answer.
-        if let httpError, propagation.httpErrors, let scope = request.scope {
-            scope.propagate(error)
-            return .error(httpError)
-        }
-        do {
-            if httpError != nil, let response = try await byStatus(status, error, request) { return response }
-            if let response = try await byType(error, request) { return response }
-            if httpError == nil, propagation.unhandled, let scope = request.scope {
+        if let httpError = error as? HTTPError {
+            // TRAP_HTTP_EXCEPTIONS: the test client gets it before any handler; the default answer goes on.
+            if propagation.httpErrors, let scope = request.scope {
                 scope.propagate(error)
-                return Self.internalError(error, request: request, logger: logger)
+                return .error(httpError)
             }
-            if httpError == nil, let response = try await byStatus(500, error, request) { return response }
-        } catch let handlerError {
-            // A handler that fails falls back to the default rendering of what it was handling.
-            logger.error(
-                "error handler failed: \(String(reflecting: type(of: handlerError)))",
-                metadata: ["request_id": .string(request.id)])
+            return await attempt(request) {
+                if let response = try await byStatus(httpError.status.code, error, request) { return response }
+                return try await byType(error, request)
+            } ?? .error(httpError)
         }
-        if let httpError { return .error(httpError) }
-        return Self.internalError(error, request: request, logger: logger)
+        var handlerFailed = false
+        if let response = await attempt(request, failed: &handlerFailed, { try await byType(error, request) }) {
+            return response
+        }
+        // A handler by type that fails falls back to the default rendering, not to the 500 handlers.
+        if handlerFailed { return Self.internalError(error, request: request, logger: logger) }
+        return await renderInternal(error, for: request)
+    }
+
+    /// Runs a handler lookup; a handler that fails is logged and counts as none (the caller falls
+    /// back to the default rendering of what it was handling).
+    private func attempt(_ request: Request, _ lookup: () async throws -> Response?) async -> Response? {
+        var failed = false
+        return await attempt(request, failed: &failed, lookup)
+    }
+
+    private func attempt(
+        _ request: Request, failed: inout Bool, _ lookup: () async throws -> Response?
+    ) async -> Response? {
+        do {
+            return try await lookup()
+        } catch {
+            failed = true
+            logger.error(
+                "error handler failed: \(String(reflecting: type(of: error)))",
+                metadata: ["request_id": .string(request.id)])
+            return nil
+        }
     }
 
     private func byStatus(_ status: UInt, _ error: any Error, _ request: Request) async throws -> Response? {

@@ -42,13 +42,6 @@ public struct JSONSettings: Sendable, Equatable {
 }
 
 extension JSON {
-    /// The JSON text of this value with `settings` (indented, ASCII-only), keys sorted.
-    public func formatted(_ settings: JSONSettings) -> String {
-        var bytes: [UInt8] = []
-        writeFormatted(into: &bytes, indent: settings.compact ? nil : 2, ensureASCII: settings.ensureASCII, depth: 0)
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
     /// Python's `json.dumps(value, indent=indent, ensure_ascii=…, sort_keys=True)`: with an
     /// indent, `": "` after keys and one member per line; without, compact.
     func writeFormatted(into bytes: inout [UInt8], indent: Int?, ensureASCII: Bool, depth: Int) {
