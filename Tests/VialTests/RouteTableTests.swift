@@ -258,7 +258,7 @@ import VialTesting
     }
 
     @Test func malformedRulesFail() {
-        for rule in ["x", "/a/<int:id", "/a/b<id>", "/a/<int:id>/<id>", "/a/<1bad>"] {
+        for rule in ["x", "/a/<int:id", "/a/b<>", "/a/<int:id>/<id>", "/a/<1bad>", "/a/b>"] {
             #expect(throws: RoutingError.self, "\(rule)") { _ = try RulePattern(rule, converters: BuiltinConverters.all) }
         }
     }

@@ -47,8 +47,7 @@ final class RequestContext: Sendable {
         }
         var path = ""
         var unused = parameters
-        for segment in pattern.segments {
-            path += "/"
+        func write(_ segment: RulePattern.Segment) throws {
             switch segment {
             case .literal(let text):
                 path += PercentDecoding.encodeSegment(text)
@@ -66,7 +65,26 @@ final class RequestContext: Sendable {
                 }
                 unused[name] = nil
                 path += PercentDecoding.encodeSegment(value, keepSlashes: converter.matchesSlashes)
+            case .compound(let parts):
+                let start = path.endIndex
+                for part in parts { try write(part) }
+                // The values must read back as written: `<a>.<b>` cannot be built from `a = "x."`, `b = "y"`
+                // into a URL that would route `a` to "x." and `b` to "y" unless the split comes out the same.
+                let written = PercentDecoding.decode(path[start...]) ?? ""
+                let expected = parts.compactMap { part -> String? in
+                    guard case .parameter(let name, _, let converter) = part else { return nil }
+                    return parameters[name]?.first.map(converter.urlValue)
+                }
+                if CompoundSegment(parts).captures(written) != expected {
+                    throw RoutingError.urlBuild(
+                        "the values for '\(parts.flatMap(\.placeholders).map(\.name).joined(separator: "', '"))' of endpoint "
+                            + "'\(endpoint)' would not read back from the URL '\(written)'")
+                }
             }
+        }
+        for segment in pattern.segments {
+            path += "/"
+            try write(segment)
         }
         if path.isEmpty { path = "/" }
         let query = unused.sorted { $0.key < $1.key }.flatMap { key, values in

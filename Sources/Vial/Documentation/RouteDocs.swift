@@ -201,8 +201,7 @@ public struct PathParameterDoc: Sendable, Equatable {
 extension RulePattern {
     /// The placeholders with their JSON types, from the converters.
     public var parameterDocs: [PathParameterDoc] {
-        segments.compactMap { segment in
-            guard case .parameter(let name, _, let converter) = segment else { return nil }
+        placeholders.map { name, _, converter in
             switch converter {
             case is IntConverter: return PathParameterDoc(name: name, type: "integer", format: nil)
             case is FloatConverter: return PathParameterDoc(name: name, type: "number", format: nil)

@@ -99,6 +99,8 @@ struct RouteTrie: Sendable {
     struct Edge: Sendable {
         var converter: any PathConverter
         var child: Int
+        /// Set for a segment of placeholders and text (its `converter` too), which captures several values.
+        var compound: CompoundSegment?
     }
 
     struct MethodEntry: Sendable {
@@ -189,12 +191,21 @@ struct RouteTrie: Sendable {
                     nodes[current].literals[text] = nodes.count - 1
                     current = nodes.count - 1
                 }
-            case .parameter(_, _, let converter):
+            case .parameter, .compound:
+                var compound: CompoundSegment?
+                let converter: any PathConverter
+                switch segment {
+                case .parameter(_, _, let single): converter = single
+                case .compound(let parts):
+                    compound = CompoundSegment(parts)
+                    converter = compound!
+                case .literal: continue
+                }
                 if let edge = nodes[current].parameters.first(where: { $0.converter.key == converter.key }) {
                     current = edge.child
                 } else {
                     nodes.append(Node())
-                    let edge = Edge(converter: converter, child: nodes.count - 1)
+                    let edge = Edge(converter: converter, child: nodes.count - 1, compound: compound)
                     // Stable order by priority: equal priorities keep registration order.
                     let position = nodes[current].parameters.firstIndex { $0.converter.priority > converter.priority }
                     nodes[current].parameters.insert(edge, at: position ?? nodes[current].parameters.endIndex)
@@ -345,11 +356,11 @@ struct RouteTrie: Sendable {
                     let newFallback = !hadFallback && fallback != nil
                     if found != nil || !below.isEmpty || newFallback {
                         let value = segments.prefix(take).joined(separator: "/")
-                        if edge.converter.matches(value) {
+                        if let values = Self.captures(of: edge, in: value) {
                             allowed.append(contentsOf: below)
-                            if newFallback { fallback?.captured[slot] = value }
+                            if newFallback { fallback?.captured.replaceSubrange(slot...slot, with: values) }
                             if let found {
-                                captured[slot] = value
+                                captured.replaceSubrange(slot...slot, with: values)
                                 return found
                             }
                         } else if newFallback {
@@ -359,6 +370,16 @@ struct RouteTrie: Sendable {
                     captured.removeSubrange(slot...)
                     take += 1
                 }
+            } else if let compound = edge.compound {
+                guard let values = compound.captures(segment) else { continue }
+                captured.append(contentsOf: values)
+                if let found = search(
+                    node: edge.child, segments: rest, method: method, captured: &captured, allowed: &allowed,
+                    fallback: &fallback, budget: &budget)
+                {
+                    return found
+                }
+                captured.removeLast(values.count)
             } else if edge.converter.matches(segment) {
                 captured.append(segment)
                 if let found = search(
@@ -371,6 +392,12 @@ struct RouteTrie: Sendable {
             }
         }
         return nil
+    }
+
+    /// The values `edge` captures from `value`: one for a placeholder, one per placeholder of a compound segment.
+    private static func captures(of edge: Edge, in value: String) -> [String]? {
+        if let compound = edge.compound { return compound.captures(value) }
+        return edge.converter.matches(value) ? [value] : nil
     }
 
     /// Steps left for one lookup.

@@ -1,11 +1,23 @@
 /// A parsed rule such as `/api/tasks/<int:task_id>/`.
 public struct RulePattern: Sendable {
     /// One piece of a rule between slashes.
-    public enum Segment: Sendable {
+    public indirect enum Segment: Sendable {
         /// Literal text (already percent-decoded form).
         case literal(String)
         /// A placeholder `<converter(args):name>`.
         case parameter(name: String, converterName: String, converter: any PathConverter)
+        /// Placeholders sharing the segment with text, as `v<int:major>.<int:minor>` or
+        /// `<name>.json`: its parts, each a `.literal` or a `.parameter`.
+        case compound([Segment])
+
+        /// The placeholders in this segment, in order.
+        var placeholders: [(name: String, converterName: String, converter: any PathConverter)] {
+            switch self {
+            case .literal: return []
+            case .parameter(let name, let converterName, let converter): return [(name, converterName, converter)]
+            case .compound(let parts): return parts.flatMap(\.placeholders)
+            }
+        }
     }
 
     /// The rule as written.
@@ -14,11 +26,11 @@ public struct RulePattern: Sendable {
     public let segments: [Segment]
 
     /// The placeholder names in order.
-    public var parameterNames: [String] {
-        segments.compactMap {
-            if case .parameter(let name, _, _) = $0 { return name }
-            return nil
-        }
+    public var parameterNames: [String] { placeholders.map(\.name) }
+
+    /// The placeholders with their converters, in order.
+    var placeholders: [(name: String, converterName: String, converter: any PathConverter)] {
+        segments.flatMap(\.placeholders)
     }
 
     /// Whether the rule ends in `/` (and so also answers without it).
@@ -31,9 +43,17 @@ public struct RulePattern: Sendable {
         var segments: [Segment] = []
         var names = Set<String>()
         for piece in RulePattern.splitRule(rule.dropFirst()) {
-            if piece.hasPrefix("<") {
-                guard piece.hasSuffix(">") else { throw RoutingError.invalidRule("unclosed '<' in '\(rule)'") }
-                let (converterName, arguments, name) = try RulePattern.parsePlaceholder(piece.dropFirst().dropLast(), rule: rule)
+            let parts = try RulePattern.splitSegment(piece, rule: rule)
+            var parsed: [Segment] = []
+            for part in parts {
+                guard part.hasPrefix("<") else {
+                    guard let decoded = PercentDecoding.decode(part) else {
+                        throw RoutingError.invalidRule("bad percent-escape in '\(rule)'")
+                    }
+                    parsed.append(.literal(decoded))
+                    continue
+                }
+                let (converterName, arguments, name) = try RulePattern.parsePlaceholder(part.dropFirst().dropLast(), rule: rule)
                 guard names.insert(name).inserted else {
                     throw RoutingError.invalidRule("parameter '\(name)' appears twice in '\(rule)'")
                 }
@@ -46,15 +66,17 @@ public struct RulePattern: Sendable {
                 } catch RoutingError.invalidRule(let message) where !message.contains(rule) {
                     throw RoutingError.invalidRule("\(message) in '\(rule)'")
                 }
-                segments.append(.parameter(name: name, converterName: converterName, converter: converter))
+                parsed.append(.parameter(name: name, converterName: converterName, converter: converter))
+            }
+            if parsed.count == 1, let only = parsed.first {
+                segments.append(only)
+            } else if parsed.isEmpty {
+                segments.append(.literal(""))
             } else {
-                guard !piece.contains("<"), !piece.contains(">") else {
-                    throw RoutingError.invalidRule("a placeholder must fill a whole segment in '\(rule)'")
+                if parsed.filter({ $0.placeholders.first?.converter.matchesSlashes == true }).count > 1 {
+                    throw RoutingError.invalidRule("one segment holds two placeholders that take slashes in '\(rule)'")
                 }
-                guard let decoded = PercentDecoding.decode(piece) else {
-                    throw RoutingError.invalidRule("bad percent-escape in '\(rule)'")
-                }
-                segments.append(.literal(decoded))
+                segments.append(.compound(parsed))
             }
         }
         self.segments = segments
@@ -77,6 +99,33 @@ public struct RulePattern: Sendable {
         }
         pieces.append(text[start...])
         return pieces
+    }
+
+    /// A segment's text split into literal runs and `<…>` placeholders (each kept with its
+    /// brackets): `v<int:major>.<int:minor>` → `v`, `<int:major>`, `.`, `<int:minor>`.
+    static func splitSegment(_ piece: Substring, rule: String) throws -> [Substring] {
+        var parts: [Substring] = []
+        var start = piece.startIndex
+        var index = piece.startIndex
+        while index < piece.endIndex {
+            switch piece[index] {
+            case "<":
+                if start < index { parts.append(piece[start..<index]) }
+                guard let close = piece[index...].firstIndex(of: ">") else {
+                    throw RoutingError.invalidRule("unclosed '<' in '\(rule)'")
+                }
+                parts.append(piece[index...close])
+                index = piece.index(after: close)
+                start = index
+                continue
+            case ">":
+                throw RoutingError.invalidRule("unmatched '>' in '\(rule)'")
+            default:
+                index = piece.index(after: index)
+            }
+        }
+        if start < piece.endIndex { parts.append(piece[start...]) }
+        return parts
     }
 
     /// `int:task_id` → ("int", [], "task_id"); `string(length=2):code`; `name` → ("default", [], "name").
