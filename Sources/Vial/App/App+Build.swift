@@ -42,9 +42,11 @@ extension App {
                 mergeSlashes: route.info.options.mergeSlashes ?? true)
         }
         let appLayers = [root.snapshot.layer]
-        let compiled = try routes.map { route in
+        let buildRules = routes.map { BuildRule(pattern: $0.pattern, defaults: $0.info.options.defaults) }
+        let compiled = try routes.enumerated().map { index, route in
             AppResponder.CompiledRoute(
                 endpoint: route.info.endpoint, blueprint: route.info.blueprint,
+                defaults: Self.routeDefaults(of: index, routes: routes, buildRules: buildRules),
                 streamedBodyLimit: (route.layers.flatMap(\.middleware) + route.definition.middleware)
                     .compactMap { ($0 as? StreamedBody)?.maxSize }.last,
                 responder: try compose(
@@ -59,7 +61,8 @@ extension App {
                     AppResponder.routingOutcomeHandler, layers: appLayers, routeMiddleware: [],
                     errorLayers: prefix.layers, logger: logger, propagation: config.errorPropagation))
         }
-        let urlMap = Dictionary(routes.map { ($0.info.endpoint, $0.pattern) }, uniquingKeysWith: { first, _ in first })
+        let urlMap = Dictionary(zip(routes, buildRules).map { ($0.info.endpoint, [$1]) }, uniquingKeysWith: +)
+            .mapValues(BuildRule.buildOrder)
         let context = RequestContext(
             urlMap: urlMap, trustedProxies: config.trustedProxies, serverName: config.serverName,
             trustedHosts: config.trustedHosts, webSocketSettings: config.webSocket,
@@ -98,13 +101,23 @@ extension App {
             RouteOptions(strictSlashes: true, provideAutomaticOptions: config.provideAutomaticOptions, mergeSlashes: true))
 
         func add(
+            _ definition: RouteDefinition, prefix: String, endpoint: String, blueprint: String?, layers: [Layer],
+            options: RouteOptions
+        ) throws {
+            let rules = definition.rules.map { joinRule(prefix, $0) }
+            if let existing = endpoints[endpoint] {
+                throw RoutingError.duplicateName("endpoint '\(endpoint)' is used by both '\(existing)' and '\(rules[0])'")
+            }
+            endpoints[endpoint] = rules[0]
+            for rule in rules {
+                try add(definition, rule: rule, endpoint: endpoint, blueprint: blueprint, layers: layers, options: options)
+            }
+        }
+
+        func add(
             _ definition: RouteDefinition, rule: String, endpoint: String, blueprint: String?, layers: [Layer],
             options: RouteOptions
         ) throws {
-            if let existing = endpoints[endpoint] {
-                throw RoutingError.duplicateName("endpoint '\(endpoint)' is used by both '\(existing)' and '\(rule)'")
-            }
-            endpoints[endpoint] = rule
             if let problem = definition.docs.schemas.lazy.compactMap(\.learningError).first {
                 throw RoutingError.invalidModel("\(problem) (documented by '\(rule)')")
             }
@@ -114,6 +127,9 @@ extension App {
                         + "but the handler's return type does not document a \(status) (return a DocumentedResponse such as Created<T>)")
             }
             let pattern = try RulePattern(rule, converters: state.converters)
+            var options = definition.options.inheriting(options)
+            // A default for a name the rule captures would hide the URL's value: the URL's stands.
+            for name in pattern.parameterNames { options.defaults[name] = nil }
             let chain = layers.flatMap(\.middleware) + definition.middleware
             let middlewareDocs = chain.compactMap(\.docs)
             var responses = definition.docs.responses
@@ -132,7 +148,7 @@ extension App {
                 pathParameters: pattern.parameterDocs,
                 security: Array(Set(middlewareDocs.flatMap(\.security))).sorted(),
                 optionalSecurity: Self.securityIsOptional(middlewareDocs),
-                responses: responses, options: definition.options.inheriting(options))
+                responses: responses, options: options)
             routes.append(FlatRoute(info: info, pattern: pattern, definition: definition, layers: layers))
         }
 
@@ -150,11 +166,11 @@ extension App {
             }
             let prefix = joinPrefix(parentPrefix, registration.urlPrefix ?? blueprint.urlPrefix ?? "")
             let chain = layers + [blueprint.layer]
-            let options = blueprint.options.inheriting(parentOptions)
+            let options = RouteOptions(defaults: registration.urlDefaults).inheriting(blueprint.options).inheriting(parentOptions)
             if !prefix.isEmpty { prefixes.append(FlatPrefix(prefix: prefix, layers: chain)) }
             for definition in blueprint.routes {
                 try add(
-                    definition, rule: joinRule(prefix, definition.rule), endpoint: "\(fullName).\(definition.name)",
+                    definition, prefix: prefix, endpoint: "\(fullName).\(definition.name)",
                     blueprint: fullName, layers: chain, options: options)
             }
             for child in blueprint.children {
@@ -164,7 +180,7 @@ extension App {
 
         for definition in rootState.routes {
             try add(
-                definition, rule: definition.rule, endpoint: definition.name, blueprint: nil, layers: [rootState.layer],
+                definition, prefix: "", endpoint: definition.name, blueprint: nil, layers: [rootState.layer],
                 options: appOptions)
         }
         for registration in state.registrations {
@@ -175,6 +191,18 @@ extension App {
 }
 
 extension App {
+    /// What route `index` needs of defaults when it answers: nil for a rule without defaults
+    /// and without earlier rules of its endpoint that have some (most routes).
+    static func routeDefaults(of index: Int, routes: [FlatRoute], buildRules: [BuildRule]) -> RouteDefaults? {
+        let route = routes[index]
+        let earlier = routes[..<index].indices.filter {
+            routes[$0].info.endpoint == route.info.endpoint && !buildRules[$0].defaults.isEmpty
+        }
+        guard !route.info.options.defaults.isEmpty || !earlier.isEmpty else { return nil }
+        return RouteDefaults(
+            values: route.info.options.defaults, names: buildRules[index].arguments, redirects: earlier.map { buildRules[$0] })
+    }
+
     /// The answers every route taking a body may give it: a JSON body 400 (malformed), 415 (not
     /// JSON) and its schema's validation status; a form 400 (malformed) and 415 (not multipart).
     static func bodyRefusals(_ docs: RouteDocs) -> [UInt: ResponseDoc] {

@@ -55,13 +55,21 @@ public final class App: RouteRegistering {
 
     /// Registers a blueprint, optionally under another prefix or name (to mount it twice).
     /// Registering after the app was built stops the program: the blueprint would never be served.
-    public func register(_ blueprint: Blueprint, urlPrefix: String? = nil, name: String? = nil) {
+    /// `urlDefaults` are defaults for its routes under this mounting (Flask's
+    /// `register_blueprint(url_defaults=)`): mount a blueprint as `de` with `["lang": "de"]` and as
+    /// `en` with `["lang": "en"]`, and each route reads `lang`.
+    public func register(
+        _ blueprint: Blueprint, urlPrefix: String? = nil, name: String? = nil,
+        urlDefaults: [String: any CustomStringConvertible & Sendable] = [:]
+    ) {
         if let name { Blueprint.checkName(name, of: "Blueprint") }
         state.withLockedValue {
             precondition(
                 !$0.isBuilt,
                 "blueprint '\(blueprint.name)' was registered after app '\(self.name)' was built; register blueprints before the app is built or served")
-            $0.registrations.append(Blueprint.Registration(blueprint: blueprint, urlPrefix: urlPrefix, name: name))
+            $0.registrations.append(
+                Blueprint.Registration(
+                    blueprint: blueprint, urlPrefix: urlPrefix, name: name, urlDefaults: RouteOptions(defaults: urlDefaults).defaults))
         }
     }
 
@@ -163,10 +171,10 @@ public final class App: RouteRegistering {
     }
 
     public func addRoute(
-        _ rule: String, methods: [HTTPMethod], name: String?, options: RouteOptions, docs: RouteDocs,
+        _ rules: [String], methods: [HTTPMethod], name: String?, options: RouteOptions, docs: RouteDocs,
         middleware: [any Middleware], handler: @escaping Handler
     ) {
-        root.addRoute(rule, methods: methods, name: name, options: options, docs: docs, middleware: middleware, handler: handler)
+        root.addRoute(rules, methods: methods, name: name, options: options, docs: docs, middleware: middleware, handler: handler)
     }
 
     public func use(_ middleware: [any Middleware]) { root.use(middleware) }

@@ -6,6 +6,8 @@ public struct AppResponder: Sendable {
     struct CompiledRoute: Sendable {
         var endpoint: String
         var blueprint: String?
+        /// Set when the rule has defaults, or earlier rules of its endpoint do (rare).
+        var defaults: RouteDefaults?
         /// Set when the route takes its body as a stream (`streamedBody(maxSize:)`): the limit.
         var streamedBodyLimit: Int?
         var responder: Handler
@@ -86,7 +88,16 @@ public struct AppResponder: Sendable {
         } else {
         switch table.match(method: request.method, path: request.path) {
         case .found(let index, let parameters):
-            request.parameters = parameters
+            if let defaults = routes[index].defaults {
+                if let path = defaults.redirect(for: defaults.merged(into: parameters), endpoint: routes[index].endpoint) {
+                    request.storage[RoutingOutcomeKey.self] = .redirect(path)
+                    responder = fallback(for: request.path)
+                    break
+                }
+                request.parameters = defaults.merged(into: parameters)
+            } else {
+                request.parameters = parameters
+            }
             request.endpoint = routes[index].endpoint
             request.blueprint = routes[index].blueprint
             responder = routes[index].responder

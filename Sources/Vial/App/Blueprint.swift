@@ -21,6 +21,8 @@ public final class Blueprint: RouteRegistering {
         var blueprint: Blueprint
         var urlPrefix: String?
         var name: String?
+        /// Defaults this mounting gives the blueprint's routes (Flask's `register_blueprint(url_defaults=)`).
+        var urlDefaults: [String: String] = [:]
     }
 
     struct State: Sendable {
@@ -41,10 +43,15 @@ public final class Blueprint: RouteRegistering {
     /// A blueprint named `name` (endpoints become `name.route`), optionally with its own URL
     /// prefix, and `options` for its routes that leave them unset (`strictSlashes: false` lets
     /// `/api/tasks` and `/api/tasks/` both answer). An empty name, or one with a dot, stops the
-    /// program here, as Flask refuses them.
-    public init(_ name: String, urlPrefix: String? = nil, options: RouteOptions = RouteOptions()) {
+    /// program here, as Flask refuses them. `urlDefaults` are values every route of it sees
+    /// among its parameters (Flask's `url_defaults`; see `RouteOptions.defaults`).
+    public init(
+        _ name: String, urlPrefix: String? = nil, options: RouteOptions = RouteOptions(),
+        urlDefaults: [String: any CustomStringConvertible & Sendable] = [:]
+    ) {
         Self.checkName(name, of: "Blueprint")
-        state = NIOLockedValueBox(State(name: name, urlPrefix: urlPrefix, options: options))
+        state = NIOLockedValueBox(
+            State(name: name, urlPrefix: urlPrefix, options: RouteOptions(defaults: urlDefaults).inheriting(options)))
     }
 
     /// The app's own routes: its name is the app's, which may be anything.
@@ -95,26 +102,33 @@ public final class Blueprint: RouteRegistering {
 
     var snapshot: State { state.withLockedValue { $0 } }
 
-    /// Nests `child` inside this blueprint: its endpoints become `self.child.route`.
-    public func register(_ child: Blueprint, urlPrefix: String? = nil, name: String? = nil) {
+    /// Nests `child` inside this blueprint: its endpoints become `self.child.route`; `urlDefaults`
+    /// are defaults for its routes under this mounting (they win over the blueprint's own).
+    public func register(
+        _ child: Blueprint, urlPrefix: String? = nil, name: String? = nil,
+        urlDefaults: [String: any CustomStringConvertible & Sendable] = [:]
+    ) {
         precondition(child !== self, "A blueprint cannot be registered on itself")
         if let name { Self.checkName(name, of: "Blueprint") }
         state.withLockedValue {
             checkNotBuilt($0, "register")
-            $0.children.append(Registration(blueprint: child, urlPrefix: urlPrefix, name: name))
+            $0.children.append(
+                Registration(
+                    blueprint: child, urlPrefix: urlPrefix, name: name, urlDefaults: RouteOptions(defaults: urlDefaults).defaults))
         }
     }
 
     public func addRoute(
-        _ rule: String, methods: [HTTPMethod], name: String?, options: RouteOptions, docs: RouteDocs,
+        _ rules: [String], methods: [HTTPMethod], name: String?, options: RouteOptions, docs: RouteDocs,
         middleware: [any Middleware], handler: @escaping Handler
     ) {
+        precondition(!rules.isEmpty, "A route needs at least one rule")
         if let name { Self.checkName(name, of: "Endpoint") }
         let definition = RouteDefinition(
-            rule: rule, methods: methods, name: name ?? defaultEndpointName(methods: methods, rule: rule),
+            rules: rules, methods: methods, name: name ?? defaultEndpointName(methods: methods, rule: rules[0]),
             options: options, middleware: middleware, handler: handler, docs: docs)
         state.withLockedValue {
-            checkNotBuilt($0, "route '\(rule)'")
+            checkNotBuilt($0, "route '\(rules[0])'")
             $0.routes.append(definition)
         }
     }

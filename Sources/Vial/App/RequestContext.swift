@@ -2,7 +2,8 @@ import Foundation
 
 /// What a request needs from its app after routing: the URL map for `urlFor` and proxy trust.
 final class RequestContext: Sendable {
-    let urlMap: [String: RulePattern]
+    /// Each endpoint's rules, in the order `urlFor` tries them.
+    let urlMap: [String: [BuildRule]]
     let trustedProxies: Set<String>
     let serverName: String?
     let trustedHosts: [String]
@@ -16,7 +17,7 @@ final class RequestContext: Sendable {
     let urlBuildErrorHandlers: [URLBuildErrorHandler]
 
     init(
-        urlMap: [String: RulePattern], trustedProxies: Set<String>, serverName: String?, trustedHosts: [String] = [],
+        urlMap: [String: [BuildRule]], trustedProxies: Set<String>, serverName: String?, trustedHosts: [String] = [],
         webSocketSettings: WebSocketSettings = WebSocketSettings(), webSocketEndpoints: Set<String> = [],
         endpointMethods: [String: [HTTPMethod]] = [:], urlBuildErrorHandlers: [URLBuildErrorHandler] = []
     ) {
@@ -39,59 +40,28 @@ final class RequestContext: Sendable {
         }
     }
 
-    /// Builds the path of `endpoint`; unused parameters become the query string (as Flask's
-    /// `url_for`), a list as the same argument repeated.
+    /// Builds the path of `endpoint` with the first of its rules (most arguments first, then
+    /// most defaults, as Werkzeug orders them) that `parameters` fit; unused parameters become
+    /// the query string (as Flask's `url_for`), a list as the same argument repeated.
     func path(for endpoint: String, _ parameters: [String: [String]]) throws -> String {
-        guard let pattern = urlMap[endpoint] else {
+        guard let rules = urlMap[endpoint] else {
             throw RoutingError.unknownEndpoint(endpoint, didYouMean: EndpointNames.closest(to: endpoint, among: urlMap.keys))
         }
-        var path = ""
-        var unused = parameters
-        func write(_ segment: RulePattern.Segment) throws {
-            switch segment {
-            case .literal(let text):
-                path += PercentDecoding.encodeSegment(text)
-            case .parameter(let name, let converterName, let converter):
-                guard let values = parameters[name] else {
-                    throw RoutingError.urlBuild("endpoint '\(endpoint)' needs parameter '\(name)'")
+        var firstError: (any Error)?
+        for rule in rules {
+            do {
+                try rule.checkSuitable(for: parameters, endpoint: endpoint)
+                var path = try rule.path(with: parameters, endpoint: endpoint)
+                let query = parameters.filter { !rule.arguments.contains($0.key) }.sorted { $0.key < $1.key }.flatMap { key, values in
+                    values.map { PercentDecoding.encodeQueryComponent(key) + "=" + PercentDecoding.encodeQueryComponent($0) }
                 }
-                guard values.count == 1, let given = values.first else {
-                    throw RoutingError.urlBuild("parameter '\(name)' of endpoint '\(endpoint)' takes one value, not \(values.count)")
-                }
-                let value = converter.urlValue(given)
-                guard converter.matches(value) else {
-                    throw RoutingError.urlBuild(
-                        "value '\(value)' for '\(name)' does not fit <\(converterName)> in endpoint '\(endpoint)'")
-                }
-                unused[name] = nil
-                path += PercentDecoding.encodeSegment(value, keepSlashes: converter.matchesSlashes)
-            case .compound(let parts):
-                let start = path.endIndex
-                for part in parts { try write(part) }
-                // The values must read back as written: `<a>.<b>` cannot be built from `a = "x."`, `b = "y"`
-                // into a URL that would route `a` to "x." and `b` to "y" unless the split comes out the same.
-                let written = PercentDecoding.decode(path[start...]) ?? ""
-                let expected = parts.compactMap { part -> String? in
-                    guard case .parameter(let name, _, let converter) = part else { return nil }
-                    return parameters[name]?.first.map(converter.urlValue)
-                }
-                if CompoundSegment(parts).captures(written) != expected {
-                    throw RoutingError.urlBuild(
-                        "the values for '\(parts.flatMap(\.placeholders).map(\.name).joined(separator: "', '"))' of endpoint "
-                            + "'\(endpoint)' would not read back from the URL '\(written)'")
-                }
+                if !query.isEmpty { path += "?" + query.joined(separator: "&") }
+                return path
+            } catch {
+                if firstError == nil { firstError = error }
             }
         }
-        for segment in pattern.segments {
-            path += "/"
-            try write(segment)
-        }
-        if path.isEmpty { path = "/" }
-        let query = unused.sorted { $0.key < $1.key }.flatMap { key, values in
-            values.map { PercentDecoding.encodeQueryComponent(key) + "=" + PercentDecoding.encodeQueryComponent($0) }
-        }
-        if !query.isEmpty { path += "?" + query.joined(separator: "&") }
-        return path
+        throw firstError ?? RoutingError.unknownEndpoint(endpoint)
     }
 
     /// The URL of `endpoint` (a full name), or what a `urlBuildErrorHandler` makes of the

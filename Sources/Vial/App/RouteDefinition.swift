@@ -1,6 +1,8 @@
 /// A route as declared, before prefixes and blueprint names are applied.
 struct RouteDefinition: Sendable {
-    var rule: String
+    /// The rules answering for this one endpoint (Flask's stacked `@app.route`s): usually one.
+    var rules: [String]
+    var rule: String { rules[0] }
     var methods: [HTTPMethod]
     var name: String
     var options: RouteOptions

@@ -1,9 +1,10 @@
 /// What the app and blueprints share: registering routes, middleware, hooks and error handlers.
 public protocol RouteRegistering: AnyObject, Sendable {
-    /// Adds a route answering `methods` on `rule`; the name defaults from method and rule.
+    /// Adds a route answering `methods` on each of `rules` (one endpoint, several URLs, as
+    /// Flask's stacked `@app.route`s); the name defaults from method and first rule.
     /// `options` left unset take the blueprint's, then the app's.
     func addRoute(
-        _ rule: String, methods: [HTTPMethod], name: String?, options: RouteOptions, docs: RouteDocs,
+        _ rules: [String], methods: [HTTPMethod], name: String?, options: RouteOptions, docs: RouteDocs,
         middleware: [any Middleware], handler: @escaping Handler)
     /// Adds middleware wrapping every route registered here (and in nested blueprints).
     func use(_ middleware: [any Middleware])
@@ -29,6 +30,14 @@ func mergedDocs(_ summary: String?, _ docs: RouteDocs?) -> RouteDocs {
 }
 
 extension RouteRegistering {
+    /// Adds a route answering `methods` on `rule`; the name defaults from method and rule.
+    public func addRoute(
+        _ rule: String, methods: [HTTPMethod], name: String?, options: RouteOptions, docs: RouteDocs,
+        middleware: [any Middleware], handler: @escaping Handler
+    ) {
+        addRoute([rule], methods: methods, name: name, options: options, docs: docs, middleware: middleware, handler: handler)
+    }
+
     /// Adds middleware: `app.use(RequestTimer(), Cors())`.
     public func use(_ middleware: any Middleware...) { use(middleware) }
 
@@ -50,6 +59,32 @@ extension RouteRegistering {
         options: RouteOptions = RouteOptions(), _ middleware: any Middleware..., handler: @escaping @Sendable (Request) async throws -> R
     ) {
         addRoute(rule, methods: methods, name: name, options: options, docs: mergedDocs(summary, docs).documentingReturn(R.self), middleware: middleware) { request in
+            try await handler(request).response()
+        }
+    }
+
+    /// One endpoint answering `methods` on several rules — Flask's stacked `@app.route`s, often
+    /// with defaults for what the shorter rule lacks:
+    ///
+    /// ```swift
+    /// app.route(["/users/", "/users/page/<int:page>"], name: "users", options: .defaults(["page": 1])) { req in … }
+    /// ```
+    ///
+    /// `urlFor` picks the rule the given values fit (`page: 1` → `/users/`, `page: 2` →
+    /// `/users/page/2`), and `/users/page/1` redirects to `/users/`.
+    public func route(
+        _ rules: [String], methods: [HTTPMethod] = [.GET], name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil,
+        options: RouteOptions = RouteOptions(), _ middleware: any Middleware..., handler: @escaping Handler
+    ) {
+        addRoute(rules, methods: methods, name: name, options: options, docs: mergedDocs(summary, docs), middleware: middleware, handler: handler)
+    }
+
+    /// One endpoint on several rules, handler returning any `ResponseConvertible` (see `route(_:methods:…)`).
+    public func route<R: ResponseConvertible>(
+        _ rules: [String], methods: [HTTPMethod] = [.GET], name: String? = nil, summary: String? = nil, docs: RouteDocs? = nil,
+        options: RouteOptions = RouteOptions(), _ middleware: any Middleware..., handler: @escaping @Sendable (Request) async throws -> R
+    ) {
+        addRoute(rules, methods: methods, name: name, options: options, docs: mergedDocs(summary, docs).documentingReturn(R.self), middleware: middleware) { request in
             try await handler(request).response()
         }
     }

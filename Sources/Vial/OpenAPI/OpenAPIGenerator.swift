@@ -9,12 +9,24 @@ public enum OpenAPIGenerator {
         for routes: [RouteInfo], title: String, version: String, description: String? = nil, tags: [String: String] = [:]
     ) -> OpenAPI.Document {
         var components = ComponentSet()
+        var operationIDs = Set<String>()
         var paths: OrderedDictionary<OpenAPI.Path, Either<OpenAPI.Reference<OpenAPI.PathItem>, OpenAPI.PathItem>> = [:]
         for route in routes.sorted(by: { ($0.rule, $0.endpoint) < ($1.rule, $1.endpoint) }) {
             let path = OpenAPI.Path(rawValue: openAPIPath(route.rule))
             var item = paths[path]?.pathItemValue ?? OpenAPI.PathItem()
             for method in route.methods {
-                let operation = operation(for: route, components: &components)
+                var operation = operation(for: route, components: &components)
+                // Operation ids are unique in a document: a second rule or method of one
+                // endpoint gets a numbered id (`users`, `users_2`).
+                if let id = operation.operationId {
+                    var candidate = id
+                    var number = 1
+                    while !operationIDs.insert(candidate).inserted {
+                        number += 1
+                        candidate = "\(id)_\(number)"
+                    }
+                    operation.operationId = candidate
+                }
                 switch method {
                 case "GET": item.get = operation
                 case "POST": item.post = operation
