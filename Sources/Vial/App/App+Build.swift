@@ -7,6 +7,17 @@ struct FlatRoute: Sendable {
     var layers: [Layer]
 }
 
+/// A `urlDefaults` function and the blueprint (full name) whose endpoints it serves; nil for the app's.
+struct ScopedURLDefaults: Sendable {
+    var blueprint: String?
+    var hook: URLDefaultsHook
+
+    func applies(to endpoint: String) -> Bool {
+        guard let blueprint else { return true }
+        return endpoint.hasPrefix(blueprint) && endpoint.dropFirst(blueprint.count).first == "."
+    }
+}
+
 /// A URL prefix owned by a blueprint: its error handlers also answer 404/405 under it.
 struct FlatPrefix: Sendable {
     var prefix: String
@@ -32,7 +43,7 @@ extension App {
     /// The responder for the routes as they stand, without marking the app built (what
     /// `urlFor` outside a request needs before the app is served).
     func compile() throws -> AppResponder {
-        let (routes, prefixes) = try flatten()
+        let (routes, prefixes, urlDefaults) = try flatten()
         var table = RouteTable<Int>()
         for (index, route) in routes.enumerated() {
             try table.insert(
@@ -75,7 +86,7 @@ extension App {
                         automaticOptions: route.info.options.provideAutomaticOptions ?? true).map(\.rawValue))
                 }, uniquingKeysWith: +
             ).mapValues { RouteTrie.allowList($0, automaticOptions: false) },
-            urlBuildErrorHandlers: snapshot.urlBuildErrorHandlers)
+            urlBuildErrorHandlers: snapshot.urlBuildErrorHandlers, urlDefaults: urlDefaults)
         let state = snapshot
         return AppResponder(
             table: table, routes: compiled, fallbacks: fallbacks, context: context, logger: logger,
@@ -86,12 +97,14 @@ extension App {
             jsonSettings: config.json.isDefault ? nil : config.json)
     }
 
-    func flatten() throws -> (routes: [FlatRoute], prefixes: [FlatPrefix]) {
+    func flatten() throws -> (routes: [FlatRoute], prefixes: [FlatPrefix], urlDefaults: [ScopedURLDefaults]) {
         let state = snapshot
         if let clash = state.converterClashes.first { throw RoutingError.duplicateName(clash) }
         let rootState = root.snapshot
         var routes: [FlatRoute] = []
         var prefixes = [FlatPrefix(prefix: "", layers: [rootState.layer])]
+        // The app's URL defaults functions, then each blueprint's, outermost first (Flask's order).
+        var urlDefaults = rootState.layer.urlDefaults.map { ScopedURLDefaults(blueprint: nil, hook: $0) }
         var endpoints: [String: String] = [:]
         var blueprintNames = Set<String>()
 
@@ -168,6 +181,7 @@ extension App {
             let chain = layers + [blueprint.layer]
             let options = RouteOptions(defaults: registration.urlDefaults).inheriting(blueprint.options).inheriting(parentOptions)
             if !prefix.isEmpty { prefixes.append(FlatPrefix(prefix: prefix, layers: chain)) }
+            urlDefaults += blueprint.layer.urlDefaults.map { ScopedURLDefaults(blueprint: fullName, hook: $0) }
             for definition in blueprint.routes {
                 try add(
                     definition, prefix: prefix, endpoint: "\(fullName).\(definition.name)",
@@ -186,7 +200,7 @@ extension App {
         for registration in state.registrations {
             try visit(registration, parentPrefix: "", parentNames: [], layers: [rootState.layer], options: appOptions)
         }
-        return (routes, prefixes)
+        return (routes, prefixes, urlDefaults)
     }
 }
 

@@ -37,20 +37,29 @@ func compose(
     }
 
     var core = handler
-    if !befores.isEmpty || needsScope {
+    let preprocessors = layers.flatMap(\.urlValuePreprocessors)
+    // Middleware may register `afterThisRequest` callbacks too: they run here, inside it.
+    if !befores.isEmpty || !preprocessors.isEmpty || needsScope || !middleware.isEmpty {
         core = { request in
             var request = request
             // What the before-hooks stored is what the error handlers, after-hooks and teardown see.
             defer { request.scope?.keep(request.storage) }
+            var response: Response?
             do {
+                // Flask's preprocess_request: every URL value preprocessor, then every before-hook.
+                for preprocessor in preprocessors { try preprocessor(&request) }
                 for hook in befores {
-                    if let early = try await hook(&request) { return early }
+                    if let early = try await hook(&request) {
+                        response = early
+                        break
+                    }
                 }
-                return try await handler(request)
+                if response == nil { response = try await handler(request) }
             } catch {
                 request.scope?.record(error)
-                return await renderer.render(error, for: request)
+                response = await renderer.render(error, for: request)
             }
+            return await AfterThisRequestKey.run(on: response!, for: &request, renderer: renderer)
         }
     }
 

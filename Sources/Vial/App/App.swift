@@ -161,7 +161,7 @@ public final class App: RouteRegistering {
         let context = try state.withLockedValue { $0.builtContext } ?? compile().context
         let name = endpoint.hasPrefix(".") ? String(endpoint.dropFirst()) : endpoint
         return try context.url(
-            for: name, parameters, external: external, anchor: anchor, scheme: scheme, method: method,
+            for: name, parameters, external: external, anchor: anchor, scheme: scheme, method: method, request: nil,
             base: try {
                 guard let host = config.serverName else {
                     throw RoutingError.urlBuild("an external URL outside a request needs SERVER_NAME (AppConfig.serverName)")
@@ -180,6 +180,8 @@ public final class App: RouteRegistering {
     public func use(_ middleware: [any Middleware]) { root.use(middleware) }
     public func before(_ hook: @escaping BeforeHook) { root.before(hook) }
     public func after(_ hook: @escaping AfterHook) { root.after(hook) }
+    public func urlValuePreprocessor(_ preprocessor: @escaping URLValuePreprocessor) { root.urlValuePreprocessor(preprocessor) }
+    public func urlDefaults(_ hook: @escaping URLDefaultsHook) { root.urlDefaults(hook) }
     public func teardown(_ hook: @escaping TeardownHook) { root.teardown(hook) }
     public func errorHandler(_ status: HTTPResponseStatus, _ handler: @escaping ErrorHandler) {
         root.errorHandler(status, handler)

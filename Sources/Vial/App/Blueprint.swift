@@ -147,6 +147,20 @@ public final class Blueprint: RouteRegistering {
         }
     }
 
+    public func urlValuePreprocessor(_ preprocessor: @escaping URLValuePreprocessor) {
+        state.withLockedValue {
+            checkNotBuilt($0, "urlValuePreprocessor")
+            $0.layer.urlValuePreprocessors.append(preprocessor)
+        }
+    }
+
+    public func urlDefaults(_ hook: @escaping URLDefaultsHook) {
+        state.withLockedValue {
+            checkNotBuilt($0, "urlDefaults")
+            $0.layer.urlDefaults.append(hook)
+        }
+    }
+
     public func after(_ hook: @escaping AfterHook) {
         state.withLockedValue {
             checkNotBuilt($0, "after")

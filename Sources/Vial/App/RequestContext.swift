@@ -15,12 +15,16 @@ final class RequestContext: Sendable {
     let endpointMethods: [String: [HTTPMethod]]
     /// Asked in turn when a URL cannot be built (`App.urlBuildErrorHandler`).
     let urlBuildErrorHandlers: [URLBuildErrorHandler]
+    /// `urlDefaults` functions, in the order Flask calls them.
+    let urlDefaults: [ScopedURLDefaults]
 
     init(
         urlMap: [String: [BuildRule]], trustedProxies: Set<String>, serverName: String?, trustedHosts: [String] = [],
         webSocketSettings: WebSocketSettings = WebSocketSettings(), webSocketEndpoints: Set<String> = [],
-        endpointMethods: [String: [HTTPMethod]] = [:], urlBuildErrorHandlers: [URLBuildErrorHandler] = []
+        endpointMethods: [String: [HTTPMethod]] = [:], urlBuildErrorHandlers: [URLBuildErrorHandler] = [],
+        urlDefaults: [ScopedURLDefaults] = []
     ) {
+        self.urlDefaults = urlDefaults
         self.urlBuildErrorHandlers = urlBuildErrorHandlers
         self.endpointMethods = endpointMethods
         self.webSocketSettings = webSocketSettings
@@ -68,8 +72,14 @@ final class RequestContext: Sendable {
     /// failure; `base` (`scheme://host`) is asked for only when `external`.
     func url(
         for endpoint: String, _ parameters: [String: any CustomStringConvertible & Sendable], external: Bool,
-        anchor: String?, scheme: String?, method: HTTPMethod?, base: @autoclosure () throws -> String
+        anchor: String?, scheme: String?, method: HTTPMethod?, request: Request?, base: @autoclosure () throws -> String
     ) throws -> String {
+        var parameters = parameters
+        if !urlDefaults.isEmpty {
+            var build = URLBuild(endpoint: endpoint, values: parameters, request: request, rules: urlMap[endpoint] ?? [])
+            for function in urlDefaults where function.applies(to: endpoint) { function.hook(&build) }
+            parameters = build.values
+        }
         do {
             return try builtURL(
                 for: endpoint, parameters, external: external, anchor: anchor, scheme: scheme, method: method, base: base())
@@ -145,7 +155,8 @@ extension Request {
         if endpoint.hasPrefix(".") { name = (blueprint ?? "") + endpoint }
         if name.hasPrefix(".") { name.removeFirst() }
         return try context.url(
-            for: name, parameters, external: external, anchor: anchor, scheme: scheme, method: method, base: externalBase)
+            for: name, parameters, external: external, anchor: anchor, scheme: scheme, method: method, request: self,
+            base: externalBase)
     }
 
     /// `scheme://host` as the client sees this server. The host is never taken from a request

@@ -10,6 +10,12 @@ public protocol RouteRegistering: AnyObject, Sendable {
     func use(_ middleware: [any Middleware])
     /// Adds a before-request hook.
     func before(_ hook: @escaping BeforeHook)
+    /// Adds a URL value preprocessor (Flask's `url_value_preprocessor`): it runs before every
+    /// before-hook of the routes registered here, and may move `request.parameters` into storage.
+    func urlValuePreprocessor(_ preprocessor: @escaping URLValuePreprocessor)
+    /// Adds a URL defaults function (Flask's `url_defaults`) for URLs built to the endpoints
+    /// registered here (on the app: to every endpoint).
+    func urlDefaults(_ hook: @escaping URLDefaultsHook)
     /// Adds an after-request hook.
     func after(_ hook: @escaping AfterHook)
     /// Adds a teardown hook.

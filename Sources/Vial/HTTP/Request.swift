@@ -27,8 +27,9 @@ public struct Request: Sendable {
     public var remoteAddress: String?
     /// The HTTP version of the request.
     public var version: HTTPVersion
-    /// Path parameters captured by the matched rule, percent-decoded.
-    public internal(set) var parameters: [String: String] = [:]
+    /// Path parameters captured by the matched rule (percent-decoded) and its defaults; a URL value
+    /// preprocessor may take some out (`urlValuePreprocessor`).
+    public var parameters: [String: String] = [:]
     /// The endpoint name of the matched route (`tasks.get_task`), `nil` for 404/405.
     public internal(set) var endpoint: String?
     /// The blueprint chain of the matched route (`"api.tasks"`), `nil` for app routes.

@@ -8,6 +8,29 @@ public typealias AfterHook = @Sendable (Request, Response) async throws -> Respo
 /// Flask's `teardown_request`: runs last, always, with the error if one escaped.
 public typealias TeardownHook = @Sendable (Request, (any Error)?) async -> Void
 
+/// Flask's `url_value_preprocessor`: runs before every before-hook (the app's, then each
+/// blueprint's, outermost first) and may take values out of `request.parameters` into
+/// `request.storage` — the language-code or tenant that every route of a blueprint shares.
+public typealias URLValuePreprocessor = @Sendable (inout Request) throws -> Void
+
+/// Flask's `url_defaults`: fills in values for `urlFor` — the language code or tenant the
+/// current request was routed with, for every URL built to an endpoint that expects it.
+public typealias URLDefaultsHook = @Sendable (inout URLBuild) -> Void
+
+/// One URL being built, as a `URLDefaultsHook` sees it.
+public struct URLBuild: Sendable {
+    /// The full endpoint name (`de.pages.about`).
+    public let endpoint: String
+    /// The values given to `urlFor`; a hook adds what the caller left out.
+    public var values: [String: any CustomStringConvertible & Sendable]
+    /// The request building the URL; nil outside a request (`App.urlFor`).
+    public let request: Request?
+    let rules: [BuildRule]
+
+    /// Whether a rule of the endpoint takes `name` (Flask's `url_map.is_endpoint_expecting`).
+    public func expects(_ name: String) -> Bool { rules.contains { $0.arguments.contains(name) } }
+}
+
 /// Turns an error into a response.
 public typealias ErrorHandler = @Sendable (Request, any Error) async throws -> Response
 
@@ -56,6 +79,9 @@ enum ErrorSpecificity {
 /// The middleware, hooks and error handlers one level (the app or a blueprint) contributes.
 struct Layer: Sendable {
     var middleware: [any Middleware] = []
+    var urlValuePreprocessors: [URLValuePreprocessor] = []
+    /// For URLs built to this level's endpoints.
+    var urlDefaults: [URLDefaultsHook] = []
     var before: [BeforeHook] = []
     var after: [AfterHook] = []
     var teardown: [TeardownHook] = []
