@@ -47,4 +47,18 @@ import Testing
         #expect(json[0]?["endpoint"] == "health")
         #expect(json[3]?["middleware"] == ["jwt"])
     }
+
+    @Test func aDefaultsColumnAppearsWhenARouteHasDefaults() throws {
+        let app = sampleApp()
+        app.route(["/users/", "/users/page/<int:page>"], name: "users", options: .defaults(["page": 1, "sort": "name"])) { _ in "u" }
+        let text = RouteListing.render(try app.routes())
+        let lines = text.split(separator: "\n")
+        #expect(lines[0] == "Endpoint           Methods           Rule                      Defaults           Middleware")
+        #expect(lines.contains("users              GET               /users/                   page=1, sort=name"))
+        #expect(lines.contains("users              GET               /users/page/<int:page>    sort=name"))
+        let json = try JSON(parsing: Array(RouteListing.json(try app.routes()).utf8))
+        #expect(json[4]?["defaults"] == ["page": "1", "sort": "name"])
+        // Without defaults anywhere, no column.
+        #expect(!RouteListing.render(try sampleApp().routes()).contains("Defaults"))
+    }
 }

@@ -23,15 +23,14 @@ public enum RouteListing {
     /// The table text; `allMethods` adds the automatic `HEAD` and `OPTIONS`.
     public static func render(_ routes: [RouteInfo], sort: Sort = .endpoint, allMethods: Bool = false) -> String {
         if routes.isEmpty { return "No routes were registered.\n" }
+        // Columns most apps do not need appear only when a route has something in them.
+        let showDefaults = routes.contains { !$0.options.defaults.isEmpty }
         let rows = sorted(routes, by: sort).map { route -> [String] in
-            [
-                route.endpoint,
-                (allMethods ? route.allMethods : route.methods).joined(separator: ", "),
-                route.rule,
-                route.middleware.joined(separator: ", "),
-            ]
+            var row = [route.endpoint, (allMethods ? route.allMethods : route.methods).joined(separator: ", "), route.rule]
+            if showDefaults { row.append(defaultsText(route)) }
+            return row + [route.middleware.joined(separator: ", ")]
         }
-        let headers = ["Endpoint", "Methods", "Rule", "Middleware"]
+        let headers = ["Endpoint", "Methods", "Rule"] + (showDefaults ? ["Defaults"] : []) + ["Middleware"]
         let widths = headers.indices.map { column in
             max(headers[column].count, rows.map { $0[column].count }.max() ?? 0)
         }
@@ -57,10 +56,16 @@ public enum RouteListing {
                 "middleware": .array(route.middleware.map(JSON.string)),
             ]
             if let blueprint = route.blueprint { object["blueprint"] = .string(blueprint) }
+            if !route.options.defaults.isEmpty { object["defaults"] = .object(route.options.defaults.mapValues(JSON.string)) }
             if let summary = route.summary { object["summary"] = .string(summary) }
             return .object(object)
         }
         return JSON.array(items).serialized + "\n"
+    }
+
+    /// `lang=de, page=1`.
+    static func defaultsText(_ route: RouteInfo) -> String {
+        route.options.defaults.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
     }
 
     static func sorted(_ routes: [RouteInfo], by sort: Sort) -> [RouteInfo] {
