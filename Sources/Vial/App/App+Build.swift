@@ -72,6 +72,12 @@ extension App {
                     AppResponder.routingOutcomeHandler, layers: appLayers, routeMiddleware: [],
                     errorLayers: prefix.layers, logger: logger, propagation: config.errorPropagation))
         }
+        var domainMatching: DomainMatching?
+        if routes.contains(where: { $0.info.options.subdomain != nil }), let server = config.serverName.flatMap(HostHeader.init) {
+            domainMatching = .subdomain(of: server.name)
+        } else if routes.contains(where: { $0.info.options.host != nil }) {
+            domainMatching = .host
+        }
         let urlMap = Dictionary(zip(routes, buildRules).map { ($0.info.endpoint, [$1]) }, uniquingKeysWith: +)
             .mapValues(BuildRule.buildOrder)
         let context = RequestContext(
@@ -86,10 +92,12 @@ extension App {
                         automaticOptions: route.info.options.provideAutomaticOptions ?? true).map(\.rawValue))
                 }, uniquingKeysWith: +
             ).mapValues { RouteTrie.allowList($0, automaticOptions: false) },
-            urlBuildErrorHandlers: snapshot.urlBuildErrorHandlers, urlDefaults: urlDefaults)
+            urlBuildErrorHandlers: snapshot.urlBuildErrorHandlers, urlDefaults: urlDefaults,
+            domainMatching: domainMatching, preferredURLScheme: config.preferredURLScheme)
         let state = snapshot
         return AppResponder(
-            table: table, routes: compiled, fallbacks: fallbacks, context: context, logger: logger,
+            table: table, routes: compiled, fallbacks: fallbacks, context: context, domainMatching: domainMatching,
+            logger: logger,
             accessLog: config.accessLog ? AccessLog(logger: logger, redacting: state.redactedQueryParameters) : nil,
             hasStreamedBodies: compiled.contains { $0.streamedBodyLimit != nil },
             propagation: config.errorPropagation,
@@ -139,8 +147,11 @@ extension App {
                     "'\(rule)' documents its \(status) answer as what its handler returns, "
                         + "but the handler's return type does not document a \(status) (return a DocumentedResponse such as Created<T>)")
             }
-            let pattern = try RulePattern(rule, converters: state.converters)
             var options = definition.options.inheriting(options)
+            if options.subdomain != nil, options.host != nil {
+                throw RoutingError.invalidRule("'\(rule)' has both a host and a subdomain; it may match on one of them")
+            }
+            let pattern = try RulePattern(rule, domain: options.subdomain ?? options.host, converters: state.converters)
             // A default for a name the rule captures would hide the URL's value: the URL's stands.
             for name in pattern.parameterNames { options.defaults[name] = nil }
             let chain = layers.flatMap(\.middleware) + definition.middleware
@@ -179,7 +190,11 @@ extension App {
             }
             let prefix = joinPrefix(parentPrefix, registration.urlPrefix ?? blueprint.urlPrefix ?? "")
             let chain = layers + [blueprint.layer]
-            let options = RouteOptions(defaults: registration.urlDefaults).inheriting(blueprint.options).inheriting(parentOptions)
+            var options = RouteOptions(defaults: registration.urlDefaults).inheriting(blueprint.options).inheriting(parentOptions)
+            // Flask joins a nested blueprint's subdomain to its parent's: `a` inside `b` is `a.b`.
+            let ownSubdomain = registration.subdomain ?? blueprint.options.subdomain
+            options.subdomain = [ownSubdomain, parentOptions.subdomain].compactMap { $0 }.joined(separator: ".")
+            if ownSubdomain == nil, parentOptions.subdomain == nil { options.subdomain = nil }
             if !prefix.isEmpty { prefixes.append(FlatPrefix(prefix: prefix, layers: chain)) }
             urlDefaults += blueprint.layer.urlDefaults.map { ScopedURLDefaults(blueprint: fullName, hook: $0) }
             for definition in blueprint.routes {
@@ -200,7 +215,26 @@ extension App {
         for registration in state.registrations {
             try visit(registration, parentPrefix: "", parentNames: [], layers: [rootState.layer], options: appOptions)
         }
+        try Self.bindDomains(&routes, serverName: config.serverName, converters: state.converters)
         return (routes, prefixes, urlDefaults)
+    }
+
+    /// Once a route answers on a subdomain, every route does (Werkzeug's default subdomain, `""`:
+    /// `SERVER_NAME` itself), and `SERVER_NAME` must say what the subdomains are of.
+    static func bindDomains(_ routes: inout [FlatRoute], serverName: String?, converters: [String: ConverterFactory]) throws {
+        let subdomains = routes.filter { $0.info.options.subdomain != nil }
+        guard let first = subdomains.first else { return }
+        if let hosted = routes.first(where: { $0.info.options.host != nil }) {
+            throw RoutingError.invalidRule(
+                "'\(hosted.info.rule)' matches on a host and '\(first.info.rule)' on a subdomain; an app matches on one of them")
+        }
+        guard serverName.flatMap(HostHeader.init) != nil else {
+            throw RoutingError.invalidRule(
+                "'\(first.info.rule)' answers on subdomain '\(first.info.options.subdomain!)', which needs SERVER_NAME (AppConfig.serverName)")
+        }
+        for index in routes.indices where routes[index].pattern.domain == nil {
+            routes[index].pattern = try RulePattern(routes[index].info.rule, domain: "", converters: converters)
+        }
     }
 }
 

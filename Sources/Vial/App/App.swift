@@ -59,7 +59,7 @@ public final class App: RouteRegistering {
     /// `register_blueprint(url_defaults=)`): mount a blueprint as `de` with `["lang": "de"]` and as
     /// `en` with `["lang": "en"]`, and each route reads `lang`.
     public func register(
-        _ blueprint: Blueprint, urlPrefix: String? = nil, name: String? = nil,
+        _ blueprint: Blueprint, urlPrefix: String? = nil, name: String? = nil, subdomain: String? = nil,
         urlDefaults: [String: any CustomStringConvertible & Sendable] = [:]
     ) {
         if let name { Blueprint.checkName(name, of: "Blueprint") }
@@ -69,7 +69,8 @@ public final class App: RouteRegistering {
                 "blueprint '\(blueprint.name)' was registered after app '\(self.name)' was built; register blueprints before the app is built or served")
             $0.registrations.append(
                 Blueprint.Registration(
-                    blueprint: blueprint, urlPrefix: urlPrefix, name: name, urlDefaults: RouteOptions(defaults: urlDefaults).defaults))
+                    blueprint: blueprint, urlPrefix: urlPrefix, name: name, urlDefaults: RouteOptions(defaults: urlDefaults).defaults,
+                    subdomain: subdomain))
         }
     }
 

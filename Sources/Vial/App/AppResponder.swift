@@ -16,9 +16,10 @@ public struct AppResponder: Sendable {
 
     /// The body limit of the route `method uri` would reach, when that route streams its body;
     /// nil when it collects its body (or no route matches).
-    func streamedBodyLimit(method: HTTPMethod, uri: String) -> Int? {
+    func streamedBodyLimit(method: HTTPMethod, uri: String, host: String? = nil) -> Int? {
         let path = uri.firstIndex(of: "?").map { uri[..<$0] } ?? uri[...]
-        guard case .found(let index, _) = table.match(method: method, path: path) else { return nil }
+        let domain = domainMatching?.key(forHost: host.flatMap(HostHeader.init)?.name)
+        guard case .found(let index, _) = table.match(method: method, path: path, domain: domain) else { return nil }
         return routes[index].streamedBodyLimit
     }
 
@@ -45,6 +46,8 @@ public struct AppResponder: Sendable {
     /// Longest prefix first; the app's own (`""`) last.
     let fallbacks: [Fallback]
     let context: RequestContext
+    /// Set when a rule matches on the host (a subdomain or a host); nil for most apps.
+    let domainMatching: DomainMatching?
     let logger: Logger
     /// Nil when the access log is off.
     let accessLog: AccessLog?
@@ -86,7 +89,7 @@ public struct AppResponder: Sendable {
             request.storage[RoutingOutcomeKey.self] = .untrustedHost
             responder = fallbacks[fallbacks.count - 1].responder
         } else {
-        switch table.match(method: request.method, path: request.path) {
+        switch table.match(method: request.method, path: request.path, domain: domainMatching?.key(for: request)) {
         case .found(let index, let parameters):
             if let defaults = routes[index].defaults {
                 if let path = defaults.redirect(for: defaults.merged(into: parameters), endpoint: routes[index].endpoint) {

@@ -23,6 +23,8 @@ public final class Blueprint: RouteRegistering {
         var name: String?
         /// Defaults this mounting gives the blueprint's routes (Flask's `register_blueprint(url_defaults=)`).
         var urlDefaults: [String: String] = [:]
+        /// The subdomain of this mounting, in place of the blueprint's own.
+        var subdomain: String?
     }
 
     struct State: Sendable {
@@ -45,13 +47,16 @@ public final class Blueprint: RouteRegistering {
     /// `/api/tasks` and `/api/tasks/` both answer). An empty name, or one with a dot, stops the
     /// program here, as Flask refuses them. `urlDefaults` are values every route of it sees
     /// among its parameters (Flask's `url_defaults`; see `RouteOptions.defaults`).
+    /// `subdomain` is the subdomain of `SERVER_NAME` its routes answer on (`RouteOptions.subdomain`).
     public init(
-        _ name: String, urlPrefix: String? = nil, options: RouteOptions = RouteOptions(),
+        _ name: String, urlPrefix: String? = nil, subdomain: String? = nil, options: RouteOptions = RouteOptions(),
         urlDefaults: [String: any CustomStringConvertible & Sendable] = [:]
     ) {
         Self.checkName(name, of: "Blueprint")
         state = NIOLockedValueBox(
-            State(name: name, urlPrefix: urlPrefix, options: RouteOptions(defaults: urlDefaults).inheriting(options)))
+            State(
+                name: name, urlPrefix: urlPrefix,
+                options: RouteOptions(defaults: urlDefaults, subdomain: subdomain).inheriting(options)))
     }
 
     /// The app's own routes: its name is the app's, which may be anything.
@@ -105,7 +110,7 @@ public final class Blueprint: RouteRegistering {
     /// Nests `child` inside this blueprint: its endpoints become `self.child.route`; `urlDefaults`
     /// are defaults for its routes under this mounting (they win over the blueprint's own).
     public func register(
-        _ child: Blueprint, urlPrefix: String? = nil, name: String? = nil,
+        _ child: Blueprint, urlPrefix: String? = nil, name: String? = nil, subdomain: String? = nil,
         urlDefaults: [String: any CustomStringConvertible & Sendable] = [:]
     ) {
         precondition(child !== self, "A blueprint cannot be registered on itself")
@@ -114,7 +119,8 @@ public final class Blueprint: RouteRegistering {
             checkNotBuilt($0, "register")
             $0.children.append(
                 Registration(
-                    blueprint: child, urlPrefix: urlPrefix, name: name, urlDefaults: RouteOptions(defaults: urlDefaults).defaults))
+                    blueprint: child, urlPrefix: urlPrefix, name: name, urlDefaults: RouteOptions(defaults: urlDefaults).defaults,
+                    subdomain: subdomain))
         }
     }
 

@@ -17,14 +17,20 @@ final class RequestContext: Sendable {
     let urlBuildErrorHandlers: [URLBuildErrorHandler]
     /// `urlDefaults` functions, in the order Flask calls them.
     let urlDefaults: [ScopedURLDefaults]
+    /// Set when rules match on the host: URLs to them name their host.
+    let domainMatching: DomainMatching?
+    /// `PREFERRED_URL_SCHEME`: the scheme of an external URL built outside a request.
+    let preferredURLScheme: String
 
     init(
         urlMap: [String: [BuildRule]], trustedProxies: Set<String>, serverName: String?, trustedHosts: [String] = [],
         webSocketSettings: WebSocketSettings = WebSocketSettings(), webSocketEndpoints: Set<String> = [],
         endpointMethods: [String: [HTTPMethod]] = [:], urlBuildErrorHandlers: [URLBuildErrorHandler] = [],
-        urlDefaults: [ScopedURLDefaults] = []
+        urlDefaults: [ScopedURLDefaults] = [], domainMatching: DomainMatching? = nil, preferredURLScheme: String = "http"
     ) {
         self.urlDefaults = urlDefaults
+        self.domainMatching = domainMatching
+        self.preferredURLScheme = preferredURLScheme
         self.urlBuildErrorHandlers = urlBuildErrorHandlers
         self.endpointMethods = endpointMethods
         self.webSocketSettings = webSocketSettings
@@ -48,6 +54,12 @@ final class RequestContext: Sendable {
     /// most defaults, as Werkzeug orders them) that `parameters` fit; unused parameters become
     /// the query string (as Flask's `url_for`), a list as the same argument repeated.
     func path(for endpoint: String, _ parameters: [String: [String]]) throws -> String {
+        try target(for: endpoint, parameters).path
+    }
+
+    /// The path (and query) of `endpoint` as `path(for:)` builds it, and the domain (subdomain
+    /// or host) of the rule it was built with, when that rule matches on the host.
+    func target(for endpoint: String, _ parameters: [String: [String]]) throws -> (path: String, domain: String?) {
         guard let rules = urlMap[endpoint] else {
             throw RoutingError.unknownEndpoint(endpoint, didYouMean: EndpointNames.closest(to: endpoint, among: urlMap.keys))
         }
@@ -60,7 +72,7 @@ final class RequestContext: Sendable {
                     values.map { PercentDecoding.encodeQueryComponent(key) + "=" + PercentDecoding.encodeQueryComponent($0) }
                 }
                 if !query.isEmpty { path += "?" + query.joined(separator: "&") }
-                return path
+                return (path, try rule.domain(with: parameters, endpoint: endpoint))
             } catch {
                 if firstError == nil { firstError = error }
             }
@@ -82,7 +94,8 @@ final class RequestContext: Sendable {
         }
         do {
             return try builtURL(
-                for: endpoint, parameters, external: external, anchor: anchor, scheme: scheme, method: method, base: base())
+                for: endpoint, parameters, external: external, anchor: anchor, scheme: scheme, method: method,
+                request: request, base: base())
         } catch let error as RoutingError {
             for handler in urlBuildErrorHandlers {
                 if let url = try handler(error, endpoint, parameters) { return url }
@@ -93,7 +106,7 @@ final class RequestContext: Sendable {
 
     private func builtURL(
         for endpoint: String, _ parameters: [String: any CustomStringConvertible & Sendable], external: Bool,
-        anchor: String?, scheme: String?, method: HTTPMethod?, base: @autoclosure () throws -> String
+        anchor: String?, scheme: String?, method: HTTPMethod?, request: Request?, base: @autoclosure () throws -> String
     ) throws -> String {
         if let method, let methods = endpointMethods[endpoint], !methods.contains(method) {
             throw RoutingError.urlBuild(
@@ -105,8 +118,18 @@ final class RequestContext: Sendable {
                 throw RoutingError.urlBuild("'\(scheme)' is not a URL scheme")
             }
         }
-        var path = try self.path(for: endpoint, parameters.mapValues(Self.urlTexts))
+        var (path, domain) = try target(for: endpoint, parameters.mapValues(Self.urlTexts))
         if let anchor { path += "#" + PercentDecoding.encodeFragment(anchor) }
+        if let domain, let domainMatching {
+            // A rule on another host than the request's is an absolute URL, as Werkzeug builds it.
+            guard let host = domainMatching.host(for: domain, serverName: serverName), HostHeader(host) != nil else {
+                throw RoutingError.urlBuild("'\(domain)' of endpoint '\(endpoint)' does not make a host name")
+            }
+            guard external || host.lowercased() != request?.clientHost?.lowercased() else { return path }
+            var base = (scheme ?? request?.externalScheme ?? preferredURLScheme) + "://" + host
+            if scheme == nil, webSocketEndpoints.contains(endpoint) { base = "ws" + base.dropFirst(4) }
+            return base + path
+        }
         guard external else { return path }
         var base = try base()
         if let scheme { base = scheme + base.drop { $0 != ":" } }
@@ -166,9 +189,20 @@ extension Request {
     /// names this server's own address (`localhost` or the address the connection reached); else
     /// the address the connection reached. Only strictly parsed hosts (`HostHeader`) are used.
     public var externalBase: String {
-        let scheme = forwardedValue("X-Forwarded-Proto").flatMap { ["http", "https"].contains($0) ? $0 : nil } ?? "http"
+        let scheme = externalScheme
         let host = context?.serverName ?? forwardedHost?.authority ?? acceptableHostHeader ?? localAddress ?? "localhost"
         return "\(scheme)://\(host)"
+    }
+
+    /// `http` or `https` as the client sees this server (a trusted proxy's `X-Forwarded-Proto`).
+    var externalScheme: String {
+        forwardedValue("X-Forwarded-Proto").flatMap { ["http", "https"].contains($0) ? $0 : nil } ?? "http"
+    }
+
+    /// The host (with its port) the client asked for: a trusted proxy's `X-Forwarded-Host`, else
+    /// the `Host` header, when strictly parsed.
+    var clientHost: String? {
+        forwardedHost?.authority ?? headers.first(name: "host").flatMap(HostHeader.init)?.authority
     }
 
     /// The first value of a forwarding header, when the peer is a trusted proxy.

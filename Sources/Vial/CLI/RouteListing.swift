@@ -1,5 +1,6 @@
 /// Renders the route table as `flask routes` does, plus a column Flask cannot show:
-/// the middleware each route runs through.
+/// the middleware each route runs through. Domain (a route's subdomain or host) and Defaults
+/// columns appear when a route has one.
 ///
 /// ```
 /// Endpoint          Methods  Rule                     Middleware
@@ -25,12 +26,16 @@ public enum RouteListing {
         if routes.isEmpty { return "No routes were registered.\n" }
         // Columns most apps do not need appear only when a route has something in them.
         let showDefaults = routes.contains { !$0.options.defaults.isEmpty }
+        let showDomain = routes.contains { $0.options.subdomain != nil || $0.options.host != nil }
         let rows = sorted(routes, by: sort).map { route -> [String] in
-            var row = [route.endpoint, (allMethods ? route.allMethods : route.methods).joined(separator: ", "), route.rule]
+            var row = [route.endpoint, (allMethods ? route.allMethods : route.methods).joined(separator: ", ")]
+            if showDomain { row.append(route.options.subdomain ?? route.options.host ?? "") }
+            row.append(route.rule)
             if showDefaults { row.append(defaultsText(route)) }
             return row + [route.middleware.joined(separator: ", ")]
         }
-        let headers = ["Endpoint", "Methods", "Rule"] + (showDefaults ? ["Defaults"] : []) + ["Middleware"]
+        let headers =
+            ["Endpoint", "Methods"] + (showDomain ? ["Domain"] : []) + ["Rule"] + (showDefaults ? ["Defaults"] : []) + ["Middleware"]
         let widths = headers.indices.map { column in
             max(headers[column].count, rows.map { $0[column].count }.max() ?? 0)
         }
@@ -56,6 +61,8 @@ public enum RouteListing {
                 "middleware": .array(route.middleware.map(JSON.string)),
             ]
             if let blueprint = route.blueprint { object["blueprint"] = .string(blueprint) }
+            if let subdomain = route.options.subdomain { object["subdomain"] = .string(subdomain) }
+            if let host = route.options.host { object["host"] = .string(host) }
             if !route.options.defaults.isEmpty { object["defaults"] = .object(route.options.defaults.mapValues(JSON.string)) }
             if let summary = route.summary { object["summary"] = .string(summary) }
             return .object(object)

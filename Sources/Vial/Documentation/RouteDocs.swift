@@ -201,7 +201,8 @@ public struct PathParameterDoc: Sendable, Equatable {
 extension RulePattern {
     /// The placeholders with their JSON types, from the converters.
     public var parameterDocs: [PathParameterDoc] {
-        placeholders.map { name, _, converter in
+        // The path's placeholders: a subdomain's or host's are not part of the path template.
+        segments.flatMap(\.placeholders).map { name, _, converter in
             switch converter {
             case is IntConverter: return PathParameterDoc(name: name, type: "integer", format: nil)
             case is FloatConverter: return PathParameterDoc(name: name, type: "number", format: nil)

@@ -43,6 +43,27 @@ struct BuildRule: Sendable {
         !defaults.isEmpty && names == arguments && defaults.allSatisfy { values[$0.key] == $0.value }
     }
 
+    /// The subdomain or host with `parameters` in its placeholders; nil for a rule that does not
+    /// match on the host.
+    func domain(with parameters: [String: [String]], endpoint: String) throws -> String? {
+        guard let domain = pattern.domain else { return nil }
+        var text = ""
+        func write(_ segment: RulePattern.Segment) throws {
+            switch segment {
+            case .literal(let literal): text += literal
+            case .parameter(let name, let converterName, let converter):
+                guard let value = parameters[name]?.first.map(converter.urlValue), converter.matches(value) else {
+                    throw RoutingError.urlBuild(
+                        "endpoint '\(endpoint)' needs a value for '\(name)' that fits <\(converterName)> in its host")
+                }
+                text += value
+            case .compound(let parts): for part in parts { try write(part) }
+            }
+        }
+        try write(domain)
+        return text.lowercased()
+    }
+
     /// The path (no query string) with `parameters` in the placeholders, each value checked
     /// by its converter and percent-encoded.
     func path(with parameters: [String: [String]], endpoint: String) throws -> String {

@@ -28,11 +28,24 @@ public struct RouteOptions: Sendable {
     /// to its routes; a route's own win.
     public var defaults: [String: String]
 
+    /// The subdomain of `SERVER_NAME` the route answers on (Flask's `subdomain`): `api`, or a
+    /// placeholder such as `<tenant>` that the handler reads among its parameters. Once any route
+    /// has one, every route answers on a subdomain — those without one on `SERVER_NAME` itself —
+    /// and `SERVER_NAME` must be set. A blueprint's subdomain is joined to its parent's (`a.b`).
+    public var subdomain: String?
+
+    /// The host the route answers on (Flask's `host` under `host_matching`): `api.example.com` or
+    /// `<tenant>.example.com`, matched against the `Host` name without its port. Routes without
+    /// one answer on any host. A route cannot have both a host and a subdomain.
+    public var host: String?
+
     /// Options for one route; `nil` means "as the blueprint or app says".
     public init(
         strictSlashes: Bool? = nil, provideAutomaticOptions: Bool? = nil, mergeSlashes: Bool? = nil,
-        defaults: [String: any CustomStringConvertible & Sendable] = [:]
+        defaults: [String: any CustomStringConvertible & Sendable] = [:], subdomain: String? = nil, host: String? = nil
     ) {
+        self.subdomain = subdomain
+        self.host = host
         self.strictSlashes = strictSlashes
         self.provideAutomaticOptions = provideAutomaticOptions
         self.mergeSlashes = mergeSlashes
@@ -49,7 +62,8 @@ public struct RouteOptions: Sendable {
         var merged = RouteOptions(
             strictSlashes: strictSlashes ?? outer.strictSlashes,
             provideAutomaticOptions: provideAutomaticOptions ?? outer.provideAutomaticOptions,
-            mergeSlashes: mergeSlashes ?? outer.mergeSlashes)
+            mergeSlashes: mergeSlashes ?? outer.mergeSlashes, subdomain: subdomain ?? outer.subdomain,
+            host: host ?? outer.host)
         merged.defaults = outer.defaults.merging(defaults) { _, own in own }
         return merged
     }

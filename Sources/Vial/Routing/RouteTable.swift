@@ -46,15 +46,20 @@ public struct RouteTable<Value: Sendable>: Sendable {
         values.append(value)
     }
 
-    /// Looks up `path` (percent-encoded, no query string) for `method`.
-    public func match(method: HTTPMethod, path: Substring) -> Match {
+    /// Looks up `path` (percent-encoded, no query string) for `method`. `domain` is the request's
+    /// subdomain or host, for rules that match on it (see `RulePattern.domain`): those are tried
+    /// first; nil (a host outside `SERVER_NAME`) leaves only the rules that do not.
+    public func match(method: HTTPMethod, path: Substring, domain: String? = nil) -> Match {
         var steps = 0
-        return match(method: method, path: path, steps: &steps)
+        return match(method: method, path: path, domain: domain, steps: &steps)
     }
 
+    /// Whether any rule matches on the host.
+    public var hasDomainRules: Bool { trie.hasDomainRules }
+
     /// `match`, counting the search's steps into `steps` (for tests).
-    func match(method: HTTPMethod, path: Substring, steps: inout Int) -> Match {
-        switch trie.match(method: method, path: path, steps: &steps) {
+    func match(method: HTTPMethod, path: Substring, domain: String? = nil, steps: inout Int) -> Match {
+        switch trie.match(method: method, path: path, domain: domain, steps: &steps) {
         case .found(let index, let parameters): return .found(values[index], parameters: parameters)
         case .options(let allow): return .options(allow: allow)
         case .redirect(let path): return .redirect(path: path)
@@ -157,14 +162,28 @@ struct RouteTrie: Sendable {
     }
 
     private var nodes: [Node] = [Node()]
+    /// The root of rules that match on the host: their first segment is the domain.
+    private var domainRoot: Int?
+
+    var hasDomainRules: Bool { domainRoot != nil }
 
     mutating func insert(
         _ pattern: RulePattern, methods: [HTTPMethod], valueIndex: Int, strictSlashes: Bool, automaticOptions: Bool,
         mergeSlashes: Bool
     ) throws {
+        var root = 0
+        var leading: [RulePattern.Segment] = []
+        if let domain = pattern.domain {
+            if domainRoot == nil {
+                nodes.append(Node())
+                domainRoot = nodes.count - 1
+            }
+            root = domainRoot!
+            leading = [domain]
+        }
         func add(_ segments: some Collection<RulePattern.Segment>, _ kind: Kind) throws {
             try insert(
-                segments, pattern: pattern, methods: methods,
+                leading + segments, root: root, pattern: pattern, methods: methods,
                 entry: Entry(
                     value: valueIndex, parameterNames: pattern.parameterNames, rule: pattern.rule, kind: kind,
                     automaticOptions: automaticOptions, mergeSlashes: mergeSlashes))
@@ -178,9 +197,9 @@ struct RouteTrie: Sendable {
     }
 
     private mutating func insert(
-        _ segments: some Collection<RulePattern.Segment>, pattern: RulePattern, methods: [HTTPMethod], entry: Entry
+        _ segments: some Collection<RulePattern.Segment>, root: Int, pattern: RulePattern, methods: [HTTPMethod], entry: Entry
     ) throws {
-        var current = 0
+        var current = root
         for segment in segments {
             switch segment {
             case .literal(let text):
@@ -237,22 +256,34 @@ struct RouteTrie: Sendable {
     /// the lookup is "not found", so a lookup stays linear in the path whatever the rules.
     static func stepBudget(segments: Int) -> Int { max(10_000, 64 * segments) }
 
-    func match(method: HTTPMethod, path: Substring, steps: inout Int) -> Match {
+    func match(method: HTTPMethod, path: Substring, domain: String?, steps: inout Int) -> Match {
         guard let segments = Self.segments(of: path) else { return .badPath }
+        var budget = Budget(left: Self.stepBudget(segments: segments.count + 1))
+        defer { steps += budget.spent }
+        if let domainRoot, let domain {
+            let found = match(method: method, path: path, segments: [domain] + segments, root: domainRoot, budget: &budget)
+            if case .notFound = found {} else { return found }
+        }
+        return match(method: method, path: path, segments: segments, root: 0, budget: &budget)
+    }
+
+    /// The lookup from `root`: `segments` are the path's, after the domain for `domainRoot`.
+    private func match(
+        method: HTTPMethod, path: Substring, segments: [String], root: Int, budget: inout Budget
+    ) -> Match {
         var captured: [String] = []
         var allowed: [String] = []
         var fallback: Fallback?
-        var budget = Budget(left: Self.stepBudget(segments: segments.count))
-        defer { steps += budget.spent }
         let result = search(
-            node: 0, segments: segments[...], method: method, captured: &captured, allowed: &allowed,
+            node: root, segments: segments[...], method: method, captured: &captured, allowed: &allowed,
             fallback: &fallback, budget: &budget)
         if budget.exhausted { return .notFound }
         let entry: Entry
         if let node = result, let answering = nodes[node].answering(method) {
             entry = answering
         } else if fallback == nil, let merged = Self.mergingSlashes(path),
-            let target = mergedRedirect(merged, method: method, budget: &budget)
+            let target = mergedRedirect(
+                merged, leading: root == 0 ? nil : segments.first, root: root, method: method, budget: &budget)
         {
             return .redirect(path: target)
         } else if let fallback {
@@ -278,13 +309,16 @@ struct RouteTrie: Sendable {
     /// Werkzeug's `merge_slashes`: when nothing answers a path with empty segments (`//a///b`),
     /// the path with its slash runs merged is looked up; if a rule that merges slashes answers
     /// it, the answer is a redirect there (with its own slash when the rule wants one).
-    private func mergedRedirect(_ merged: String, method: HTTPMethod, budget: inout Budget) -> String? {
-        guard let segments = Self.segments(of: merged[...]) else { return nil }
+    private func mergedRedirect(
+        _ merged: String, leading: String?, root: Int, method: HTTPMethod, budget: inout Budget
+    ) -> String? {
+        guard var segments = Self.segments(of: merged[...]) else { return nil }
+        if let leading { segments.insert(leading, at: 0) }
         var captured: [String] = []
         var allowed: [String] = []
         var fallback: Fallback?
         let result = search(
-            node: 0, segments: segments[...], method: method, captured: &captured, allowed: &allowed,
+            node: root, segments: segments[...], method: method, captured: &captured, allowed: &allowed,
             fallback: &fallback, budget: &budget)
         guard !budget.exhausted else { return nil }
         if let node = result, let entry = nodes[node].answering(method) { return entry.mergeSlashes ? merged : nil }

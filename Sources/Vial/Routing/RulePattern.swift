@@ -28,58 +28,73 @@ public struct RulePattern: Sendable {
     /// The placeholder names in order.
     public var parameterNames: [String] { placeholders.map(\.name) }
 
-    /// The placeholders with their converters, in order.
+    /// The placeholders with their converters, in order: the domain's first.
     var placeholders: [(name: String, converterName: String, converter: any PathConverter)] {
-        segments.flatMap(\.placeholders)
+        (domain?.placeholders ?? []) + segments.flatMap(\.placeholders)
     }
 
     /// Whether the rule ends in `/` (and so also answers without it).
     public var hasTrailingSlash: Bool { rule.count > 1 && rule.hasSuffix("/") }
 
-    /// Parses `rule` with the given converters.
-    public init(_ rule: String, converters: [String: ConverterFactory]) throws {
+    /// The subdomain or host the rule answers on (`<tenant>`, `api`, `<tenant>.example.com`),
+    /// as written, lowercased; nil for a rule that does not match on the host.
+    public let domainRule: String?
+    /// `domainRule` parsed: one segment, matched against the request's subdomain or host.
+    public let domain: Segment?
+
+    /// Parses `rule` with the given converters; `domain` is the subdomain or host it answers on.
+    public init(_ rule: String, domain: String? = nil, converters: [String: ConverterFactory]) throws {
         guard rule.hasPrefix("/") else { throw RoutingError.invalidRule("'\(rule)' must start with '/'") }
         self.rule = rule
-        var segments: [Segment] = []
         var names = Set<String>()
-        for piece in RulePattern.splitRule(rule.dropFirst()) {
-            let parts = try RulePattern.splitSegment(piece, rule: rule)
-            var parsed: [Segment] = []
-            for part in parts {
-                guard part.hasPrefix("<") else {
-                    guard let decoded = PercentDecoding.decode(part) else {
-                        throw RoutingError.invalidRule("bad percent-escape in '\(rule)'")
-                    }
-                    parsed.append(.literal(decoded))
-                    continue
-                }
-                let (converterName, arguments, name) = try RulePattern.parsePlaceholder(part.dropFirst().dropLast(), rule: rule)
-                guard names.insert(name).inserted else {
-                    throw RoutingError.invalidRule("parameter '\(name)' appears twice in '\(rule)'")
-                }
-                guard let factory = converters[converterName] else {
-                    throw RoutingError.unknownConverter(converterName, rule: rule)
-                }
-                let converter: any PathConverter
-                do {
-                    converter = try factory(arguments)
-                } catch RoutingError.invalidRule(let message) where !message.contains(rule) {
-                    throw RoutingError.invalidRule("\(message) in '\(rule)'")
-                }
-                parsed.append(.parameter(name: name, converterName: converterName, converter: converter))
-            }
-            if parsed.count == 1, let only = parsed.first {
-                segments.append(only)
-            } else if parsed.isEmpty {
-                segments.append(.literal(""))
-            } else {
-                if parsed.filter({ $0.placeholders.first?.converter.matchesSlashes == true }).count > 1 {
-                    throw RoutingError.invalidRule("one segment holds two placeholders that take slashes in '\(rule)'")
-                }
-                segments.append(.compound(parsed))
-            }
+        if let domain {
+            let lowered = domain.lowercased()
+            guard !lowered.contains("/") else { throw RoutingError.invalidRule("a host or subdomain may not hold '/': '\(domain)' of '\(rule)'") }
+            self.domainRule = lowered
+            self.domain = try RulePattern.parseSegment(lowered[...], rule: rule, converters: converters, names: &names, decoding: false)
+        } else {
+            self.domainRule = nil
+            self.domain = nil
         }
-        self.segments = segments
+        segments = try RulePattern.splitRule(rule.dropFirst()).map {
+            try RulePattern.parseSegment($0, rule: rule, converters: converters, names: &names, decoding: true)
+        }
+    }
+
+    /// One segment: literal text, one placeholder, or both sharing it.
+    private static func parseSegment(
+        _ piece: Substring, rule: String, converters: [String: ConverterFactory], names: inout Set<String>, decoding: Bool
+    ) throws -> Segment {
+        var parsed: [Segment] = []
+        for part in try splitSegment(piece, rule: rule) {
+            guard part.hasPrefix("<") else {
+                guard let decoded = decoding ? PercentDecoding.decode(part) : String(part) else {
+                    throw RoutingError.invalidRule("bad percent-escape in '\(rule)'")
+                }
+                parsed.append(.literal(decoded))
+                continue
+            }
+            let (converterName, arguments, name) = try parsePlaceholder(part.dropFirst().dropLast(), rule: rule)
+            guard names.insert(name).inserted else {
+                throw RoutingError.invalidRule("parameter '\(name)' appears twice in '\(rule)'")
+            }
+            guard let factory = converters[converterName] else {
+                throw RoutingError.unknownConverter(converterName, rule: rule)
+            }
+            let converter: any PathConverter
+            do {
+                converter = try factory(arguments)
+            } catch RoutingError.invalidRule(let message) where !message.contains(rule) {
+                throw RoutingError.invalidRule("\(message) in '\(rule)'")
+            }
+            parsed.append(.parameter(name: name, converterName: converterName, converter: converter))
+        }
+        if parsed.count == 1, let only = parsed.first { return only }
+        if parsed.isEmpty { return .literal("") }
+        if parsed.filter({ $0.placeholders.first?.converter.matchesSlashes == true }).count > 1 {
+            throw RoutingError.invalidRule("one segment holds two placeholders that take slashes in '\(rule)'")
+        }
+        return .compound(parsed)
     }
 
     /// Splits on `/` outside `<…>` (converter arguments may hold slashes in theory; keep them whole).

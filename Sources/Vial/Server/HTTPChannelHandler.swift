@@ -152,7 +152,7 @@ final class HTTPChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 return
             }
             if streamsBodies, !responding, queue.isEmpty, Self.hasBody(head),
-                let limit = responder.streamedBodyLimit(method: head.method, uri: head.uri)
+                let limit = responder.streamedBodyLimit(method: head.method, uri: head.uri, host: head.headers.first(name: "host"))
             {
                 if let declared = head.headers.first(name: "content-length").flatMap(Int.init), declared > limit {
                     refuse(tooLarge(limit), version: head.version, head: head)
