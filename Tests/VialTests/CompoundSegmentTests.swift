@@ -117,4 +117,10 @@ import Testing
         #expect(pattern.parameterDocs.map(\.type) == ["integer", "integer", "string"])
         #expect(OpenAPIGenerator.openAPIPath(pattern.rule) == "/v{major}.{minor}/{name}.json")
     }
+
+    @Test func theDefaultEndpointNameNamesThePlaceholders() throws {
+        let app = App()
+        app.get("/api/v<int:major>.<int:minor>/<name>.json") { _ in "x" }
+        #expect(try app.routes().first?.endpoint == "get_api_v_major_minor_name_json")
+    }
 }
