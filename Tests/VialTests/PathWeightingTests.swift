@@ -6,23 +6,8 @@ import Testing
 /// `int`/`float`, `string`, `path`), and a `<path:>` part takes as little as it can, so a rule
 /// with more to match after it wins — whatever the order the rules were registered in.
 @Suite struct PathWeightingTests {
-    func outcome(_ rules: [String], _ path: String) throws -> String {
-        var table = RouteTable<String>()
-        for rule in rules {
-            try table.insert(RulePattern(rule, converters: BuiltinConverters.all), methods: [.GET], value: rule)
-        }
-        switch table.match(method: .GET, path: path[...]) {
-        case .found(let rule, let parameters):
-            return rule + parameters.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
-        case .redirect(let path): return "-> \(path)"
-        default: return "none"
-        }
-    }
-
-    /// Every order of `rules`: the weighting, not the registration order, decides.
-    func inEveryOrder(_ rules: [String], _ path: String) throws -> Set<String> {
-        Set([try outcome(rules, path), try outcome(rules.reversed(), path)])
-    }
+    func outcome(_ rules: [String], _ path: String) throws -> String { try RuleProbe.outcome(rules, path) }
+    func inEveryOrder(_ rules: [String], _ path: String) throws -> Set<String> { try RuleProbe.inEveryOrder(rules, path) }
 
     @Test func twoPathPartsBeatOneForTwoSegments() throws {
         let rules = ["/foo", "/<path:bar>", "/<path:bar>/<path:blub>"]

@@ -70,6 +70,14 @@ public final class Blueprint: RouteRegistering {
         precondition(!name.contains("."), "\(kind) name '\(name)' may not contain a dot ('.' joins blueprint and endpoint names)")
     }
 
+    /// Changes the blueprint's recipe, named `method` in the message should it be built already.
+    private func change(_ method: String, _ body: (inout State) -> Void) {
+        state.withLockedValue {
+            checkNotBuilt($0, method)
+            body(&$0)
+        }
+    }
+
     /// Stops the program when something is added after an app holding this blueprint was built
     /// (it would never be served), naming what and where, as Flask's setup-method check does.
     private func checkNotBuilt(_ state: State, _ method: String) {
@@ -95,10 +103,7 @@ public final class Blueprint: RouteRegistering {
     public var options: RouteOptions {
         get { state.withLockedValue { $0.options } }
         set {
-            state.withLockedValue {
-                checkNotBuilt($0, "options")
-                $0.options = newValue
-            }
+            change("options") { $0.options = newValue }
         }
     }
 
@@ -115,8 +120,7 @@ public final class Blueprint: RouteRegistering {
     ) {
         precondition(child !== self, "A blueprint cannot be registered on itself")
         if let name { Self.checkName(name, of: "Blueprint") }
-        state.withLockedValue {
-            checkNotBuilt($0, "register")
+        change("register") {
             $0.children.append(
                 Registration(
                     blueprint: child, urlPrefix: urlPrefix, name: name, urlDefaults: RouteOptions(defaults: urlDefaults).defaults,
@@ -133,68 +137,41 @@ public final class Blueprint: RouteRegistering {
         let definition = RouteDefinition(
             rules: rules, methods: methods, name: name ?? defaultEndpointName(methods: methods, rule: rules[0]),
             options: options, middleware: middleware, handler: handler, docs: docs)
-        state.withLockedValue {
-            checkNotBuilt($0, "route '\(rules[0])'")
-            $0.routes.append(definition)
-        }
+        change("route '\(rules[0])'") { $0.routes.append(definition) }
     }
 
     public func use(_ middleware: [any Middleware]) {
-        state.withLockedValue {
-            checkNotBuilt($0, "use")
-            $0.layer.middleware.append(contentsOf: middleware)
-        }
+        change("use") { $0.layer.middleware.append(contentsOf: middleware) }
     }
 
     public func before(_ hook: @escaping BeforeHook) {
-        state.withLockedValue {
-            checkNotBuilt($0, "before")
-            $0.layer.before.append(hook)
-        }
+        change("before") { $0.layer.before.append(hook) }
     }
 
     public func urlValuePreprocessor(_ preprocessor: @escaping URLValuePreprocessor) {
-        state.withLockedValue {
-            checkNotBuilt($0, "urlValuePreprocessor")
-            $0.layer.urlValuePreprocessors.append(preprocessor)
-        }
+        change("urlValuePreprocessor") { $0.layer.urlValuePreprocessors.append(preprocessor) }
     }
 
     public func urlDefaults(_ hook: @escaping URLDefaultsHook) {
-        state.withLockedValue {
-            checkNotBuilt($0, "urlDefaults")
-            $0.layer.urlDefaults.append(hook)
-        }
+        change("urlDefaults") { $0.layer.urlDefaults.append(hook) }
     }
 
     public func after(_ hook: @escaping AfterHook) {
-        state.withLockedValue {
-            checkNotBuilt($0, "after")
-            $0.layer.after.append(hook)
-        }
+        change("after") { $0.layer.after.append(hook) }
     }
 
     public func teardown(_ hook: @escaping TeardownHook) {
-        state.withLockedValue {
-            checkNotBuilt($0, "teardown")
-            $0.layer.teardown.append(hook)
-        }
+        change("teardown") { $0.layer.teardown.append(hook) }
     }
 
     public func errorHandler(_ status: HTTPResponseStatus, _ handler: @escaping ErrorHandler) {
-        state.withLockedValue {
-            checkNotBuilt($0, "errorHandler")
-            $0.layer.statusHandlers[status.code] = handler
-        }
+        change("errorHandler") { $0.layer.statusHandlers[status.code] = handler }
     }
 
     public func errorHandler<E>(
         for type: E.Type, _ handler: @escaping @Sendable (Request, E) async throws -> Response
     ) {
         let typed = TypedErrorHandler(for: type, handler)
-        state.withLockedValue {
-            checkNotBuilt($0, "errorHandler")
-            $0.layer.typeHandlers.append(typed)
-        }
+        change("errorHandler") { $0.layer.typeHandlers.append(typed) }
     }
 }
