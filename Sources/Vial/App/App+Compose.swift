@@ -44,22 +44,18 @@ func compose(
             var request = request
             // What the before-hooks stored is what the error handlers, after-hooks and teardown see.
             defer { request.scope?.keep(request.storage) }
-            var response: Response?
+            let response: Response
             do {
                 // Flask's preprocess_request: every URL value preprocessor, then every before-hook.
                 for preprocessor in preprocessors { try preprocessor(&request) }
-                for hook in befores {
-                    if let early = try await hook(&request) {
-                        response = early
-                        break
-                    }
-                }
-                if response == nil { response = try await handler(request) }
+                var early: Response?
+                for hook in befores where early == nil { early = try await hook(&request) }
+                if let early { response = early } else { response = try await handler(request) }
             } catch {
                 request.scope?.record(error)
                 response = await renderer.render(error, for: request)
             }
-            return await AfterThisRequestKey.run(on: response!, for: &request, renderer: renderer)
+            return await AfterThisRequestKey.run(on: response, for: &request, renderer: renderer)
         }
     }
 
