@@ -169,6 +169,13 @@ let package = Package(
             path: "Benchmarks/ModelBench",
             swiftSettings: swiftSettings
         ),
+        // Benchmarks/instructions.py: `App` under valgrind (see its main.swift for why a twin).
+        .executableTarget(
+            name: "InstructionServer",
+            dependencies: ["VialApp", "VialBlueprints"],
+            path: "Benchmarks/InstructionServer",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "JobBench",
             dependencies: ["Vial", "VialMiddleware", "VialApp", "VialBlueprints", "VialTesting", .product(name: "Logging", package: "swift-log")],

@@ -55,8 +55,14 @@ extension JSON {
     /// Writes `string` as a JSON string literal, escaping quotes, backslashes and control characters.
     static func writeString<Sink: JSONSink>(_ string: String, into bytes: inout Sink) {
         bytes.append(UInt8(ascii: "\""))
-        // Most strings need no escaping: copy them in one go.
-        if string.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+        // Most strings need no escaping: copy them in one go (scanned over their contiguous
+        // bytes, a tight loop, where `allSatisfy` over the UTF-8 view was not).
+        var string = string
+        let plain = string.withUTF8 { utf8 in
+            for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            return true
+        }
+        if plain {
             bytes.append(contentsOf: string.utf8)
             bytes.append(UInt8(ascii: "\""))
             return
