@@ -104,4 +104,12 @@ import VialTesting
         #expect(throws: ConfigError.self) { try AppConfig.load(from: ["JSON_SORT_KEYS": "false"]) }
         #expect(throws: ConfigError.self) { try AppConfig.load(from: ["JSONIFY_MIMETYPE": "json"]) }
     }
+
+    @Test func integersAndObjectsAreWrittenInFull() {
+        let values: [Int] = [0, 7, -7, 10, 1_000_000, Int.max, Int.min]
+        #expect(JSON.array(values.map(JSON.int)).serialized == "[" + values.map(String.init).joined(separator: ",") + "]")
+        let object: JSON = ["b": 2, "a": ["z": true, "y": nil], "c": "x"]
+        #expect(object.serialized == #"{"a":{"y":null,"z":true},"b":2,"c":"x"}"#)
+    }
 }
+

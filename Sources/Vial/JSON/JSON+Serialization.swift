@@ -23,7 +23,7 @@ extension JSON {
         switch self {
         case .null: bytes.append(contentsOf: "null".utf8)
         case .bool(let value): bytes.append(contentsOf: (value ? "true" : "false").utf8)
-        case .int(let value): bytes.append(contentsOf: String(value).utf8)
+        case .int(let value): JSON.writeInt(value, into: &bytes)
         case .double(let value):
             if value.isFinite {
                 bytes.append(contentsOf: value.description.utf8)
@@ -40,17 +40,37 @@ extension JSON {
             bytes.append(UInt8(ascii: "]"))
         case .object(let members):
             bytes.append(UInt8(ascii: "{"))
-            for (index, key) in members.keys.sorted().enumerated() {
+            // The members sorted as pairs: looking each sorted key up again hashed it twice.
+            for (index, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                JSON.writeString(key, into: &bytes)
+                JSON.writeString(member.key, into: &bytes)
                 bytes.append(UInt8(ascii: ":"))
-                members[key]!.writeJSON(into: &bytes)
+                member.value.writeJSON(into: &bytes)
             }
             bytes.append(UInt8(ascii: "}"))
         }
     }
 
     static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// Writes `value`'s decimal digits (no `String` made for it).
+    static func writeInt<Sink: JSONSink>(_ value: Int, into bytes: inout Sink) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        // The magnitude as unsigned: `Int.min` has none as an `Int`.
+        var magnitude = value.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                count += 1
+                buffer[20 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+        }
+        withUnsafeBytes(of: &digits) { buffer in bytes.append(contentsOf: buffer[(20 - count)...]) }
+    }
 
     /// Writes `string` as a JSON string literal, escaping quotes, backslashes and control characters.
     static func writeString<Sink: JSONSink>(_ string: String, into bytes: inout Sink) {
