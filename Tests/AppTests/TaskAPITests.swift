@@ -232,6 +232,12 @@ import VialTesting
         #expect(page["data"]?[0]?["title"] == "task 3")
         let completed = try await f.client.get("/api/tasks/?status=completed", headers: auth(f.userToken)).json()
         #expect(completed["meta"]?["total"] == 2)
+        // The total comes with the page's rows; a page past the end, which has none, still knows it.
+        let past = try await f.client.get("/api/tasks/?page=9&per_page=2", headers: auth(f.userToken)).json()
+        #expect(past["meta"] == ["page": 9, "per_page": 2, "total": 5, "pages": 3])
+        #expect(past["count"] == 0)
+        let pastFiltered = try await f.client.get("/api/tasks/?status=completed&page=3&per_page=2", headers: auth(f.userToken)).json()
+        #expect(pastFiltered["meta"]?["total"] == 2)
         for bad in ["status=done", "page=0", "page=x", "per_page=500"] {
             #expect(try await f.client.get("/api/tasks/?\(bad)", headers: auth(f.userToken)).status == .badRequest, "\(bad)")
         }
