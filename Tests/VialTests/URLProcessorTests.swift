@@ -168,6 +168,18 @@ import VialTesting
         }
         let app = App()
         app.get("/x", Stamp()) { _ in "x" }
-        #expect(try await app.testClient().get("/x").header("X-Stamp") == "middleware")
+        app.get("/fails", Stamp()) { _ -> String in throw HTTPError(.conflict, "taken") }
+        // With a before-hook the core of hooks runs it; without, the boundary inside the middleware.
+        let hooked = Blueprint("hooked")
+        hooked.before { _ in nil }
+        hooked.get("/y", Stamp()) { _ in "y" }
+        app.register(hooked)
+        let client = try app.testClient()
+        #expect(try await client.get("/x").header("X-Stamp") == "middleware")
+        let failed = try await client.get("/fails")
+        #expect(failed.status == .conflict)
+        #expect(failed.header("X-Stamp") == "middleware")
+        // Run once, whichever layer runs it.
+        #expect(try await client.get("/y").headers[canonicalForm: "X-Stamp"] == ["middleware"])
     }
 }

@@ -23,6 +23,9 @@ public struct Storage: Sendable {
         set { values[ObjectIdentifier(key)] = newValue }
     }
 
+    /// Whether nothing is stored (checked before a lookup on paths every request takes).
+    var isEmpty: Bool { values.isEmpty }
+
     /// Whether a value is stored under `key`.
     public func contains<Key: StorageKey>(_ key: Key.Type) -> Bool {
         values[ObjectIdentifier(key)] != nil

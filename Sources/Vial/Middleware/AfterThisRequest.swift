@@ -5,12 +5,19 @@ public typealias AfterThisRequest = @Sendable (Response) async throws -> Respons
 enum AfterThisRequestKey: StorageKey {
     typealias Value = [AfterThisRequest]
 
+    /// Whether `request` has callbacks to run: checked before `run`, which is async, on a path
+    /// every request of the route takes (most store nothing at all).
+    @inline(__always)
+    static func isPending(in request: Request) -> Bool {
+        !request.storage.isEmpty && request.storage.contains(Self.self)
+    }
+
     /// Runs the callbacks `request` collected on `response`, in the order added, before any
     /// after-hook (as Flask's `process_response`). A callback that throws is an unhandled error:
     /// the 500 handlers answer, and the remaining callbacks are skipped.
-    static func run(on response: Response, for request: inout Request, renderer: ErrorRenderer) async -> Response {
+    /// Each route has one place that runs them (see `compose`), so they run once.
+    static func run(on response: Response, for request: Request, renderer: ErrorRenderer) async -> Response {
         guard let callbacks = request.storage[Self.self] else { return response }
-        request.storage[Self.self] = nil
         var response = response
         do {
             for callback in callbacks { response = try await callback(response) }
