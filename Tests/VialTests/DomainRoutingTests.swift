@@ -1,5 +1,5 @@
 import Testing
-import Vial
+@testable import Vial
 import VialTesting
 
 /// Subdomain and host matching (Flask's `subdomain_matching` and `host_matching`): the
@@ -130,5 +130,19 @@ import VialTesting
     @Test func theSameSegmentsOnTwoDomainsDoNotClash() throws {
         // `/` on admin., on <tenant>. and on SERVER_NAME: three rules, no clash at build.
         _ = try tenantApp().build()
+    }
+
+    @Test func theStreamedBodyLimitIsFoundOnTheRequestsHost() throws {
+        // The server asks before reading a body whether its route streams it: with domains, the
+        // route depends on the Host header too.
+        let app = App(config: Self.config())
+        let uploads = Blueprint("uploads", subdomain: "<tenant>")
+        uploads.post("/up", streamedBody(maxSize: 4096)) { _ in "ok" }
+        app.register(uploads)
+        app.post("/up") { _ in "buffered" }
+        let responder = try app.build()
+        #expect(responder.streamedBodyLimit(method: .POST, uri: "/up?x=1", host: "acme.api.example.com") == 4096)
+        #expect(responder.streamedBodyLimit(method: .POST, uri: "/up", host: "api.example.com") == nil)
+        #expect(responder.streamedBodyLimit(method: .POST, uri: "/up", host: nil) == nil)
     }
 }

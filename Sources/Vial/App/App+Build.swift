@@ -54,10 +54,12 @@ extension App {
         }
         let appLayers = [root.snapshot.layer]
         let buildRules = routes.map { BuildRule(pattern: $0.pattern, defaults: $0.info.options.defaults) }
+        let rulesOfEndpoint = Dictionary(grouping: routes.indices, by: { routes[$0].info.endpoint })
         let compiled = try routes.enumerated().map { index, route in
             AppResponder.CompiledRoute(
                 endpoint: route.info.endpoint, blueprint: route.info.blueprint,
-                defaults: Self.routeDefaults(of: index, routes: routes, buildRules: buildRules),
+                defaults: Self.routeDefaults(
+                    of: index, siblings: rulesOfEndpoint[route.info.endpoint] ?? [], buildRules: buildRules),
                 streamedBodyLimit: (route.layers.flatMap(\.middleware) + route.definition.middleware)
                     .compactMap { ($0 as? StreamedBody)?.maxSize }.last,
                 responder: try compose(
@@ -192,9 +194,8 @@ extension App {
             let chain = layers + [blueprint.layer]
             var options = RouteOptions(defaults: registration.urlDefaults).inheriting(blueprint.options).inheriting(parentOptions)
             // Flask joins a nested blueprint's subdomain to its parent's: `a` inside `b` is `a.b`.
-            let ownSubdomain = registration.subdomain ?? blueprint.options.subdomain
-            options.subdomain = [ownSubdomain, parentOptions.subdomain].compactMap { $0 }.joined(separator: ".")
-            if ownSubdomain == nil, parentOptions.subdomain == nil { options.subdomain = nil }
+            let subdomains = [registration.subdomain ?? blueprint.options.subdomain, parentOptions.subdomain].compactMap { $0 }
+            options.subdomain = subdomains.isEmpty ? nil : subdomains.joined(separator: ".")
             if !prefix.isEmpty { prefixes.append(FlatPrefix(prefix: prefix, layers: chain)) }
             urlDefaults += blueprint.layer.urlDefaults.map { ScopedURLDefaults(blueprint: fullName, hook: $0) }
             for definition in blueprint.routes {
@@ -240,15 +241,13 @@ extension App {
 
 extension App {
     /// What route `index` needs of defaults when it answers: nil for a rule without defaults
-    /// and without earlier rules of its endpoint that have some (most routes).
-    static func routeDefaults(of index: Int, routes: [FlatRoute], buildRules: [BuildRule]) -> RouteDefaults? {
-        let route = routes[index]
-        let earlier = routes[..<index].indices.filter {
-            routes[$0].info.endpoint == route.info.endpoint && !buildRules[$0].defaults.isEmpty
-        }
-        guard !route.info.options.defaults.isEmpty || !earlier.isEmpty else { return nil }
+    /// and without earlier rules of its endpoint (`siblings`, its endpoint's routes in order)
+    /// that have some — most routes.
+    static func routeDefaults(of index: Int, siblings: [Int], buildRules: [BuildRule]) -> RouteDefaults? {
+        let earlier = siblings.filter { $0 < index && !buildRules[$0].defaults.isEmpty }
+        guard !buildRules[index].defaults.isEmpty || !earlier.isEmpty else { return nil }
         return RouteDefaults(
-            values: route.info.options.defaults, names: buildRules[index].arguments, redirects: earlier.map { buildRules[$0] })
+            values: buildRules[index].defaults, names: buildRules[index].arguments, redirects: earlier.map { buildRules[$0] })
     }
 
     /// The answers every route taking a body may give it: a JSON body 400 (malformed), 415 (not

@@ -92,12 +92,13 @@ public struct AppResponder: Sendable {
         switch table.match(method: request.method, path: request.path, domain: domainMatching?.key(for: request)) {
         case .found(let index, let parameters):
             if let defaults = routes[index].defaults {
-                if let path = defaults.redirect(for: defaults.merged(into: parameters), endpoint: routes[index].endpoint) {
+                let values = defaults.merged(into: parameters)
+                if let path = defaults.redirect(for: values, endpoint: routes[index].endpoint) {
                     request.storage[RoutingOutcomeKey.self] = .redirect(path)
                     responder = fallback(for: request.path)
                     break
                 }
-                request.parameters = defaults.merged(into: parameters)
+                request.parameters = values
             } else {
                 request.parameters = parameters
             }

@@ -52,13 +52,8 @@ final class RequestContext: Sendable {
 
     /// Builds the path of `endpoint` with the first of its rules (most arguments first, then
     /// most defaults, as Werkzeug orders them) that `parameters` fit; unused parameters become
-    /// the query string (as Flask's `url_for`), a list as the same argument repeated.
-    func path(for endpoint: String, _ parameters: [String: [String]]) throws -> String {
-        try target(for: endpoint, parameters).path
-    }
-
-    /// The path (and query) of `endpoint` as `path(for:)` builds it, and the domain (subdomain
-    /// or host) of the rule it was built with, when that rule matches on the host.
+    /// the query string (as Flask's `url_for`), a list as the same argument repeated. Also the
+    /// domain (subdomain or host) of that rule, when it matches on the host.
     func target(for endpoint: String, _ parameters: [String: [String]]) throws -> (path: String, domain: String?) {
         guard let rules = urlMap[endpoint] else {
             throw RoutingError.unknownEndpoint(endpoint, didYouMean: EndpointNames.closest(to: endpoint, among: urlMap.keys))
@@ -125,7 +120,7 @@ final class RequestContext: Sendable {
             guard let host = domainMatching.host(for: domain, serverName: serverName), HostHeader(host) != nil else {
                 throw RoutingError.urlBuild("'\(domain)' of endpoint '\(endpoint)' does not make a host name")
             }
-            guard external || host.lowercased() != request?.clientHost?.lowercased() else { return path }
+            guard external || host.lowercased() != request?.addressedHost?.authority.lowercased() else { return path }
             var base = (scheme ?? request?.externalScheme ?? preferredURLScheme) + "://" + host
             if scheme == nil, webSocketEndpoints.contains(endpoint) { base = "ws" + base.dropFirst(4) }
             return base + path
@@ -199,10 +194,10 @@ extension Request {
         forwardedValue("X-Forwarded-Proto").flatMap { ["http", "https"].contains($0) ? $0 : nil } ?? "http"
     }
 
-    /// The host (with its port) the client asked for: a trusted proxy's `X-Forwarded-Host`, else
+    /// The host (with its port) the client addressed: a trusted proxy's `X-Forwarded-Host`, else
     /// the `Host` header, when strictly parsed.
-    var clientHost: String? {
-        forwardedHost?.authority ?? headers.first(name: "host").flatMap(HostHeader.init)?.authority
+    var addressedHost: HostHeader? {
+        forwardedHost ?? headers.first(name: "host").flatMap(HostHeader.init)
     }
 
     /// The first value of a forwarding header, when the peer is a trusted proxy.

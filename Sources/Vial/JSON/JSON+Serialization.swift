@@ -56,20 +56,18 @@ extension JSON {
     /// Writes `value`'s decimal digits (no `String` made for it).
     static func writeInt<Sink: JSONSink>(_ value: Int, into bytes: inout Sink) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        // The magnitude as unsigned: `Int.min` has none as an `Int`.
+        // The magnitude as unsigned (`Int.min` has none as an `Int`), its digits written from the
+        // end of a stack buffer: 20 is as many as a 64-bit magnitude has.
         var magnitude = value.magnitude
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { buffer in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = digits.count
             repeat {
-                count += 1
-                buffer[20 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
                 magnitude /= 10
             } while magnitude > 0
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
         }
-        withUnsafeBytes(of: &digits) { buffer in bytes.append(contentsOf: buffer[(20 - count)...]) }
     }
 
     /// Writes `string` as a JSON string literal, escaping quotes, backslashes and control characters.

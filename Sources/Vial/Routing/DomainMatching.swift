@@ -27,7 +27,7 @@ enum DomainMatching: Sendable, Equatable {
 
     /// The key for `request`: from a trusted proxy's `X-Forwarded-Host`, else the `Host` header.
     func key(for request: Request) -> String? {
-        key(forHost: request.forwardedHost?.name ?? request.headers.first(name: "host").flatMap(HostHeader.init)?.name)
+        key(forHost: request.addressedHost?.name)
     }
 
     /// The host a URL to a rule on `domain` names: the subdomain joined to `serverName` (port

@@ -54,9 +54,6 @@ public struct RouteTable<Value: Sendable>: Sendable {
         return match(method: method, path: path, domain: domain, steps: &steps)
     }
 
-    /// Whether any rule matches on the host.
-    public var hasDomainRules: Bool { trie.hasDomainRules }
-
     /// `match`, counting the search's steps into `steps` (for tests).
     func match(method: HTTPMethod, path: Substring, domain: String? = nil, steps: inout Int) -> Match {
         switch trie.match(method: method, path: path, domain: domain, steps: &steps) {
@@ -164,8 +161,6 @@ struct RouteTrie: Sendable {
     private var nodes: [Node] = [Node()]
     /// The root of rules that match on the host: their first segment is the domain.
     private var domainRoot: Int?
-
-    var hasDomainRules: Bool { domainRoot != nil }
 
     mutating func insert(
         _ pattern: RulePattern, methods: [HTTPMethod], valueIndex: Int, strictSlashes: Bool, automaticOptions: Bool,

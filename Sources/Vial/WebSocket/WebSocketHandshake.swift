@@ -39,7 +39,7 @@ enum WebSocketHandshake {
             return false
         }
         // The host the browser addressed: a trusted proxy's X-Forwarded-Host, else Host.
-        guard let served = request.forwardedHost ?? request.headers.first(name: "host").flatMap(HostHeader.init) else {
+        guard let served = request.addressedHost else {
             return false
         }
         let defaultPort = scheme == "https" ? 443 : 80
