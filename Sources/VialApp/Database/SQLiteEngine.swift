@@ -2,9 +2,11 @@ import Foundation
 import GRDB
 
 /// SQLite through GRDB: a `DatabasePool` in WAL mode on a file (readers beside one writer), or
-/// one in-memory connection.
+/// one in-memory connection. Writes go through `SQLiteGroupCommit`: concurrent writers share
+/// a commit (and its fsync).
 final class SQLiteEngine: SQLEngine {
     let writer: any DatabaseWriter
+    private let commits: SQLiteGroupCommit
     var dialect: AppDatabase.Dialect { .sqlite }
 
     init(_ location: DatabaseLocation) throws {
@@ -20,6 +22,7 @@ final class SQLiteEngine: SQLEngine {
         default:
             writer = try DatabaseQueue(configuration: configuration)
         }
+        commits = SQLiteGroupCommit(writer)
     }
 
     func read(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
@@ -27,38 +30,47 @@ final class SQLiteEngine: SQLEngine {
     }
 
     func write(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
-        try await mapped { try await self.writer.write { db in try Self.rows(db, sql, arguments) } }
+        try await mapped {
+            guard case .rows(let rows) = try await self.commits.run(.statement(sql, arguments)) else { return [] }
+            return rows
+        }
     }
 
     func transaction(_ steps: [SQLStep]) async throws -> Bool {
-        try await mapped { try await self.writer.writeWithoutTransaction { db in try Self.run(steps, in: db) } }
+        try await mapped {
+            guard case .kept(let kept) = try await self.commits.run(.steps(steps)) else { return true }
+            return kept
+        }
     }
 
     /// `transaction` without awaiting (an in-memory database being set up in synchronous code).
     func transactionSynchronously(_ steps: [SQLStep]) throws -> Bool {
-        try writer.writeWithoutTransaction { db in try Self.run(steps, in: db) }
+        try writer.writeWithoutTransaction { db in
+            var kept = true
+            // IMMEDIATE: the write lock is taken before the first read, so an `.expect` reads
+            // what no other process can change before this transaction ends.
+            try db.inTransaction(.immediate) {
+                kept = try Self.apply(steps, in: db)
+                return kept ? .commit : .rollback
+            }
+            return kept
+        }
     }
 
-    private static func run(_ steps: [SQLStep], in db: Database) throws -> Bool {
-        var kept = true
-        // IMMEDIATE: the write lock is taken before the first read, so an `.expect` reads what
-        // no other process can change before this transaction ends.
-        try db.inTransaction(.immediate) {
-            for step in steps {
-                switch step {
-                case .execute(let sql, let arguments): try db.execute(sql: sql, arguments: Self.arguments(arguments))
-                case .script(let sql): try db.execute(sql: sql)
-                case .lock: break
-                case .expect(let sql, let arguments, let expected):
-                    if try Self.rows(db, sql, arguments).first?.values.first != expected {
-                        kept = false
-                        return .rollback
-                    }
-                }
+    /// Runs `steps` inside the caller's transaction (or savepoint, under group commit, whose
+    /// transaction is IMMEDIATE too); false when an `.expect` did not hold, and the caller
+    /// rolls back.
+    static func apply(_ steps: [SQLStep], in db: Database) throws -> Bool {
+        for step in steps {
+            switch step {
+            case .execute(let sql, let arguments): try db.execute(sql: sql, arguments: Self.arguments(arguments))
+            case .script(let sql): try db.execute(sql: sql)
+            case .lock: break
+            case .expect(let sql, let arguments, let expected):
+                if try Self.rows(db, sql, arguments).first?.values.first != expected { return false }
             }
-            return .commit
         }
-        return kept
+        return true
     }
 
     func tableExists(_ name: String) async throws -> Bool {
@@ -67,7 +79,7 @@ final class SQLiteEngine: SQLEngine {
 
     func shutdown() {}
 
-    private static func rows(_ db: Database, _ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
+    static func rows(_ db: Database, _ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
         // Cached statements: the stores' statements repeat, and preparing them cost more than
         // running them (Benchmarks/JobBench).
         let statement = try db.cachedStatement(sql: sql)
