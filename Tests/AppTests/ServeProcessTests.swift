@@ -205,12 +205,12 @@ import VialTesting
         let environment = ["DATABASE_URL": temporaryDatabaseURL()]
         #expect(try app(["db", "current"], environment: environment).1 == "auth: base\njobs: base\ntasks: base\n")
         #expect(try app(["db", "upgrade"], environment: environment).0 == 0)
-        let head = "auth: 0003 (head)\njobs: 0001 (head)\ntasks: 0004 (head)\n"
+        let head = "auth: 0003 (head)\njobs: 0001 (head)\ntasks: 0005 (head)\n"
         #expect(try app(["db", "current"], environment: environment).1 == head)
         let down = try app(["db", "downgrade", "tasks", "0001"], environment: environment)
         #expect(down.1.contains("Downgraded tasks 0002: add tasks.due_date"))
         #expect(try app(["db", "current"], environment: environment).1 == "auth: 0003 (head)\njobs: 0001 (head)\ntasks: 0001\n")
-        #expect(try app(["db", "stamp", "tasks", "0004"], environment: environment).0 == 0)
+        #expect(try app(["db", "stamp", "tasks", "0005"], environment: environment).0 == 0)
         #expect(try app(["db", "current"], environment: environment).1 == head)
         let refused = try app(["db", "downgrade", "auth", "base"], environment: environment)
         #expect(refused.0 == 1)

@@ -19,8 +19,8 @@ import VialTesting
         // When it is upgraded
         let applied = try await migrator.upgrade(database)
         // Then auth's users exist before tasks reference them, and each plugin is at its head
-        #expect(applied.map { "\($0.plugin) \($0.id)" } == ["auth 0001", "auth 0002", "auth 0003", "jobs 0001", "tasks 0001", "tasks 0002", "tasks 0003", "tasks 0004"])
-        #expect(try await migrator.current(database) == ["auth": "0003", "jobs": "0001", "tasks": "0004"])
+        #expect(applied.map { "\($0.plugin) \($0.id)" } == ["auth 0001", "auth 0002", "auth 0003", "jobs 0001", "tasks 0001", "tasks 0002", "tasks 0003", "tasks 0004", "tasks 0005"])
+        #expect(try await migrator.current(database) == ["auth": "0003", "jobs": "0001", "tasks": "0005"])
         #expect(try await columns(database, "tasks").contains("due_date"))
         #expect(try await migrator.pending(database).isEmpty)
     }
@@ -42,7 +42,7 @@ import VialTesting
 
         // When tasks alone is downgraded to 0001
         let undone = try await migrator.downgrade(database, plugin: "tasks", to: "0001")
-        #expect(undone.map(\.id) == ["0004", "0003", "0002"])
+        #expect(undone.map(\.id) == ["0005", "0004", "0003", "0002"])
         #expect(try await migrator.current(database) == ["auth": "0003", "jobs": "0001", "tasks": "0001"])
         #expect(try await !columns(database, "tasks").contains("due_date"))
         #expect(try await database.read("SELECT title FROM tasks WHERE id = ?", [.integer(task.id!)]).first?.string("title") == "keep me")
@@ -75,7 +75,7 @@ import VialTesting
         #expect(undone.last?.plugin == "auth")
         #expect(try await migrator.current(database).isEmpty)
         #expect(try await !database.tableExists("users"))
-        #expect(try await migrator.pending(database).count == 8)
+        #expect(try await migrator.pending(database).count == 9)
     }
 
     @Test(arguments: Engine.available) func upgradingOnePluginUpgradesWhatItDependsOnFirst(engine: Engine) async throws {
@@ -106,7 +106,7 @@ import VialTesting
             ])
         let database = try await engine.emptyDatabase()
         await #expect(throws: (any Error).self) { try await broken.upgrade(database) }
-        #expect(try await broken.current(database) == ["auth": "0003", "jobs": "0001", "tasks": "0004", "broken": "0001"])
+        #expect(try await broken.current(database) == ["auth": "0003", "jobs": "0001", "tasks": "0005", "broken": "0001"])
         #expect(try await !database.tableExists("half"))  // the failed step's first statement was rolled back too
     }
 
@@ -124,7 +124,7 @@ import VialTesting
             for database in databases { group.addTask { try await migrator.upgrade(database) } }
             return try await group.reduce(into: []) { $0 += $1 }
         }
-        #expect(applied.map { "\($0.plugin) \($0.id)" }.sorted() == ["auth 0001", "auth 0002", "auth 0003", "jobs 0001", "tasks 0001", "tasks 0002", "tasks 0003", "tasks 0004"])
+        #expect(applied.map { "\($0.plugin) \($0.id)" }.sorted() == ["auth 0001", "auth 0002", "auth 0003", "jobs 0001", "tasks 0001", "tasks 0002", "tasks 0003", "tasks 0004", "tasks 0005"])
         #expect(try await migrator.pending(databases[0]).isEmpty)
     }
 
@@ -147,14 +147,14 @@ import VialTesting
         // Read without writing: every plugin is where the old 0004 put it; only what came after is pending
         let before = (try await migrator.current(database), try await migrator.pending(database))
         #expect(before.0 == ["auth": "0002", "jobs": "0001", "tasks": "0003"])
-        #expect(before.1.map { "\($0.plugin) \($0.id)" } == ["auth 0003", "tasks 0004"])
+        #expect(before.1.map { "\($0.plugin) \($0.id)" } == ["auth 0003", "tasks 0004", "tasks 0005"])
         // Upgrading moves the record to vial_migrations and runs only the newer revision
         let applied = try await migrator.upgrade(database)
-        #expect(applied.map { "\($0.plugin) \($0.id)" } == ["auth 0003", "tasks 0004"])
+        #expect(applied.map { "\($0.plugin) \($0.id)" } == ["auth 0003", "tasks 0004", "tasks 0005"])
         let legacyTable = try await database.tableExists("schema_version")
         let recorded = try await database.read("SELECT plugin || ' ' || revision AS r FROM vial_migrations ORDER BY plugin").compactMap { $0.string("r") }
         #expect(!legacyTable)
-        #expect(recorded == ["auth 0003", "jobs 0001", "tasks 0004"])
+        #expect(recorded == ["auth 0003", "jobs 0001", "tasks 0005"])
         // The users and their tasks are all there, and the app logs carol in
         let users = SQLUserStore(database)
         #expect(try await users.count() == 3)
@@ -166,9 +166,9 @@ import VialTesting
         let (database, folder) = try legacyCopy("0002")
         defer { try? FileManager.default.removeItem(at: folder) }
         let pending = try await migrator.pending(database)
-        #expect(pending.map { "\($0.plugin) \($0.id)" } == ["auth 0002", "auth 0003", "jobs 0001", "tasks 0003", "tasks 0004"])
+        #expect(pending.map { "\($0.plugin) \($0.id)" } == ["auth 0002", "auth 0003", "jobs 0001", "tasks 0003", "tasks 0004", "tasks 0005"])
         let applied = try await migrator.upgrade(database)
-        #expect(applied.map { "\($0.plugin) \($0.id)" } == ["auth 0002", "auth 0003", "jobs 0001", "tasks 0003", "tasks 0004"])
+        #expect(applied.map { "\($0.plugin) \($0.id)" } == ["auth 0002", "auth 0003", "jobs 0001", "tasks 0003", "tasks 0004", "tasks 0005"])
         #expect(try await SQLTaskStore(database).list(owner: nil, status: nil, page: 1, perPage: 100).total == 4)
         let tables = try await database.read(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").compactMap { $0.string("name") }

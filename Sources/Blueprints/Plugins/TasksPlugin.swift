@@ -80,6 +80,21 @@ public struct TasksPlugin: Plugin {
                     """
                 },
                 down: "DROP TABLE task_attachments"),
+            // The list's order in an index: a page reads its rows and no more, sorts nothing,
+            // and its total is counted from the index alone (issue 21; `QueryPlanTests`).
+            // `tasks_owner` (owner_id, id) is the first one's prefix: it goes.
+            Revision(
+                "0005", "index tasks in the list's order",
+                up: """
+                    CREATE INDEX tasks_owner_page ON tasks(owner_id, created_at DESC, id DESC);
+                    CREATE INDEX tasks_page ON tasks(created_at DESC, id DESC);
+                    DROP INDEX tasks_owner
+                    """,
+                down: """
+                    CREATE INDEX tasks_owner ON tasks(owner_id, id);
+                    DROP INDEX tasks_page;
+                    DROP INDEX tasks_owner_page
+                    """),
         ]
     }
 

@@ -64,6 +64,26 @@ public struct SQLTaskStore: TaskStore {
     public func list(owner: Int64?, status: TaskItem.Status?, page: Int, perPage: Int) async throws
         -> (items: [TaskItem], total: Int)
     {
+        let query = Self.listQuery(owner: owner, status: status, page: page, perPage: perPage)
+        let rows = try await database.read(query.page.sql, query.page.arguments)
+        if let first = rows.first {
+            return (try rows.map(TaskItem.init(row:)), first.int("total_count") ?? rows.count)
+        }
+        guard page > 1 else { return ([], 0) }
+        let total = try await database.read(query.count.sql, query.count.arguments).first?.int("n") ?? 0
+        return ([], total)
+    }
+
+    /// The statements `list` runs: the page with its total, and the total alone.
+    ///
+    /// The page and the total are one statement (one read, one round trip): the total is an
+    /// uncorrelated subquery, which both engines run once and answer from the index alone.
+    /// Only a page past the end, which has no row to carry the total, asks for the count
+    /// alone. The `tasks_owner_page` and `tasks_page` indexes hold the rows in the page's order,
+    /// so the page reads its rows and no more, and sorts nothing (`QueryPlanTests`).
+    static func listQuery(owner: Int64?, status: TaskItem.Status?, page: Int, perPage: Int)
+        -> (page: (sql: String, arguments: [SQLValue]), count: (sql: String, arguments: [SQLValue]))
+    {
         var conditions: [String] = []
         var arguments: [SQLValue] = []
         if let owner {
@@ -75,19 +95,12 @@ public struct SQLTaskStore: TaskStore {
             arguments.append(.text(status.rawValue))
         }
         let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-        // The page and the total in one statement (a window count over the filtered rows): one
-        // read, one round trip. Only a page past the end, which has no row to carry the total,
-        // asks for the count alone.
-        let rows = try await database.read(
-            "SELECT *, COUNT(*) OVER () AS total_count FROM tasks" + filter
-                + " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
-            arguments + [.integer(Int64(perPage)), .integer(Int64((page - 1) * perPage))])
-        if let first = rows.first {
-            return (try rows.map(TaskItem.init(row:)), first.int("total_count") ?? rows.count)
-        }
-        guard page > 1 else { return ([], 0) }
-        let total = try await database.read("SELECT COUNT(*) AS n FROM tasks" + filter, arguments).first?.int("n") ?? 0
-        return ([], total)
+        let count = "SELECT COUNT(*) FROM tasks" + filter
+        let pageSQL = "SELECT *, (\(count)) AS total_count FROM tasks\(filter) ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
+        return (
+            (pageSQL, arguments + arguments + [.integer(Int64(perPage)), .integer(Int64((page - 1) * perPage))]),
+            (count.replacingOccurrences(of: "COUNT(*)", with: "COUNT(*) AS n"), arguments)
+        )
     }
 
     /// Writes every field of `task`; throws `StoreError.notFound` when it was deleted meanwhile.
