@@ -7,7 +7,8 @@
 # under load they would answer 429s. Prints each round and the B/A ratios of the medians.
 #
 #   Benchmarks/ab.sh A_APP B_APP [--duration SECONDS] [--rounds N] [--connections N] [--paths "P1 P2"]
-# (--paths: other routes, e.g. "/health/live", the smallest route without the database)
+# (--paths: other routes, e.g. "/health/live", the smallest route without the database;
+#  "POST/api/tasks/" creates a task per request, Benchmarks/create.lua)
 #
 # e.g. git worktree add /tmp/old <commit> && (cd /tmp/old && swift build -c release --product App)
 #      Benchmarks/ab.sh /tmp/old/.build/release/App .build/release/App
@@ -46,9 +47,11 @@ answers "$b_port" /health
 a_token=$(token_for "$a_port")
 b_token=$(token_for "$b_port")
 
-rps() { # port path token → requests per second
-    wrk -t1 -c"$connections" -d"${duration}s" -H "Authorization: Bearer $3" "http://127.0.0.1:$1$2" \
-        | awk '/Requests\/sec/ {print $2}'
+rps() { # port path token → requests per second (a path "POST/…" posts create.lua's body)
+    local script=() path=$2
+    if [[ $path == POST/* ]]; then script=(-s "$root/Benchmarks/create.lua"); path=${path#POST}; fi
+    wrk -t1 -c"$connections" -d"${duration}s" "${script[@]}" -H "Authorization: Bearer $3" "http://127.0.0.1:$1$path" \
+        | awk '/Requests\/sec/ {print $2} /Non-2xx|Socket errors/ {print "  wrk: " $0 > "/dev/stderr"}'
 }
 declare -A results
 for path in $paths; do
