@@ -45,7 +45,7 @@ extension Response {
         stream(status: status, contentType: "application/x-ndjson", headers: headers) { writer in
             var chunk = ByteBuffer()
             for value in values {
-                try JSONValueEncoder().encode(value).write(into: &chunk)
+                try JSONBytesEncoder.withEncoded(value) { _ = chunk.writeBytes($0) }
                 chunk.writeInteger(UInt8(ascii: "\n"))
                 if chunk.readableBytes >= 16_384 {
                     try await writer.write(chunk)

@@ -80,13 +80,23 @@ public struct Response: Sendable {
 
     private static let allocator = ByteBufferAllocator()
 
-    /// A JSON response from any `Encodable` (through `JSONValueEncoder`: keys sorted, UUIDs lower case).
+    /// A JSON response from any `Encodable`: the bytes `JSONValueEncoder` and `JSON.write` make
+    /// (keys sorted, UUIDs lower case), written without the tree (`JSONBytesEncoder`).
     /// Disfavoured so that a literal (`.json(["error": "…"])`) builds a `JSON` value and cannot throw.
     @_disfavoredOverload
     public static func json(
         _ value: some Encodable & Sendable, status: HTTPResponseStatus = .ok, headers: HTTPHeaders = [:]
     ) throws -> Response {
-        .json(try JSONValueEncoder().encode(value), status: status, headers: headers)
+        let buffer = try JSONBytesEncoder.withEncoded(value) { bytes in
+            var buffer = allocator.buffer(capacity: bytes.count + 1)
+            buffer.writeBytes(bytes)
+            buffer.writeInteger(UInt8(ascii: "\n"))
+            return buffer
+        }
+        var headers = headers
+        headers.reserveCapacity(headers.count + 4)  // Content-Type now; request id, length and date later
+        headers.replaceOrAdd(name: "Content-Type", value: "application/json")
+        return Response(status: status, headers: headers, body: buffer)
     }
 
     /// A `text/plain; charset=utf-8` response.

@@ -43,11 +43,11 @@ extension JSON: Codable {
 /// The shared, configured coders Vial uses for request and response bodies.
 public enum JSONCoding {
     /// The compact JSON text of `value`, as Vial writes every body: keys sorted (stable bytes),
-    /// UUIDs lower case, ISO 8601 dates, slashes not escaped (`JSONValueEncoder`, then `JSON.write`).
+    /// UUIDs lower case, ISO 8601 dates, slashes not escaped (`JSONValueEncoder`'s forms, written
+    /// without the tree by `JSONBytesEncoder`).
     public static func encode(_ value: some Encodable) throws -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(256)
-        try JSONValueEncoder().encode(value).write(into: &bytes)
+        try JSONBytesEncoder.encode(value, into: &bytes)
         return bytes
     }
 

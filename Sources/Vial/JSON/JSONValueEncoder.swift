@@ -120,7 +120,7 @@ private func encodeChild(_ value: some Encodable, codingPath: @autoclosure () ->
 /// tenth of the uncached task list's instructions (Benchmarks/instructions.py). Every type asked
 /// for here is a struct or an enum, so "exactly" is all there is to match.
 @inline(__always)
-private func exactly<T, U>(_ value: T, _ type: U.Type) -> U? {
+func exactly<T, U>(_ value: T, _ type: U.Type) -> U? {
     T.self == U.self ? unsafeBitCast(value, to: U.self) : nil
 }
 
@@ -162,11 +162,11 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encode(_ value: Int16, forKey key: Key) throws { set(key, .int(Int(value))) }
     mutating func encode(_ value: Int32, forKey key: Key) throws { set(key, .int(Int(value))) }
     mutating func encode(_ value: Int64, forKey key: Key) throws { set(key, .int(Int(value))) }
-    mutating func encode(_ value: UInt, forKey key: Key) throws { set(key, unsigned(value)) }
+    mutating func encode(_ value: UInt, forKey key: Key) throws { set(key, unsignedJSON(value)) }
     mutating func encode(_ value: UInt8, forKey key: Key) throws { set(key, .int(Int(value))) }
     mutating func encode(_ value: UInt16, forKey key: Key) throws { set(key, .int(Int(value))) }
     mutating func encode(_ value: UInt32, forKey key: Key) throws { set(key, .int(Int(value))) }
-    mutating func encode(_ value: UInt64, forKey key: Key) throws { set(key, unsigned(UInt(value))) }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws { set(key, unsignedJSON(UInt(value))) }
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         let child = try encodeChild(value, codingPath: codingPath + [key])
@@ -221,11 +221,11 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
     mutating func encode(_ value: Int16) throws { append(.int(Int(value))) }
     mutating func encode(_ value: Int32) throws { append(.int(Int(value))) }
     mutating func encode(_ value: Int64) throws { append(.int(Int(value))) }
-    mutating func encode(_ value: UInt) throws { append(unsigned(value)) }
+    mutating func encode(_ value: UInt) throws { append(unsignedJSON(value)) }
     mutating func encode(_ value: UInt8) throws { append(.int(Int(value))) }
     mutating func encode(_ value: UInt16) throws { append(.int(Int(value))) }
     mutating func encode(_ value: UInt32) throws { append(.int(Int(value))) }
-    mutating func encode(_ value: UInt64) throws { append(unsigned(UInt(value))) }
+    mutating func encode(_ value: UInt64) throws { append(unsignedJSON(UInt(value))) }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
         let child = try encodeChild(value, codingPath: codingPath + [Index(count)])
@@ -274,11 +274,11 @@ private struct SingleContainer: SingleValueEncodingContainer {
     mutating func encode(_ value: Int16) throws { set(.int(Int(value))) }
     mutating func encode(_ value: Int32) throws { set(.int(Int(value))) }
     mutating func encode(_ value: Int64) throws { set(.int(Int(value))) }
-    mutating func encode(_ value: UInt) throws { set(unsigned(value)) }
+    mutating func encode(_ value: UInt) throws { set(unsignedJSON(value)) }
     mutating func encode(_ value: UInt8) throws { set(.int(Int(value))) }
     mutating func encode(_ value: UInt16) throws { set(.int(Int(value))) }
     mutating func encode(_ value: UInt32) throws { set(.int(Int(value))) }
-    mutating func encode(_ value: UInt64) throws { set(unsigned(UInt(value))) }
+    mutating func encode(_ value: UInt64) throws { set(unsignedJSON(UInt(value))) }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
         try encoder.encodeValue(value)
@@ -286,6 +286,6 @@ private struct SingleContainer: SingleValueEncodingContainer {
 }
 
 /// An unsigned value past `Int.max` has no `Int`: it is written as a double, as JSON numbers are.
-private func unsigned(_ value: UInt) -> JSON {
+func unsignedJSON(_ value: UInt) -> JSON {
     value <= UInt(Int.max) ? .int(Int(value)) : .double(Double(value))
 }
