@@ -4,7 +4,8 @@
 #   - GET /api/tasks/ authenticated, 20 tasks, cache hit (the per-request middleware path);
 #   - GET /health (the smallest bundled route).
 # The configuration a user gets by default (access log on, SimpleCache), but rate limits off:
-# under load they would answer 429s. Prints each round and the B/A ratios of the medians.
+# under load they would answer 429s. Prints each round (requests/s and the server's CPU time per
+# request, from /proc) and the B/A ratios of the medians.
 #
 #   Benchmarks/ab.sh A_APP B_APP [--duration SECONDS] [--rounds N] [--connections N] [--paths "P1 P2"]
 # (--paths: other routes, e.g. "/health/live", the smallest route without the database;
@@ -47,13 +48,18 @@ answers "$b_port" /health
 a_token=$(token_for "$a_port")
 b_token=$(token_for "$b_port")
 
-rps() { # port path token → requests per second (a path "POST/…" posts create.lua's body)
-    local script=() path=$2
+rps() { # port path token [pid] → "requests/s CPU-µs/request" (a path "POST/…" posts create.lua's body)
+    local script=() path=$2 before after
     if [[ $path == POST/* ]]; then script=(-s "$root/Benchmarks/create.lua"); path=${path#POST}; fi
+    before=$(cpu_ticks "${4:-$$}")
     wrk -t1 -c"$connections" -d"${duration}s" "${script[@]}" -H "Authorization: Bearer $3" "http://127.0.0.1:$1$path" \
-        | awk '/Requests\/sec/ {print $2} /Non-2xx|Socket errors/ {print "  wrk: " $0 > "/dev/stderr"}'
+        >"$workdir/wrk.out"
+    after=$(cpu_ticks "${4:-$$}")
+    awk '/Non-2xx|Socket errors/ {print "  wrk: " $0 > "/dev/stderr"}' "$workdir/wrk.out"
+    awk -v ticks=$((after - before)) -v hz="$(getconf CLK_TCK)" \
+        '/requests in/ {n=$1} /Requests\/sec/ {r=$2} END {printf "%s %.1f\n", r, ticks / hz * 1e6 / n}' "$workdir/wrk.out"
 }
-declare -A results
+declare -A results cpus
 for path in $paths; do
     rps "$a_port" "$path" "$a_token" >/dev/null  # warm-up
     rps "$b_port" "$path" "$b_token" >/dev/null
@@ -61,15 +67,18 @@ for path in $paths; do
         # Alternate which goes first, so neither always follows the other.
         order="a b"; [ $((round % 2)) -eq 0 ] && order="b a"
         for side in $order; do
-            port_var="${side}_port" token_var="${side}_token"
-            value=$(rps "${!port_var}" "$path" "${!token_var}")
+            port_var="${side}_port" token_var="${side}_token" pid_var="${side}_pid"
+            read -r value cpu < <(rps "${!port_var}" "$path" "${!token_var}" "${!pid_var}")
             results[$side$path]+="$value "
-            printf '%s %-12s round %d: %s req/s\n' "$side" "$path" "$round" "$value"
+            cpus[$side$path]+="$cpu "
+            printf '%s %-12s round %d: %s req/s, %s µs CPU/request\n' "$side" "$path" "$round" "$value" "$cpu"
         done
     done
 done
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 for path in $paths; do
     a=$(median <<<"${results[a$path]}") b=$(median <<<"${results[b$path]}")
-    printf '%-12s A %s  B %s  B/A %.2f\n' "$path" "$a" "$b" "$(echo "$b / $a" | bc -l)"
+    a_cpu=$(median <<<"${cpus[a$path]}") b_cpu=$(median <<<"${cpus[b$path]}")
+    printf '%-12s A %s  B %s  B/A %.2f   CPU µs/request A %s  B %s  B/A %.2f\n' "$path" "$a" "$b" \
+        "$(echo "$b / $a" | bc -l)" "$a_cpu" "$b_cpu" "$(echo "$b_cpu / $a_cpu" | bc -l)"
 done

@@ -38,7 +38,15 @@ public final class TaskEvents: Service, Sendable {
     public let broker: any MessageBroker
     /// Events kept for `Last-Event-ID`.
     public let historyLimit: Int
-    private let history = NIOLockedValueBox<[Event]>([])
+    /// An event as the history keeps it: its id, and its payload as it came, decoded only
+    /// when a resuming client needs it (decoding every event was a fifth of a create's
+    /// instructions, for a history that is rarely read).
+    struct Recorded {
+        let id: String
+        let payload: [UInt8]
+    }
+
+    private let history = NIOLockedValueBox<[Recorded]>([])
     private let logger: Logger
 
     public init(broker: any MessageBroker, historyLimit: Int = 1_000, logger: Logger = Logger(label: "vial.tasks")) {
@@ -69,8 +77,8 @@ public final class TaskEvents: Service, Sendable {
             for await message in subscription {
                 switch message {
                 case .message(let payload):
-                    guard let event = Self.decode(payload) else { continue }
-                    record(event)
+                    guard let id = Self.eventID(payload) else { continue }
+                    record(Recorded(id: id, payload: payload))
                 case .gap:
                     // The history no longer holds everything in order: resumes must refetch.
                     history.withLockedValue { $0.removeAll() }
@@ -81,8 +89,20 @@ public final class TaskEvents: Service, Sendable {
         }
     }
 
+    /// The id of the event in `payload`, without decoding the task: events are written by
+    /// `JSONCoding.encode`, keys sorted, so `id` comes first; anything else is parsed whole.
+    static func eventID(_ payload: [UInt8]) -> String? {
+        let prefix = Array(#"{"id":""#.utf8)
+        if payload.starts(with: prefix), let end = payload[prefix.count...].firstIndex(of: UInt8(ascii: "\"")),
+            !payload[prefix.count..<end].contains(UInt8(ascii: "\\"))
+        {
+            return String(decoding: payload[prefix.count..<end], as: UTF8.self)
+        }
+        return decode(payload)?.id
+    }
+
     /// Adds `event` to the history (the oldest drop off past `historyLimit`).
-    func record(_ event: Event) {
+    func record(_ event: Recorded) {
         history.withLockedValue { history in
             history.append(event)
             if history.count > historyLimit { history.removeFirst(history.count - historyLimit) }
@@ -92,10 +112,12 @@ public final class TaskEvents: Service, Sendable {
     /// What a client resuming after `lastEventID` missed.
     public func replay(after lastEventID: String?) -> Replay {
         guard let lastEventID else { return .events([]) }
-        return history.withLockedValue { history in
-            guard let index = history.lastIndex(where: { $0.id == lastEventID }) else { return .unknown }
-            return .events(Array(history[(index + 1)...]))
+        let missed = history.withLockedValue { history -> ArraySlice<Recorded>? in
+            guard let index = history.lastIndex(where: { $0.id == lastEventID }) else { return nil }
+            return history[(index + 1)...]
         }
+        guard let missed else { return .unknown }
+        return .events(missed.compactMap { Self.decode($0.payload) })
     }
 
     /// Unique across instances and increasing within one: milliseconds, then random bits.
