@@ -68,6 +68,25 @@ import VialTesting
         #expect(try await cache.get("memo:x:1") == nil)
     }
 
+    /// The tag index follows entries replaced, evicted and deleted: a tag deletes what carries
+    /// it now, nothing else.
+    @Test func aTagDeletesOnlyTheEntriesThatCarryItNow() async throws {
+        let cache = SimpleCache(maxEntries: 3, clock: clock)
+        try await cache.set("a", [1], timeout: 60, tags: ["t1", "t2"])
+        try await cache.set("a", [1], timeout: 60, tags: ["t2"])  // replaced: no longer t1
+        try await cache.set("b", [2], timeout: 60, tags: ["t1"])
+        try await cache.delete(tag: "t1")
+        #expect(try await cache.get("a") != nil)
+        #expect(try await cache.get("b") == nil)
+        for index in 0..<4 { try await cache.set("x\(index)", [3], timeout: 60, tags: ["t3"]) }  // "a" evicted
+        #expect(try await cache.get("a") == nil)
+        try await cache.set("a", [4], timeout: 60, tags: [])
+        try await cache.delete(tag: "t2")  // evicted "a" carried it; the new "a" does not
+        #expect(try await cache.get("a")?.value == [4])
+        try await cache.delete(tag: "t3")
+        #expect(cache.usage.entries == 1)
+    }
+
     @Test func nullCacheKeepsNothing() async throws {
         let cache = NullCache()
         try await cache.set("k", [1], timeout: 60, tags: [])

@@ -41,7 +41,8 @@ public struct NullCache: CacheBackend {
 /// recently used entries go first when a bound is reached. An owner (a cached view's identity)
 /// holds at most `maxEntriesPerOwner` entries: past that its own least recently used entry goes,
 /// so one client's junk requests cannot push out everyone else's. One lock; eviction scans the
-/// entries (as Flask-Caching's SimpleCache pruning does), fine at its default size.
+/// entries (as Flask-Caching's SimpleCache pruning does), fine at its default size; deleting a
+/// tag finds its entries through an index.
 public final class SimpleCache: CacheBackend {
     private struct Entry {
         var value: [UInt8]
@@ -57,6 +58,9 @@ public final class SimpleCache: CacheBackend {
         var tick: UInt64 = 0
         /// Entries held per owner.
         var owned: [String: Int] = [:]
+        /// The keys of the entries carrying each tag, so deleting a tag (every task write does)
+        /// touches its entries only, not every entry.
+        var tagged: [String: Set<String>] = [:]
     }
 
     private let state = NIOLockedValueBox(State())
@@ -111,6 +115,7 @@ public final class SimpleCache: CacheBackend {
             state.entries[key] = Entry(value: value, expiresAt: now + timeout, tags: tags, lastUsed: state.tick, owner: owner)
             state.bytes += value.count
             if let owner { state.owned[owner, default: 0] += 1 }
+            for tag in tags { state.tagged[tag, default: []].insert(key) }
             if state.entries.count > maxEntries || state.bytes > maxBytes {
                 // Expired entries go first, then the least recently used.
                 for (expired, entry) in state.entries where entry.expiresAt <= now { Self.remove(expired, from: &state) }
@@ -130,7 +135,7 @@ public final class SimpleCache: CacheBackend {
 
     public func delete(tag: String) async throws {
         state.withLockedValue { state in
-            for (key, entry) in state.entries where entry.tags.contains(tag) { Self.remove(key, from: &state) }
+            for key in state.tagged[tag] ?? [] { Self.remove(key, from: &state) }
         }
     }
 
@@ -147,6 +152,10 @@ public final class SimpleCache: CacheBackend {
     private static func remove(_ key: String, from state: inout State) {
         guard let old = state.entries.removeValue(forKey: key) else { return }
         state.bytes -= old.value.count
+        for tag in old.tags {
+            state.tagged[tag]?.remove(key)
+            if state.tagged[tag]?.isEmpty == true { state.tagged[tag] = nil }
+        }
         if let owner = old.owner {
             let left = state.owned[owner, default: 1] - 1
             state.owned[owner] = left > 0 ? left : nil
