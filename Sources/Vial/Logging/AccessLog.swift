@@ -83,12 +83,19 @@ struct AccessLog: Sendable {
     }
 
     /// `uri` with the value of each query parameter named in `names` replaced by `[redacted]`.
+    /// Read over UTF-8 (every request with a query passes here; splitting it by `Character`
+    /// was 3 % of a cached task list's instructions); a name is decoded only when encoded.
     static func redact(_ uri: String, _ names: Set<String>) -> String {
-        guard let question = uri.firstIndex(of: "?") else { return uri }
+        guard let question = uri.utf8.firstIndex(of: UInt8(ascii: "?")) else { return uri }
         var changed = false
-        let pairs = uri[uri.index(after: question)...].split(separator: "&", omittingEmptySubsequences: false).map { pair -> Substring in
-            let name = pair.prefix { $0 != "=" }
-            guard names.contains(PercentDecoding.decode(name, plusAsSpace: true) ?? String(name)), pair.count > name.count else { return pair }
+        let query = uri.utf8[uri.utf8.index(after: question)...]
+        let pairs = query.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: false).map { bytes -> Substring in
+            let pair = Substring(bytes)
+            guard let equals = pair.utf8.firstIndex(of: UInt8(ascii: "=")) else { return pair }  // no value to hide
+            let name = pair[..<equals]
+            let encoded = name.utf8.contains { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }
+            let decoded = encoded ? PercentDecoding.decode(name, plusAsSpace: true) ?? String(name) : String(name)
+            guard names.contains(decoded) else { return pair }
             changed = true
             return name + "=[redacted]"
         }
