@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""Vial beside its peers on the same real work (issue 21): `GET /api/tasks/?per_page=20` as a user
+with 20 tasks — token checked, user known, one page and its total read, 4 KB of JSON written.
+
+One SQLite file, made and seeded by Vial (`App init-db`, 20 tasks created through the API), is read
+by every server: Vial uncached (`CACHE_TYPE=NullCache`), Vial cached (`SimpleCache`, the default),
+Vial's `/health/live` (the hello of the bundled app) and the peers in ../shared/peers
+(Hummingbird 2 + GRDB + JWTKit, Vapor 4 + Fluent + JWT). Before measuring, every server's answer is
+checked to hold the same data (tasks, count, meta; key order and `null` members aside).
+Then wrk rounds alternate the servers (the order rotates each round) and each round reads the
+server's CPU time from /proc: requests per second and server CPU µs per request, medians of the
+rounds, and each peer's ratio to Vial's uncached list.
+
+    swift build -c release --product App
+    (cd ../shared/peers/hummingbird2-tasks && swift build -c release --scratch-path /tmp/peer-hb)
+    (cd ../shared/peers/vapor4-tasks && swift build -c release --scratch-path /tmp/peer-vapor)
+    python3 Benchmarks/peers.py --hummingbird /tmp/peer-hb/release/HummingbirdTasks \\
+        --vapor /tmp/peer-vapor/release/VaporTasks [--rounds 5] [--duration 5] [--write-docs]
+
+Vial runs as a user gets it (access log on, written to a file), with rate limits off (wrk would get
+429s) and no job workers. Every server listens on 127.0.0.1 and is stopped by its PID.
+`--write-docs` replaces the section between the `peers` markers in docs/performance.md.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SECRET = "peers-benchmark-secret-key-0123456789abcdef"
+LIST = "/api/tasks/?per_page=20"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def request(port, path, token=None, method="GET", body=None):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, headers=headers, method=method)
+    with urllib.request.urlopen(req, timeout=10) as answer:
+        return answer.status, json.loads(answer.read() or b"null")
+
+
+class Server:
+    """One server process on its own loopback port, stopped by its PID."""
+
+    def __init__(self, name, argv, env, port, workdir):
+        self.name, self.port = name, port
+        self.log = open(os.path.join(workdir, f"{name}.log"), "w")
+        self.process = subprocess.Popen(argv, env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{name} exited: {open(self.log.name).read()[-2000:]}")
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).read()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{name} did not answer /health: {open(self.log.name).read()[-2000:]}")
+
+    def cpu_seconds(self):
+        fields = open(f"/proc/{self.process.pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def normalised(answer):
+    """The data an answer holds, whatever the key order and however absent members are written."""
+    def task(item):
+        return {key: value for key, value in item.items() if value is not None}
+    return {"status": answer.get("status"), "count": answer.get("count"), "meta": answer.get("meta"),
+            "data": [task(item) for item in answer.get("data", [])]}
+
+
+def wrk(port, path, token, seconds, connections):
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-H", f"Authorization: Bearer {token}",
+                          f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True).stdout
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if bad:
+        raise RuntimeError(f"{path} on port {port}: {bad.group(1)} answers were not 2xx")
+    return rps, requests
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--vial", default=os.path.join(ROOT, ".build/release/App"))
+    parser.add_argument("--hummingbird", help="HummingbirdTasks binary (../shared/peers/hummingbird2-tasks)")
+    parser.add_argument("--vapor", help="VaporTasks binary (../shared/peers/vapor4-tasks)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--duration", type=int, default=5)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--write-docs", action="store_true")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk")
+
+    workdir = tempfile.mkdtemp(prefix="vial-peers-")
+    database = os.path.join(workdir, "tasks.db")
+    url = f"sqlite:///{database}"
+    vial_env = {"DATABASE_URL": url, "JWT_SECRET_KEY": SECRET, "RATELIMIT_ENABLED": "false", "JOBS_CONCURRENCY": "0"}
+    subprocess.run([args.vial, "init-db"], env={**os.environ, **vial_env}, check=True, capture_output=True)
+
+    servers = []
+    try:
+        def vial(name, extra):
+            port = free_port()
+            servers.append(Server(name, [args.vial, "serve", "--port", str(port)], {**vial_env, **extra}, port, workdir))
+            return servers[-1]
+        uncached = vial("vial-uncached", {"CACHE_TYPE": "NullCache"})
+        cached = vial("vial-cached", {})
+        # The 20 tasks, made through Vial's API, so the file holds what Vial writes.
+        _, login = request(uncached.port, "/auth/login", method="POST", body={"username": "user", "password": "password"})
+        token = login["access_token"]
+        for index in range(20):
+            request(uncached.port, "/api/tasks/", token, "POST",
+                    {"title": f"Task {index}", "description": "x" * 80, "due_date": "2027-01-15"})
+        peer_env = {"DATABASE_URL": url, "JWT_SECRET_KEY": SECRET}
+        if args.hummingbird:
+            port = free_port()
+            servers.append(Server("hummingbird", [args.hummingbird, str(port)], peer_env, port, workdir))
+        if args.vapor:
+            port = free_port()
+            servers.append(Server("vapor", [args.vapor, "serve", "--env", "production", "--hostname", "127.0.0.1",
+                                            "--port", str(port)], peer_env, port, workdir))
+
+        # The same data from every server, or the comparison means nothing.
+        reference = normalised(request(uncached.port, LIST, token)[1])
+        assert reference["count"] == 20 and len(reference["data"]) == 20, reference
+        for server in servers:
+            got = normalised(request(server.port, LIST, token)[1])
+            if got != reference:
+                sys.exit(f"{server.name} answers other data than Vial:\n{json.dumps(got)[:2000]}\n"
+                         f"Vial:\n{json.dumps(reference)[:2000]}")
+        print(f"every server returns the same 20 tasks (count, meta and fields checked)")
+
+        work = [(server.name, server, LIST) for server in servers] + [("vial-hello", cached, "/health/live")]
+        for _, server, path in work:  # warm-up
+            wrk(server.port, path, token, 2, args.connections)
+        results = {name: [] for name, _, _ in work}
+        for round_ in range(args.rounds):
+            shift = round_ % len(work)
+            for name, server, path in work[shift:] + work[:shift]:
+                before = server.cpu_seconds()
+                rps, requests = wrk(server.port, path, token, args.duration, args.connections)
+                cpu = (server.cpu_seconds() - before) / requests * 1e6
+                results[name].append((rps, cpu))
+                print(f"round {round_ + 1} {name:14} {rps:10.0f} req/s {cpu:7.1f} µs CPU/request", flush=True)
+    finally:
+        for server in servers:
+            server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    table = report(results, args)
+    print(table)
+    if args.write_docs:
+        write_docs(table)
+
+
+LABELS = {
+    "vial-hello": "Vial `GET /health/live` (hello of the bundled app)",
+    "vial-cached": "Vial, `SimpleCache` hit (the default)",
+    "vial-uncached": "**Vial, `NullCache`** (token, one read, JSON every time)",
+    "hummingbird": "Hummingbird 2 + GRDB + JWTKit",
+    "vapor": "Vapor 4 + Fluent + JWT",
+}
+
+
+def report(results, args):
+    median = {name: (statistics.median(r for r, _ in rounds), statistics.median(c for _, c in rounds))
+              for name, rounds in results.items()}
+    base_rps, base_cpu = median["vial-uncached"]
+    lines = [f"{args.rounds} alternated rounds of {args.duration} s, wrk -c{args.connections}, one SQLite file; "
+             f"{time.strftime('%Y-%m-%d', time.gmtime())}, {os.cpu_count()} cores.", "",
+             "| server, `GET /api/tasks/?per_page=20` | req/s | server CPU µs/request | Vial uncached ÷ this (req/s) |",
+             "| --- | ---: | ---: | ---: |"]
+    for name in ["vial-hello", "vial-cached", "vial-uncached", "hummingbird", "vapor"]:
+        if name in median:
+            rps, cpu = median[name]
+            lines.append(f"| {LABELS[name]} | {rps:,.0f} | {cpu:,.0f} | {base_rps / rps:.2f} |")
+    hello_rps = median["vial-hello"][0]
+    lines += ["", f"Cached list ÷ hello: {median['vial-cached'][0] / hello_rps:.2f} (goal ≥ 0.85); uncached list "
+              f"CPU per request: {base_cpu:.0f} µs (goal ≤ 100)."]
+    return "\n".join(lines)
+
+
+def write_docs(table):
+    path = os.path.join(ROOT, "docs/performance.md")
+    text = open(path).read()
+    start, end = "<!-- peers: written by Benchmarks/peers.py -->", "<!-- /peers -->"
+    if start not in text:
+        sys.exit(f"docs/performance.md has no '{start}' marker")
+    before, rest = text.split(start, 1)
+    after = rest.split(end, 1)[1]
+    open(path, "w").write(f"{before}{start}\n{table}\n{end}{after}")
+
+
+if __name__ == "__main__":
+    main()
