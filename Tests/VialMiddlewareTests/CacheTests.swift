@@ -83,7 +83,8 @@ import VialTesting
         try await cache.set("a", [4], timeout: 60, tags: [])
         try await cache.delete(tag: "t2")  // evicted "a" carried it; the new "a" does not
         #expect(try await cache.get("a")?.value == [4])
-        try await cache.delete(tag: "t3")
+        try await cache.set("b", [5], timeout: 60, tags: ["t4"])
+        try await cache.delete(tags: ["t3", "t4"])
         #expect(cache.usage.entries == 1)
     }
 

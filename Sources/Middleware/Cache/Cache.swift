@@ -47,6 +47,8 @@ public final class Cache: Middleware {
     public func clear() async throws { try await backend.clear() }
     /// Drops every entry tagged `tag` (cached views and memoized values alike).
     public func invalidate(tag: String) async throws { try await backend.delete(tag: tag) }
+    /// Drops every entry tagged with any of `tags`, in one round trip where the backend allows.
+    public func invalidate(tags: Set<String>) async throws { try await backend.delete(tags: tags) }
     /// Drops every entry whose key starts with `prefix`.
     public func invalidate(prefix: String) async throws { try await backend.delete(prefix: prefix) }
 

@@ -15,12 +15,19 @@ public protocol CacheBackend: Sendable {
     func delete(_ key: String) async throws
     /// Deletes every entry carrying `tag`.
     func delete(tag: String) async throws
+    /// Deletes every entry carrying any of `tags`: in one go where the backend can (one round
+    /// trip to Redis). The default deletes them one after the other.
+    func delete(tags: Set<String>) async throws
     /// Deletes every entry whose key starts with `prefix`.
     func delete(prefix: String) async throws
     func clear() async throws
 }
 
 extension CacheBackend {
+    public func delete(tags: Set<String>) async throws {
+        for tag in tags.sorted() { try await delete(tag: tag) }
+    }
+
     public func set(_ key: String, _ value: [UInt8], timeout: Double, tags: Set<String>, owner: String?) async throws {
         try await set(key, value, timeout: timeout, tags: tags)
     }
@@ -134,8 +141,14 @@ public final class SimpleCache: CacheBackend {
     }
 
     public func delete(tag: String) async throws {
+        try await delete(tags: [tag])
+    }
+
+    public func delete(tags: Set<String>) async throws {
         state.withLockedValue { state in
-            for key in state.tagged[tag] ?? [] { Self.remove(key, from: &state) }
+            for tag in tags {
+                for key in state.tagged[tag] ?? [] { Self.remove(key, from: &state) }
+            }
         }
     }
 

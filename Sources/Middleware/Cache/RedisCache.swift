@@ -49,6 +49,14 @@ public final class RedisCache: CacheBackend {
         try await redis.send(["EVAL", Self.deleteTagged, "1", tagKey(tag)])
     }
 
+    /// One pipelined `EVAL` a tag: one round trip for them all.
+    public func delete(tags: Set<String>) async throws {
+        let replies = try await redis.pipeline(tags.sorted().map { ["EVAL", Self.deleteTagged, "1", tagKey($0)] })
+        for reply in replies {
+            if case .error(let message) = reply { throw RedisError(message) }
+        }
+    }
+
     public func delete(prefix: String) async throws {
         try await deleteMatching(Self.globEscaped(keyPrefix + prefix) + "*")
     }
