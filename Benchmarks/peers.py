@@ -5,7 +5,8 @@ with 20 tasks — token checked, user known, one page and its total read, 4 KB o
 One SQLite file, made and seeded by Vial (`App init-db`, 20 tasks created through the API), is read
 by every server: Vial uncached (`CACHE_TYPE=NullCache`), Vial cached (`SimpleCache`, the default),
 Vial's `/health/live` (the hello of the bundled app) and the peers in ../shared/peers
-(Hummingbird 2 + GRDB + JWTKit, Vapor 4 + Fluent + JWT). Before measuring, every server's answer is
+(Hummingbird 2 + GRDB + JWTKit, Vapor 4 + Fluent + JWT) and, with `--flask`, the Flask reference
+(Benchmarks/flask-tasks: the guide's way, under gunicorn). Before measuring, every server's answer is
 checked to hold the same data (tasks, count, meta; key order and `null` members aside).
 Then wrk rounds alternate the servers (the order rotates each round) and each round reads the
 server's CPU time from /proc: requests per second and server CPU µs per request, medians of the
@@ -76,8 +77,18 @@ class Server:
         raise RuntimeError(f"{name} did not answer /health: {open(self.log.name).read()[-2000:]}")
 
     def cpu_seconds(self):
-        fields = open(f"/proc/{self.process.pid}/stat").read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+        """The server's CPU time, with its workers' (gunicorn's are child processes)."""
+        total = 0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(entry) == self.process.pid or int(fields[1]) == self.process.pid:  # itself, or a child
+                total += int(fields[11]) + int(fields[12])  # utime + stime
+        return total / CLOCK_TICKS
 
     def stop(self):
         self.process.send_signal(signal.SIGTERM)
@@ -111,6 +122,8 @@ def main():
     parser.add_argument("--vial", default=os.path.join(ROOT, ".build/release/App"))
     parser.add_argument("--hummingbird", help="HummingbirdTasks binary (../shared/peers/hummingbird2-tasks)")
     parser.add_argument("--vapor", help="VaporTasks binary (../shared/peers/vapor4-tasks)")
+    parser.add_argument("--flask", action="store_true",
+                        help="also the Flask reference (Benchmarks/flask-tasks) under gunicorn, 4 sync workers")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--connections", type=int, default=64)
@@ -147,6 +160,11 @@ def main():
             port = free_port()
             servers.append(Server("vapor", [args.vapor, "serve", "--env", "production", "--hostname", "127.0.0.1",
                                             "--port", str(port)], peer_env, port, workdir))
+
+        if args.flask:
+            port = free_port()
+            servers.append(Server("flask", ["gunicorn", "-w", "4", "-b", f"127.0.0.1:{port}", "--chdir",
+                                            os.path.join(ROOT, "Benchmarks/flask-tasks"), "app:app"], peer_env, port, workdir))
 
         # The same data from every server, or the comparison means nothing.
         reference = normalised(request(uncached.port, LIST, token)[1])
@@ -187,6 +205,7 @@ LABELS = {
     "vial-uncached": "**Vial, `NullCache`** (token, one read, JSON every time)",
     "hummingbird": "Hummingbird 2 + GRDB + JWTKit",
     "vapor": "Vapor 4 + Fluent + JWT",
+    "flask": "Flask + Flask-SQLAlchemy + Flask-JWT-Extended, gunicorn 4 sync workers",
 }
 
 
@@ -198,7 +217,7 @@ def report(results, args):
              f"{time.strftime('%Y-%m-%d', time.gmtime())}, {os.cpu_count()} cores.", "",
              "| server, `GET /api/tasks/?per_page=20` | req/s | server CPU µs/request | Vial uncached ÷ this (req/s) |",
              "| --- | ---: | ---: | ---: |"]
-    for name in ["vial-hello", "vial-cached", "vial-uncached", "hummingbird", "vapor"]:
+    for name in ["vial-hello", "vial-cached", "vial-uncached", "hummingbird", "vapor", "flask"]:
         if name in median:
             rps, cpu = median[name]
             lines.append(f"| {LABELS[name]} | {rps:,.0f} | {cpu:,.0f} | {base_rps / rps:.2f} |")
