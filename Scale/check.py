@@ -68,8 +68,8 @@ def check_concurrent_upgrades(checks):
         applied = [line for output in outputs for line in output.splitlines() if line.startswith("Upgraded ")]
         recorded = postgres.query("race", "SELECT plugin || ' ' || revision FROM vial_migrations ORDER BY plugin").split("\n")
         checks.check("two `db upgrade` at once apply each revision once",
-                     all(run.returncode == 0 for run in runs) and len(applied) == 8 and len(set(applied)) == 8
-                     and recorded == ["auth 0003", "jobs 0001", "tasks 0004"],
+                     all(run.returncode == 0 for run in runs) and len(applied) == 9 and len(set(applied)) == 9
+                     and recorded == ["auth 0003", "jobs 0001", "tasks 0005"],
                      f"exit codes {[run.returncode for run in runs]}, {len(applied)} steps applied in all "
                      f"({len(outputs[0].splitlines())} + {len(outputs[1].splitlines())} lines), recorded {recorded}")
     finally:
