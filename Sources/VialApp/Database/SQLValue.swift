@@ -32,18 +32,24 @@ extension Optional: SQLValueConvertible where Wrapped: SQLValueConvertible {
 public final class SQLColumns: Sendable {
     public let names: [String]
     @usableFromInline let positions: [String: Int]
+    /// Results up to this many columns are searched by a scan.
+    @usableFromInline static let scanned = 16
 
     /// The first column named `name`. A result of a few columns is scanned: comparing small
     /// strings is a word compare, cheaper than hashing one (a task's row is read by name nine
     /// times, twenty rows a page).
     @inlinable public func position(of name: String) -> Int? {
-        names.count <= 16 ? names.firstIndex(of: name) : positions[name]
+        names.count <= Self.scanned ? names.firstIndex(of: name) : positions[name]
     }
 
     public init(_ names: [String]) {
         self.names = names
+        // Only a wide result gets the hash table; a narrow one (every bundled query) is scanned
+        // and would build it for nothing, on every read.
         var positions: [String: Int] = [:]
-        for (index, name) in names.enumerated() where positions[name] == nil { positions[name] = index }
+        if names.count > Self.scanned {
+            for (index, name) in names.enumerated() where positions[name] == nil { positions[name] = index }
+        }
         self.positions = positions
     }
 }
