@@ -53,6 +53,39 @@ import VialTesting
         #expect(throws: JWTError.badSignature) { try codec.verify(forged) }
     }
 
+    @Test func aVerifiedTokenIsRememberedAndItsTimesAreStillChecked() throws {
+        let codec = self.codec
+        let token = issuer.accessToken(subject: "7", role: "user", fresh: false)
+        let first = try codec.verify(token)
+        #expect(codec.verified.count == 1)
+        #expect(try codec.verify(token) == first)
+        #expect(codec.verified.count == 1)
+        // The signature is not checked again for the same text; anything else is a new token.
+        let parts = token.split(separator: ".").map(String.init)
+        let other = issuer.accessToken(subject: "8", role: "user", fresh: false).split(separator: ".")[2]
+        #expect(throws: JWTError.badSignature) { try codec.verify(parts[0] + "." + parts[1] + "." + other) }
+        clock.advance(61)
+        #expect(throws: JWTError.expired) { try codec.verify(token) }
+    }
+
+    @Test func theRememberedTokensAreBounded() {
+        let tokens = VerifiedTokens()
+        func claims(expiring: Int) -> JWTClaims {
+            JWTClaims(subject: "1", type: .access, id: "x", issuedAt: 0, notBefore: 0, expiresAt: expiring)
+        }
+        for index in 0..<VerifiedTokens.capacity {
+            tokens.insert(claims(expiring: index.isMultiple(of: 2) ? 10 : 1000), for: "token-\(index)", now: 0)
+        }
+        #expect(tokens.count == VerifiedTokens.capacity)
+        // Full: the expired half goes.
+        tokens.insert(claims(expiring: 1000), for: "one more", now: 500)
+        #expect(tokens.count == VerifiedTokens.capacity / 2 + 1)
+        #expect(tokens.claims(for: "token-1") != nil && tokens.claims(for: "token-0") == nil)
+        // Full of unexpired tokens: all go.
+        for index in 0..<VerifiedTokens.capacity { tokens.insert(claims(expiring: 1000), for: "fresh-\(index)", now: 500) }
+        #expect(tokens.count <= VerifiedTokens.capacity)
+    }
+
     @Test func algNoneIsRefused() throws {
         let payload = JWTClaims(subject: "1", type: .access, id: "x", issuedAt: 0, notBefore: 0, expiresAt: clock.wholeSeconds + 60).json
         let header = Base64URL.encode(Array(#"{"alg":"none","typ":"JWT"}"#.utf8))

@@ -26,6 +26,8 @@ public struct JWTCodec: Sendable {
     public let leeway: Int
     public let clock: any WallClock
     private let secret: [UInt8]
+    /// Tokens this codec has verified, so a token sent again skips its signature and parsing.
+    let verified = VerifiedTokens()
 
     /// A codec for `secret` (at least 32 bytes recommended for HS256).
     public init(
@@ -51,8 +53,19 @@ public struct JWTCodec: Sendable {
         return signingInput + "." + Base64URL.encode(signature)
     }
 
-    /// Checks structure, algorithm, signature, `exp` and `nbf`; returns the claims.
+    /// Checks structure, algorithm, signature, `exp` and `nbf`; returns the claims. A token
+    /// verified before has its times checked again, and its signature not (`VerifiedTokens`).
     public func verify(_ token: String) throws(JWTError) -> JWTClaims {
+        let claims: JWTClaims
+        if let known = verified.claims(for: token) { claims = known } else { claims = try verifySignature(token) }
+        let now = clock.wholeSeconds
+        if now > claims.expiresAt + leeway { throw .expired }
+        if now + leeway < claims.notBefore { throw .notYetValid }
+        return claims
+    }
+
+    /// Structure, algorithm and signature; the claims, remembered for the next time.
+    private func verifySignature(_ token: String) throws(JWTError) -> JWTClaims {
         // Work on the UTF-8 bytes: splitting a String by Character showed up in profiles.
         let bytes = Array(token.utf8)
         guard let firstDot = bytes.firstIndex(of: UInt8(ascii: ".")),
@@ -78,9 +91,7 @@ public struct JWTCodec: Sendable {
             throw .invalid("Token payload is not valid base64url JSON")
         }
         let claims = try JWTClaims(json: payload)
-        let now = clock.wholeSeconds
-        if now > claims.expiresAt + leeway { throw .expired }
-        if now + leeway < claims.notBefore { throw .notYetValid }
+        verified.insert(claims, for: token, now: clock.wholeSeconds)
         return claims
     }
 }
