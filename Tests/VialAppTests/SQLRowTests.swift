@@ -14,4 +14,14 @@ import Testing
         #expect(row["missing"] == .null)
         #expect(SQLColumns(names).positions.isEmpty == (names.count <= SQLColumns.scanned))
     }
+
+    /// The scan compares only names of the same UTF-8 length: equal lengths, non-ASCII names
+    /// (a character count would differ from the byte count) and long names are still found.
+    @Test func namesOfOneLengthNonASCIIAndLongOnesAreTold() {
+        let names = ["created_at", "updated_at", "ab", "é", "a_column_name_longer_than_fifteen_bytes", "naïve"]
+        let row = SQLRow(columns: names, values: names.indices.map { .integer(Int64($0)) })
+        for (index, name) in names.enumerated() { #expect(row.int(name) == index) }
+        #expect(row["a_column_name_longer_than_fifteen_bytez"] == .null)
+        #expect(row["naive"] == .null)
+    }
 }

@@ -32,18 +32,25 @@ extension Optional: SQLValueConvertible where Wrapped: SQLValueConvertible {
 public final class SQLColumns: Sendable {
     public let names: [String]
     @usableFromInline let positions: [String: Int]
+    /// Each name's length in UTF-8 bytes, to skip most names in a scan without comparing them.
+    @usableFromInline let lengths: [Int]
     /// Results up to this many columns are searched by a scan.
     @usableFromInline static let scanned = 16
 
     /// The first column named `name`. A result of a few columns is scanned: comparing small
     /// strings is a word compare, cheaper than hashing one (a task's row is read by name nine
-    /// times, twenty rows a page).
+    /// times, twenty rows a page). Only names of the same length are compared: two equal small
+    /// strings compare as one word, but two different ones take the runtime's slow path.
     @inlinable public func position(of name: String) -> Int? {
-        names.count <= Self.scanned ? names.firstIndex(of: name) : positions[name]
+        guard names.count <= Self.scanned else { return positions[name] }
+        let length = name.utf8.count
+        for index in names.indices where lengths[index] == length && names[index] == name { return index }
+        return nil
     }
 
     public init(_ names: [String]) {
         self.names = names
+        lengths = names.map(\.utf8.count)
         // Only a wide result gets the hash table; a narrow one (every bundled query) is scanned
         // and would build it for nothing, on every read.
         var positions: [String: Int] = [:]
