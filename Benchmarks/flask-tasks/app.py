@@ -5,8 +5,10 @@ COUNT, and `jsonify` of `to_dict()`s. The reference Benchmarks/peers.py measures
 (`--flask`), under gunicorn with 4 sync workers:
 
     pip install -r Benchmarks/flask-tasks/requirements.txt
-    DATABASE_URL=sqlite:////abs/path/t.db (or postgresql://user@host:port/db, through psycopg) JWT_SECRET_KEY=... \\
+    DATABASE_URL=sqlite:////abs/path/t.db JWT_SECRET_KEY=... \\
         gunicorn -w 4 -b 127.0.0.1:PORT --chdir Benchmarks/flask-tasks app:app
+
+`DATABASE_URL` may name PostgreSQL instead (`postgresql://user@host:port/db`, read through psycopg 3).
 
 Like the Swift peers it only reads the database, queries the user on every request, checks no
 blocklist and writes no access log (gunicorn's is off unless asked for).
