@@ -212,6 +212,9 @@ import VialTesting
     @Test func statementsAreTranslatedForPostgres() {
         #expect(numberedPlaceholders("SELECT * FROM t WHERE a = ? AND b = '?' AND c = ? -- ?\n AND d = ?") == "SELECT * FROM t WHERE a = $1 AND b = '?' AND c = $2 -- ?\n AND d = $3")
         #expect(splitStatements("CREATE TABLE a (x TEXT DEFAULT ';'); -- a; comment\nCREATE INDEX i ON a(x);\n") == ["CREATE TABLE a (x TEXT DEFAULT ';')", "-- a; comment\nCREATE INDEX i ON a(x)"])
+        // Text outside ASCII passes through whole, wherever it is.
+        #expect(numberedPlaceholders("SELECT 'café?', \"naïve\" FROM t WHERE a = ? -- ü?\n AND b = '日本' AND c = ?") == "SELECT 'café?', \"naïve\" FROM t WHERE a = $1 -- ü?\n AND b = '日本' AND c = $2")
+        #expect(splitStatements("INSERT INTO t VALUES ('é;ü'); SELECT '🙂'") == ["INSERT INTO t VALUES ('é;ü')", "SELECT '🙂'"])
     }
 }
 
