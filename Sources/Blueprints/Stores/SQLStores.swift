@@ -84,23 +84,30 @@ public struct SQLTaskStore: TaskStore {
     static func listQuery(owner: Int64?, status: TaskItem.Status?, page: Int, perPage: Int)
         -> (page: (sql: String, arguments: [SQLValue]), count: (sql: String, arguments: [SQLValue]))
     {
-        var conditions: [String] = []
         var arguments: [SQLValue] = []
-        if let owner {
-            conditions.append("owner_id = ?")
-            arguments.append(.integer(owner))
-        }
-        if let status {
-            conditions.append("status = ?")
-            arguments.append(.text(status.rawValue))
-        }
-        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-        let count = "SELECT COUNT(*) FROM tasks" + filter
-        let pageSQL = "SELECT *, (\(count)) AS total_count FROM tasks\(filter) ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
+        if let owner { arguments.append(.integer(owner)) }
+        if let status { arguments.append(.text(status.rawValue)) }
+        let statements = ListStatements.all[(owner == nil ? 0 : 1) + (status == nil ? 0 : 2)]
         return (
-            (pageSQL, arguments + arguments + [.integer(Int64(perPage)), .integer(Int64((page - 1) * perPage))]),
-            (count.replacingOccurrences(of: "COUNT(*)", with: "COUNT(*) AS n"), arguments)
+            (statements.page, arguments + arguments + [.integer(Int64(perPage)), .integer(Int64((page - 1) * perPage))]),
+            (statements.count, arguments)
         )
+    }
+
+    /// The list's statements for each filter, written once (building them took 4 % of an
+    /// uncached list's instructions): index `(owner ? 1 : 0) + (status ? 2 : 0)`.
+    struct ListStatements {
+        let page: String
+        let count: String
+
+        static let all: [ListStatements] = [(false, false), (true, false), (false, true), (true, true)].map { owner, status in
+            let conditions = (owner ? ["owner_id = ?"] : []) + (status ? ["status = ?"] : [])
+            let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+            return ListStatements(
+                page: "SELECT *, (SELECT COUNT(*) FROM tasks\(filter)) AS total_count FROM tasks\(filter) "
+                    + "ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+                count: "SELECT COUNT(*) AS n FROM tasks" + filter)
+        }
     }
 
     /// Writes every field of `task`; throws `StoreError.notFound` when it was deleted meanwhile.
