@@ -9,6 +9,7 @@ instructions of a fixed number of requests sent one after another on one keep-al
   cached_list    GET /api/tasks/?per_page=20, 20 tasks, SimpleCache hit (JWT verified every time)
   uncached_list  the same with CACHE_TYPE=NullCache: JWT, SQLite page of 20 rows, JSON every time
   create         POST /api/tasks/ (a row and its queued email job)
+  update         PATCH /api/tasks/<id> (read the task, write it, drop the owner's cached pages)
 
 Instruction counts do not move with the machine's noise, so a growth is a change in the code.
 The counts are compared with Benchmarks/instructions.json: more than 10 % above an entry fails.
@@ -115,11 +116,13 @@ def measure(app, requests, profiles=None):
             server = Server(app, workdir, name, env)
             try:
                 token = login_with_tasks(server)
+                target = server.request("POST", "/api/tasks/", {"title": "Patched"}, token)["data"]["id"]
                 plans = {
                     "default": [
                         ("hello", lambda i: server.request("GET", "/health/live")),
                         ("cached_list", lambda i: server.request("GET", "/api/tasks/?per_page=20", token=token)),
                         ("create", lambda i: server.request("POST", "/api/tasks/", {"title": f"New {i}"}, token)),
+                        ("update", lambda i: server.request("PATCH", f"/api/tasks/{target}", {"title": f"Patched {i}"}, token)),
                     ],
                     "nullcache": [
                         ("uncached_list", lambda i: server.request("GET", "/api/tasks/?per_page=20", token=token)),
