@@ -10,7 +10,8 @@ import VialTesting
 /// `/api/tasks/<task_id>/attachments`: upload, list, download with Range and ETag, delete,
 /// limits, quota, who may, and what happens to the files.
 @Suite struct TaskAttachmentsTests {
-    struct Fixture {
+    /// A bundled app whose attachments go to a folder of their own, removed with the fixture.
+    final class Fixture: Sendable {
         let bundled: BundledApp
         let folder: String
         let client: TestClient
@@ -21,6 +22,8 @@ import VialTesting
             bundled = try await BundledApp(variables.merging(["ATTACHMENTS_DIR": folder]) { mine, _ in mine })
             client = try bundled.app.testClient()
         }
+
+        deinit { try? FileManager.default.removeItem(atPath: folder) }
 
         func auth(_ index: Int) -> HTTPHeaders { ["Authorization": "Bearer \(bundled.token(index))"] }
 
