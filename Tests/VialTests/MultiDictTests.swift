@@ -35,3 +35,15 @@ import Testing
         #expect(parsed["b"] == "1")
     }
 }
+
+/// `req.args` is parsed once, from the query string the request arrived with or was given.
+@Suite struct RequestArgsTests {
+    @Test func argsFollowTheQueryString() {
+        var request = Request(method: .GET, uri: "/items?page=2&tag=a&tag=b")
+        #expect(request.args["page"] == "2")
+        #expect(request.args.all("tag") == ["a", "b"])
+        request.queryString = "page=3"
+        #expect(request.args["page"] == "3" && request.args["tag"] == nil)
+        #expect(Request(method: .GET, uri: "/items").args.pairs.isEmpty)
+    }
+}

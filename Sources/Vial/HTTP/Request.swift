@@ -18,7 +18,12 @@ public struct Request: Sendable {
     /// The path part of `uri` (still percent-encoded).
     public var path: Substring
     /// The query string without `?` (still percent-encoded), empty when absent.
-    public var queryString: Substring
+    public var queryString: Substring {
+        didSet { args = MultiDict(urlEncoded: queryString) }
+    }
+    /// The query args (`request.args`), parsed from `queryString` once, and again when it is set:
+    /// the cache key, the query's validation and the handler each read them.
+    public private(set) var args: MultiDict
     /// The request headers (case-insensitive lookup).
     public var headers: HTTPHeaders
     /// The raw body.
@@ -73,14 +78,12 @@ public struct Request: Sendable {
             self.path = uri[...]
             self.queryString = ""
         }
+        args = MultiDict(urlEncoded: queryString)
         self.headers = headers
         self.body = body
         self.remoteAddress = remoteAddress
         self.version = version
     }
-
-    /// The query args (`request.args`), parsed from `queryString`.
-    public var args: MultiDict { MultiDict(urlEncoded: queryString) }
 
     /// The first value of header `name` (case-insensitive).
     public func header(_ name: String) -> String? {
