@@ -81,3 +81,18 @@ extension TaskItem: Model {
         "due_date": FieldRules(required: true, example: "2026-12-01"),
     ]
 }
+
+/// A page of tasks is most of what the API writes: each task writes its JSON straight into the
+/// answer (the same text as `encode(to:)`; TaskItemJSONTests compares them).
+extension TaskItem: JSONWritable {
+    public func writeJSON(_ object: inout JSONObjectWriter) throws {
+        object.member("created_at", createdAt)
+        object.member("description", description)
+        object.member("due_date", dueDate?.description)
+        object.member("id", id)
+        object.member("owner_id", ownerId)
+        object.member("status", status.rawValue)
+        object.member("title", title)
+        object.member("updated_at", updatedAt)
+    }
+}

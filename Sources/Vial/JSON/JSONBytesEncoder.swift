@@ -30,9 +30,11 @@ enum JSONBytesEncoder {
 /// The bytes written so far: a buffer of its own (appending from a range of itself is a copy
 /// into its own spare room, which an array would turn into a copy of the whole array).
 final class JSONArena: JSONSink {
-    private var base: UnsafeMutablePointer<UInt8>
-    private var capacity: Int
-    private(set) var count = 0
+    // One encoder writes an arena, on one thread (as `JSONFrame`): no dynamic exclusivity checks,
+    // which each append paid for three times.
+    @exclusivity(unchecked) private var base: UnsafeMutablePointer<UInt8>
+    @exclusivity(unchecked) private var capacity: Int
+    @exclusivity(unchecked) private(set) var count = 0
 
     init(capacity: Int) {
         self.capacity = capacity
@@ -41,8 +43,13 @@ final class JSONArena: JSONSink {
 
     deinit { base.deallocate() }
 
+    @inline(__always)
     private func reserve(_ extra: Int) {
-        guard count + extra > capacity else { return }
+        if count + extra > capacity { grow(extra) }
+    }
+
+    @inline(never)
+    private func grow(_ extra: Int) {
         let grown = Swift.max(capacity * 2, count + extra)
         let new = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
         new.update(from: base, count: count)
@@ -64,6 +71,20 @@ final class JSONArena: JSONSink {
             count += buffer.count
         }
         if copied == nil { for byte in bytes { append(byte) } }
+    }
+
+    /// `"bytes"`, then `last` if given: bytes that need no escaping, quoted, in one copy.
+    func appendQuoted(_ bytes: UnsafeBufferPointer<UInt8>, then last: UInt8? = nil) {
+        reserve(bytes.count + 3)
+        let start = base + count
+        start[0] = UInt8(ascii: "\"")
+        if let address = bytes.baseAddress { (start + 1).update(from: address, count: bytes.count) }
+        start[bytes.count + 1] = UInt8(ascii: "\"")
+        count += bytes.count + 2
+        if let last {
+            start[bytes.count + 2] = last
+            count += 1
+        }
     }
 
     /// Appends the bytes at `range` (written earlier) again.
@@ -93,10 +114,19 @@ final class JSONArena: JSONSink {
     }
 
     func write(_ string: String) -> Range<Int> {
-        written { arena in
-            var sink = arena
+        let start = count
+        var string = string
+        // As `JSON.writeString`, with a string that needs no escape (most) copied in one go.
+        let plain = string.withUTF8 { utf8 in
+            for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            appendQuoted(utf8)
+            return true
+        }
+        if !plain {
+            var sink = self
             JSON.writeString(string, into: &sink)
         }
+        return start..<count
     }
 
     func write(_ number: Int) -> Range<Int> {
@@ -112,10 +142,15 @@ final class JSONArena: JSONSink {
 
     // MARK: Encoding
 
-    /// Encodes `value` into `frame`, with Vial's forms for the Foundation types.
+    /// Encodes `value` into `frame`, with Vial's forms for the Foundation types; a `JSONWritable`
+    /// (or an array of them) writes itself.
     func encodeValue(_ value: some Encodable, into frame: JSONFrame) throws {
         if let json = ValueEncoderSpecial.special(value) {
             frame.setValue(write(json))
+            return
+        }
+        if let range = try writtenDirectly(value) {
+            frame.setValue(range)
             return
         }
         try value.encode(to: JSONFrameEncoder(arena: self, frame: frame))
