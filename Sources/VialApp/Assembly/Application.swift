@@ -52,7 +52,7 @@ public struct Application: Sendable {
     /// The database `config` names, opened (not migrated).
     public func openDatabase(_ config: AppConfig) throws -> AppDatabase {
         let core = try CoreSettings.load(config)
-        return try AppDatabase(core.database, poolSize: core.databasePoolSize)
+        return try AppDatabase(core.database, poolSize: core.databasePoolSize, sqliteInlineReads: core.sqliteInlineReads)
     }
 
     /// Builds the app on `database` (default: the one `config` names; it is not migrated here).
@@ -60,7 +60,7 @@ public struct Application: Sendable {
     public func assemble(config: AppConfig, database: AppDatabase? = nil, clock: any WallClock = SystemClock()) throws -> Assembly {
         let ordered = try plugins.inDependencyOrder()
         let core = try CoreSettings.load(config)
-        let database = try database ?? AppDatabase(core.database, poolSize: core.databasePoolSize)
+        let database = try database ?? AppDatabase(core.database, poolSize: core.databasePoolSize, sqliteInlineReads: core.sqliteInlineReads)
         let app = App(name, config: config)
         // Applied last, outside every middleware: the cache's hits are compressed too.
         if let compression = core.compression { app.compressResponses(compression) }

@@ -9,6 +9,10 @@ public struct CoreSettings: Sendable {
     /// instance and worker has its own pool, and together they must stay under the server's
     /// `max_connections`, 100 by default).
     public var databasePoolSize: Int
+    /// `SQLITE_INLINE_READS` (default true): a SQLite file's reads run on the request's own
+    /// thread; false sends each to a GRDB reader queue and back (for apps with reads long
+    /// enough to hold up an event loop's other connections).
+    public var sqliteInlineReads: Bool
     /// `RATELIMIT_ENABLED` (off under testing).
     public var rateLimitEnabled: Bool
     /// `RATELIMIT_DEFAULT`: limits for every route without its own.
@@ -66,6 +70,7 @@ public struct CoreSettings: Sendable {
         return CoreSettings(
             database: try DatabaseLocation(url: settings.string("DATABASE_URL", default: defaultURL)),
             databasePoolSize: try settings.integer("DATABASE_POOL_SIZE", default: 10, in: 1...1_000),
+            sqliteInlineReads: try settings.flag("SQLITE_INLINE_READS", default: true),
             rateLimitEnabled: try settings.flag("RATELIMIT_ENABLED", default: config.environment != .testing),
             rateLimitDefault: rateLimitDefault,
             rateLimitStorage: storage,

@@ -5,8 +5,9 @@ import Vial
 /// The app's database, on SQLite (the embedded default) or PostgreSQL, behind one small SQL
 /// API so stores and migrations are written once for both: `read` and `write` run one
 /// statement with `?` placeholders and return rows (`RETURNING` works on both engines),
-/// `transaction` runs steps atomically. SQL is always parameterised; nothing runs on a NIO
-/// event loop (SQLite goes through GRDB's queues, PostgreSQL through postgres-nio's pool).
+/// `transaction` runs steps atomically. SQL is always parameterised. PostgreSQL goes through
+/// postgres-nio's pool; SQLite writes through GRDB's writer queue, and a SQLite file's reads
+/// run on the asking thread (short, and never waiting for the writer in WAL mode).
 ///
 /// ```swift
 /// let rows = try await database.read("SELECT id, title FROM tasks WHERE owner_id = ?", [owner])
@@ -23,11 +24,13 @@ public final class AppDatabase: Sendable {
 
     /// Opens the database at `location`: a SQLite file (folder and file made on demand), an
     /// in-memory SQLite database, or a pool of at most `poolSize` connections to PostgreSQL
-    /// (made when first needed).
-    public init(_ location: DatabaseLocation, poolSize: Int = 10) throws {
+    /// (made when first needed). `sqliteInlineReads` (`SQLITE_INLINE_READS`): a SQLite file's
+    /// reads run on the asking thread — a request's event loop — instead of hopping to a GRDB
+    /// queue and back (see docs/database.md).
+    public init(_ location: DatabaseLocation, poolSize: Int = 10, sqliteInlineReads: Bool = true) throws {
         self.location = location
         switch location {
-        case .memory, .file: engine = try SQLiteEngine(location)
+        case .memory, .file: engine = try SQLiteEngine(location, inlineReads: sqliteInlineReads)
         case .postgres(let endpoint): engine = try PostgresEngine(endpoint, maximumConnections: poolSize)
         }
     }

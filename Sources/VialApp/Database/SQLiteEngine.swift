@@ -5,12 +5,18 @@ import GRDBSQLite
 /// SQLite through GRDB: a `DatabasePool` in WAL mode on a file (readers beside one writer), or
 /// one in-memory connection. Writes go through `SQLiteGroupCommit`: concurrent writers share
 /// a commit (and its fsync).
+///
+/// A file database's reads run on the thread that asks (`inlineReads`, the default): a WAL
+/// reader never waits for the writer, and the hop to a GRDB queue and back cost more than a
+/// page read itself (decision 008). Writes and the in-memory connection keep GRDB's queue.
 final class SQLiteEngine: SQLEngine {
     let writer: any DatabaseWriter
     private let commits: SQLiteGroupCommit
+    /// The pool whose reads run inline; nil when reads go through GRDB's queues.
+    private let inlineReader: DatabasePool?
     var dialect: AppDatabase.Dialect { .sqlite }
 
-    init(_ location: DatabaseLocation) throws {
+    init(_ location: DatabaseLocation, inlineReads: Bool = true) throws {
         var configuration = GRDB.Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(5)
@@ -24,10 +30,24 @@ final class SQLiteEngine: SQLEngine {
             writer = try DatabaseQueue(configuration: configuration)
         }
         commits = SQLiteGroupCommit(writer)
+        inlineReader = inlineReads ? writer as? DatabasePool : nil
     }
 
     func read(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
-        try await mapped { try await self.writer.read { db in try Self.rows(db, sql, arguments) } }
+        try await mapped { try await withReader { db in try Self.rows(db, sql, arguments) } }
+    }
+
+    /// Runs `body` in a read-only transaction: on this thread with `inlineReader` (GRDB's
+    /// synchronous read enters its reader queue with `sync`, and waits only when every reader
+    /// is busy), else on a GRDB reader queue.
+    func withReader<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        if let inlineReader { return try Self.readHere(inlineReader, body) }
+        return try await writer.read(body)
+    }
+
+    /// GRDB's synchronous read (in an async context Swift picks the asynchronous overload).
+    private static func readHere<T>(_ pool: DatabasePool, _ body: (Database) throws -> T) throws -> T {
+        try pool.read(body)
     }
 
     func write(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
