@@ -44,6 +44,37 @@ import Testing
         #expect(rows.first?.int64("two") == 2)
     }
 
+    @Test func anInlineReadCannotWrite() async throws {
+        // Inline reads run without GRDB's read-only transaction: the reader connection itself
+        // must refuse a write.
+        let (location, folder) = try fileLocation()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let database = try AppDatabase(location)
+        try await database.write("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+        await #expect(throws: (any Error).self) { try await database.read("INSERT INTO notes (body) VALUES ('x') RETURNING id") }
+        #expect(try await database.read("SELECT COUNT(*) AS n FROM notes").first?.int64("n") == 0)
+    }
+
+    @Test func readsBindEveryKindOfValueAndReportErrors() async throws {
+        let (location, folder) = try fileLocation()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let database = try AppDatabase(location)
+        let row = try #require(
+            try await database.read(
+                "SELECT ? AS i, ? AS r, ? AS t, ? AS n", [.integer(Int64.min), .real(2.5), .text("é 🚀 'x'"), .null]
+            ).first)
+        #expect(row.values == [.integer(Int64.min), .real(2.5), .text("é 🚀 'x'"), .null])
+        // Too few or too many arguments, a syntax error, an error while stepping: each throws,
+        // and the connection reads again afterwards (the statement was reset).
+        await #expect(throws: (any Error).self) { try await database.read("SELECT ? AS a", []) }
+        await #expect(throws: (any Error).self) { try await database.read("SELECT 1 AS a", [.integer(1)]) }
+        await #expect(throws: (any Error).self) { try await database.read("SELEKT 1", []) }
+        for _ in 0..<3 {
+            await #expect(throws: (any Error).self) { try await database.read("SELECT abs(?) AS a", [.integer(Int64.min)]) }
+            #expect(try await database.read("SELECT abs(?) AS a", [.integer(-3)]).first?.int64("a") == 3)
+        }
+    }
+
     @Test func turnedOffReadsGoToGRDBsQueue() async throws {
         let (location, folder) = try fileLocation()
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -9,6 +9,10 @@ import GRDBSQLite
 /// A file database's reads run on the thread that asks (`inlineReads`, the default): a WAL
 /// reader never waits for the writer, and the hop to a GRDB queue and back cost more than a
 /// page read itself (decision 008). Writes and the in-memory connection keep GRDB's queue.
+/// SQLite copies a bound text before `sqlite3_bind_text` returns (`SQLITE_TRANSIENT`, a macro
+/// Swift does not import).
+private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
 final class SQLiteEngine: SQLEngine {
     let writer: any DatabaseWriter
     private let commits: SQLiteGroupCommit
@@ -34,12 +38,15 @@ final class SQLiteEngine: SQLEngine {
     }
 
     func read(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
-        try await mapped { try await withReader { db in try Self.rows(db, sql, arguments) } }
+        try await mapped { try await withReader { db in try Self.readRows(db, sql, arguments) } }
     }
 
-    /// Runs `body` in a read-only transaction: on this thread with `inlineReader` (GRDB's
-    /// synchronous read enters its reader queue with `sync`, and waits only when every reader
-    /// is busy), else on a GRDB reader queue.
+    /// Runs `body`, which runs one statement, on a reader: on this thread with `inlineReader`
+    /// (GRDB's synchronous read enters its reader queue with `sync`, and waits only when every
+    /// reader is busy), else through GRDB's queues. Inline it is GRDB's "unsafe" read, without
+    /// the `BEGIN`/`COMMIT` GRDB puts around a read (3 % of a list): one statement is its own
+    /// transaction in SQLite (its subqueries see one snapshot), and a pool's reader connections
+    /// are opened read-only.
     func withReader<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         if let inlineReader { return try Self.readHere(inlineReader, body) }
         return try await writer.read(body)
@@ -47,7 +54,7 @@ final class SQLiteEngine: SQLEngine {
 
     /// GRDB's synchronous read (in an async context Swift picks the asynchronous overload).
     private static func readHere<T>(_ pool: DatabasePool, _ body: (Database) throws -> T) throws -> T {
-        try pool.read(body)
+        try pool.unsafeRead(body)
     }
 
     func write(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
@@ -118,6 +125,58 @@ final class SQLiteEngine: SQLEngine {
             rows.append(SQLRow(columns: columns, values: values))
         }
         return rows
+    }
+
+    /// `rows` for a read on a reader connection, bound and stepped with SQLite's C API: GRDB's
+    /// `StatementArguments` (an existential a value) and cursor cost 5 % of an uncached list.
+    /// Writes keep GRDB's path, which tracks the transaction around them.
+    static func readRows(_ db: Database, _ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
+        let statement = try db.cachedStatement(sql: sql)
+        let columns = SQLColumns(statement.columnNames)
+        let count = Int32(columns.names.count)
+        let handle = statement.sqliteStatement
+        sqlite3_reset(handle)
+        // Reset again however this ends: a statement left stepping keeps its read transaction.
+        defer { sqlite3_reset(handle) }
+        guard Int(sqlite3_bind_parameter_count(handle)) == arguments.count else {
+            throw DatabaseError(
+                resultCode: .SQLITE_MISUSE,
+                message: "wrong number of statement arguments: \(arguments.count) for \(sqlite3_bind_parameter_count(handle))",
+                sql: sql)
+        }
+        for (offset, value) in arguments.enumerated() {
+            let index = Int32(offset + 1)
+            let code: Int32
+            switch value {
+            case .null: code = sqlite3_bind_null(handle, index)
+            case .integer(let integer): code = sqlite3_bind_int64(handle, index, integer)
+            case .real(let real): code = sqlite3_bind_double(handle, index, real)
+            case .text(let text):
+                var text = text
+                code = text.withUTF8 { utf8 in
+                    sqlite3_bind_text(handle, index, utf8.baseAddress, Int32(utf8.count), transient)
+                }
+            }
+            guard code == SQLITE_OK else { throw Self.error(db, code, sql) }
+        }
+        var rows: [SQLRow] = []
+        while true {
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE { break }
+            guard code == SQLITE_ROW else { throw Self.error(db, code, sql) }
+            var values: [SQLValue] = []
+            values.reserveCapacity(Int(count))
+            for index in 0..<count { values.append(Self.value(handle, index)) }
+            rows.append(SQLRow(columns: columns, values: values))
+        }
+        return rows
+    }
+
+    /// SQLite's error for `code`, with the connection's message (the values never: they may be secrets).
+    private static func error(_ db: Database, _ code: Int32, _ sql: String) -> DatabaseError {
+        let extended = db.sqliteConnection.map { sqlite3_extended_errcode($0) } ?? code
+        let message = db.sqliteConnection.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) }
+        return DatabaseError(resultCode: ResultCode(rawValue: extended), message: message, sql: sql)
     }
 
     private static func arguments(_ values: [SQLValue]) -> StatementArguments {
