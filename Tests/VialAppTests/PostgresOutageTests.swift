@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import Testing
+import VialTesting
 @testable import VialApp
 
 /// Issue 16, item 13: with PostgreSQL refusing connections every request waited the whole
@@ -25,5 +26,26 @@ import Testing
         for _ in 0..<20 {
             await #expect(throws: DatabaseUnavailable.self) { try await database.ping() }
         }
+    }
+
+    /// A busy server is not a down one: with the pool's one connection held by a slow statement,
+    /// the next waits `acquireTimeout` (ended by the engine's watcher), gets its 503, and the
+    /// slow one finishes untouched.
+    @Test(.enabled(if: PostgresTestServer.isAvailable), .timeLimit(.minutes(1)))
+    func aStatementWithoutAConnectionInTimeIsEndedAndTheSlowOneFinishes() async throws {
+        let server = try #require(await PostgresTestServer.started())
+        let endpoint = try PostgresEndpoint(url: try await server.makeDatabase())
+        let engine = try PostgresEngine(endpoint, maximumConnections: 1, acquireTimeout: .milliseconds(300))
+        let database = AppDatabase(location: .postgres(endpoint), engine: engine)
+        _ = try await database.read("SELECT 1 AS one")  // the connection, made
+        async let slow = database.read("SELECT 1 AS slept FROM pg_sleep(1.5)")
+        try await Task.sleep(for: .milliseconds(200))
+        let clock = ContinuousClock()
+        let started = clock.now
+        await #expect(throws: DatabaseUnavailable.self) { try await database.read("SELECT 2 AS two") }
+        #expect(clock.now - started < .milliseconds(1_200))
+        #expect(try await slow.first?.values.first == .integer(1))
+        #expect(!engine.isKnownDown)
+        #expect(try await database.read("SELECT 3 AS three").first?.int64("three") == 3)
     }
 }
