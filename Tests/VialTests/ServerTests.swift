@@ -172,6 +172,16 @@ import VialTesting
         }
     }
 
+    /// `app.run()` serves on NIO's shared loops, where postgres-nio's connections live too,
+    /// unless the configuration asks for a number of loops.
+    @Test func appsRunOnTheSharedEventLoops() {
+        let shared = App("shared").sharedGroup as? MultiThreadedEventLoopGroup
+        #expect(shared === MultiThreadedEventLoopGroup.singleton)
+        var config = AppConfig()
+        config.eventLoopThreads = 2
+        #expect(App("own", config: config).sharedGroup == nil)
+    }
+
     @Test func gracefulShutdownFinishesInFlightRequests() async throws {
         // The handler says when it has started, so shutdown begins with the request truly in flight
         // however slow the machine is.
