@@ -172,14 +172,19 @@ import VialTesting
         }
     }
 
-    /// `app.run()` serves on NIO's shared loops, where postgres-nio's connections live too,
-    /// unless the configuration asks for a number of loops.
-    @Test func appsRunOnTheSharedEventLoops() {
-        let shared = App("shared").sharedGroup as? MultiThreadedEventLoopGroup
-        #expect(shared === MultiThreadedEventLoopGroup.singleton)
+    /// A server without a group (`app.run()`'s) serves on NIO's shared loops, where
+    /// postgres-nio's connections live too, unless the configuration asks for a number of loops.
+    @Test func appsRunOnTheSharedEventLoops() async throws {
+        let app = App("shared")
+        let shared = HTTPServer(responder: try app.build(), config: app.config, logger: app.logger)
+        #expect(shared.group as? MultiThreadedEventLoopGroup === MultiThreadedEventLoopGroup.singleton)
         var config = AppConfig()
         config.eventLoopThreads = 2
-        #expect(App("own", config: config).sharedGroup == nil)
+        let own = HTTPServer(responder: try app.build(), config: config, logger: app.logger)
+        let group = try #require(own.group as? MultiThreadedEventLoopGroup)
+        #expect(group !== MultiThreadedEventLoopGroup.singleton)
+        #expect(Array(group.makeIterator()).count == 2)
+        try await group.shutdownGracefully()
     }
 
     @Test func gracefulShutdownFinishesInFlightRequests() async throws {

@@ -70,16 +70,20 @@ extension JSON {
         }
     }
 
+    /// Whether UTF-8 `bytes` go into a JSON string as they are: no quote, backslash or control
+    /// character.
+    static func isPlain(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+        return true
+    }
+
     /// Writes `string` as a JSON string literal, escaping quotes, backslashes and control characters.
     static func writeString<Sink: JSONSink>(_ string: String, into bytes: inout Sink) {
         bytes.append(UInt8(ascii: "\""))
         // Most strings need no escaping: copy them in one go (scanned over their contiguous
         // bytes, a tight loop, where `allSatisfy` over the UTF-8 view was not).
         var string = string
-        let plain = string.withUTF8 { utf8 in
-            for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
-            return true
-        }
+        let plain = string.withUTF8(isPlain)
         if plain {
             bytes.append(contentsOf: string.utf8)
             bytes.append(UInt8(ascii: "\""))

@@ -118,7 +118,7 @@ final class JSONArena: JSONSink {
         var string = string
         // As `JSON.writeString`, with a string that needs no escape (most) copied in one go.
         let plain = string.withUTF8 { utf8 in
-            for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            guard JSON.isPlain(utf8) else { return false }
             appendQuoted(utf8)
             return true
         }

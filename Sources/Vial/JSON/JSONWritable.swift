@@ -99,22 +99,10 @@ public struct JSONObjectWriter {
     public mutating func member(_ key: StaticString, _ value: some Encodable) throws {
         self.key(key)
         if try arena.writtenDirectly(value) != nil { return }
-        // Through a frame of its own, in an arena of its own: a frame writes its members before
-        // its text, and this object's text is being written in place.
-        let scratch = JSONArena(capacity: 256)
-        let frame = JSONFrame(parent: nil, key: JSONKey(key.description))
-        try scratch.encodeValue(value, into: frame)
-        scratch.withBytes(scratch.finish(frame)) { arena.append(contentsOf: $0) }
+        // Encoded on its own and copied: a frame writes its members before its text, and this
+        // object's text is being written in place.
+        try JSONBytesEncoder.withEncoded(value) { arena.append(contentsOf: $0) }
     }
-}
-
-/// A coding key for values written outside a container (a `JSONWritable`'s Encodable members).
-private struct JSONKey: CodingKey {
-    let stringValue: String
-    var intValue: Int? { nil }
-    init(_ text: String) { stringValue = text }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
 }
 
 /// Values the arena writes directly: a `JSONWritable`, and arrays and optionals of one
@@ -144,24 +132,14 @@ extension Optional: JSONDirectlyWritable where Wrapped: JSONWritable {
 extension JSONArena {
     /// `"key":`, copied as it is when it needs no escape (every model's keys), else escaped.
     func appendKey(_ key: StaticString) {
-        let length = key.utf8CodeUnitCount
-        if key.hasPointerRepresentation {
-            let bytes = key.utf8Start
-            var plain = true
-            for index in 0..<length {
-                let byte = bytes[index]
-                if byte < 0x20 || byte >= 0x80 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                    plain = false
-                    break
-                }
-            }
-            if plain {
-                appendQuoted(UnsafeBufferPointer(start: bytes, count: length), then: UInt8(ascii: ":"))
-                return
+        key.withUTF8Buffer { bytes in
+            if JSON.isPlain(bytes) {
+                appendQuoted(bytes, then: UInt8(ascii: ":"))
+            } else {
+                _ = write(key.description)
+                append(UInt8(ascii: ":"))
             }
         }
-        _ = write(key.description)
-        append(UInt8(ascii: ":"))
     }
 
     /// `value`'s text written straight into the arena when it takes the fast path; nil otherwise.

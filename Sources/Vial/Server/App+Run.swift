@@ -1,6 +1,4 @@
 import Logging
-import NIOCore
-import NIOPosix
 import ServiceLifecycle
 
 extension App {
@@ -9,7 +7,7 @@ extension App {
     /// Services added with `addServices` run next to the server and shut down after it.
     public func run(host: String? = nil, port: Int? = nil) async throws {
         let responder = try build()
-        let server = HTTPServer(responder: responder, config: config, logger: logger, group: sharedGroup)
+        let server = HTTPServer(responder: responder, config: config, logger: logger)
         let bound = try await server.start(host: host, port: port)
         printStartup(host: host ?? config.host, port: bound)
         // Last listed stops first: the server stops taking requests, then the other services stop.
@@ -21,18 +19,11 @@ extension App {
     /// same machine, as gunicorn's `--bind unix:PATH`).
     public func run(unixSocket path: String) async throws {
         let responder = try build()
-        let server = HTTPServer(responder: responder, config: config, logger: logger, group: sharedGroup)
+        let server = HTTPServer(responder: responder, config: config, logger: logger)
         try await server.start(unixSocket: path)
         printStartup(listening: ["unix:\(path)"])
         try await runUntilSignalled(snapshot.services + [server], logger: logger)
         print(" * Shut down cleanly")
-    }
-
-    /// NIO's shared event loops (one a core) unless `eventLoopThreads` asks for a number: the
-    /// database and Redis clients run their connections there too, so a request and its query
-    /// can share a thread.
-    var sharedGroup: (any EventLoopGroup)? {
-        config.eventLoopThreads == nil ? MultiThreadedEventLoopGroup.singleton : nil
     }
 
     /// ` * Serving Vial app 'name'` … ` * Running on http://127.0.0.1:5000`.

@@ -33,12 +33,15 @@ public final class HTTPServer: Service, Sendable {
     private let responder: AppResponder
     private let config: AppConfig
     private let logger: Logger
-    private let group: any EventLoopGroup
+    let group: any EventLoopGroup
     private let ownsGroup: Bool
     private let idleGraceOnShutdown: TimeAmount
     private let state = NIOLockedValueBox(State())
 
-    /// A server for `responder`; pass `group` to share event loops, else it makes one thread per core.
+    /// A server for `responder` on `group`. Without one it serves on NIO's shared event loops
+    /// (one a core), where postgres-nio and Vial's Redis clients keep their connections too, so
+    /// a request and its query can share a thread; `config.eventLoopThreads` set to a number
+    /// gives it a group of its own.
     public convenience init(responder: AppResponder, config: AppConfig, logger: Logger, group: (any EventLoopGroup)? = nil) {
         self.init(responder: responder, config: config, logger: logger, group: group,
                   idleGraceOnShutdown: HTTPChannelHandler.defaultIdleGraceOnShutdown)
@@ -54,9 +57,12 @@ public final class HTTPServer: Service, Sendable {
         if let group {
             self.group = group
             self.ownsGroup = false
-        } else {
-            self.group = MultiThreadedEventLoopGroup(numberOfThreads: config.eventLoopThreads ?? System.coreCount)
+        } else if let threads = config.eventLoopThreads {
+            self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
             self.ownsGroup = true
+        } else {
+            self.group = MultiThreadedEventLoopGroup.singleton
+            self.ownsGroup = false
         }
     }
 

@@ -151,8 +151,7 @@ final class PostgresEngine: SQLEngine {
     /// is ended.
     private func watch() {
         let now = ContinuousClock.now
-        let (oldest, any) = statements.oldest(now: now)
-        guard any else { return }
+        guard let oldest = statements.oldestAge(now: now) else { return }
         if oldest >= Self.probeAfter { startProbing() }
         let down = isKnownDown
         for connection in statements.end(now: now, down: down, timeout: acquireTimeout) {

@@ -48,12 +48,9 @@ final class PostgresStatements: Sendable {
         return try await body()
     }
 
-    /// How long the oldest statement has been under way, and whether there is any.
-    func oldest(now: ContinuousClock.Instant) -> (Duration, Bool) {
-        leases.withLock { leases in
-            guard let first = leases.values.map(\.started).min() else { return (.zero, false) }
-            return (now - first, true)
-        }
+    /// How long the oldest statement has been under way; nil when none is.
+    func oldestAge(now: ContinuousClock.Instant) -> Duration? {
+        leases.withLock { leases in leases.values.map(\.started).min().map { now - $0 } }
     }
 
     /// Ends what must end: with the server down, statements waiting for a connection (cancelled)

@@ -2,6 +2,10 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
+/// SQLite copies a bound text before `sqlite3_bind_text` returns (`SQLITE_TRANSIENT`, a macro
+/// Swift does not import).
+private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
 /// SQLite through GRDB: a `DatabasePool` in WAL mode on a file (readers beside one writer), or
 /// one in-memory connection. Writes go through `SQLiteGroupCommit`: concurrent writers share
 /// a commit (and its fsync).
@@ -9,10 +13,6 @@ import GRDBSQLite
 /// A file database's reads run on the thread that asks (`inlineReads`, the default): a WAL
 /// reader never waits for the writer, and the hop to a GRDB queue and back cost more than a
 /// page read itself (decision 008). Writes and the in-memory connection keep GRDB's queue.
-/// SQLite copies a bound text before `sqlite3_bind_text` returns (`SQLITE_TRANSIENT`, a macro
-/// Swift does not import).
-private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-
 final class SQLiteEngine: SQLEngine {
     let writer: any DatabaseWriter
     private let commits: SQLiteGroupCommit
@@ -112,19 +112,21 @@ final class SQLiteEngine: SQLEngine {
         // running them (Benchmarks/JobBench).
         let statement = try db.cachedStatement(sql: sql)
         let columns = SQLColumns(statement.columnNames)
-        let count = Int32(columns.names.count)
-        let handle = statement.sqliteStatement
-        // The cursor steps the statement; each row's values are read from it in place with
-        // SQLite's C API (GRDB's `DatabaseValue` decoding cost 800 instructions a value).
+        // The cursor steps the statement; each row's values are read from it in place.
         let cursor = try Row.fetchCursor(statement, arguments: Self.arguments(arguments))
         var rows: [SQLRow] = []
-        while try cursor.next() != nil {
-            var values: [SQLValue] = []
-            values.reserveCapacity(Int(count))
-            for index in 0..<count { values.append(Self.value(handle, index)) }
-            rows.append(SQLRow(columns: columns, values: values))
-        }
+        while try cursor.next() != nil { rows.append(Self.currentRow(statement.sqliteStatement, columns)) }
         return rows
+    }
+
+    /// The statement's current row, read with SQLite's C API (GRDB's `DatabaseValue` decoding
+    /// cost 800 instructions a value).
+    private static func currentRow(_ handle: OpaquePointer, _ columns: SQLColumns) -> SQLRow {
+        let count = Int32(columns.names.count)
+        var values: [SQLValue] = []
+        values.reserveCapacity(Int(count))
+        for index in 0..<count { values.append(Self.value(handle, index)) }
+        return SQLRow(columns: columns, values: values)
     }
 
     /// `rows` for a read on a reader connection, bound and stepped with SQLite's C API: GRDB's
@@ -133,7 +135,6 @@ final class SQLiteEngine: SQLEngine {
     static func readRows(_ db: Database, _ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
         let statement = try db.cachedStatement(sql: sql)
         let columns = SQLColumns(statement.columnNames)
-        let count = Int32(columns.names.count)
         let handle = statement.sqliteStatement
         sqlite3_reset(handle)
         // Reset again however this ends: a statement left stepping keeps its read transaction.
@@ -164,10 +165,7 @@ final class SQLiteEngine: SQLEngine {
             let code = sqlite3_step(handle)
             if code == SQLITE_DONE { break }
             guard code == SQLITE_ROW else { throw Self.error(db, code, sql) }
-            var values: [SQLValue] = []
-            values.reserveCapacity(Int(count))
-            for index in 0..<count { values.append(Self.value(handle, index)) }
-            rows.append(SQLRow(columns: columns, values: values))
+            rows.append(Self.currentRow(handle, columns))
         }
         return rows
     }
